@@ -1,0 +1,628 @@
+//! Settings: built-in defaults → `config/default.toml` → `config/$FRONTDESK_ENV.toml` →
+//! `--config FILE` → `FRONTDESK_<SECTION>__<KEY>` environment variables (later wins).
+//!
+//! Every struct denies unknown fields, so a mistyped key stops start-up with a message
+//! naming the key and the file or variable it came from. Secrets are [`Secret`]s: they
+//! print as `********` wherever configuration is shown or logged.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// Environment variable prefix for configuration keys.
+pub const ENV_PREFIX: &str = "FRONTDESK_";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub mail: MailSettings,
+    pub payments: PaymentSettings,
+    pub donations: DonationSettings,
+    pub site: SiteSettings,
+    pub uploads: UploadSettings,
+    pub limits: LimitSettings,
+    pub security: SecuritySettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Listen address; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// Base of every link in emails and pages.
+    pub public_url: url::Url,
+    /// Site origins allowed to call the public API from a browser.
+    pub allowed_origins: Vec<String>,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Cap for JSON and form bodies.
+    pub max_body_bytes: usize,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Seconds to drain in-flight requests on SIGTERM/SIGINT.
+    pub shutdown_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://relative.db`, `sqlite:///absolute.db` or `postgres://…`.
+    pub url: Secret,
+    pub pool_size: u32,
+    /// Seconds to wait for a pooled connection before failing the request.
+    pub connect_timeout_seconds: u64,
+    /// SQLite: milliseconds a writer waits for the lock before giving up.
+    pub sqlite_busy_timeout_ms: u64,
+    /// SQLite `synchronous` pragma: `full` (durable on power loss) or `normal`.
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SqliteSynchronous {
+    Full,
+    Normal,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MailTransportKind {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransportKind,
+    pub file_dir: PathBuf,
+    /// `smtp://host:port` (plain or STARTTLS when offered), `smtps://user:pass@host:465`,
+    /// add `?tls=required` to insist on STARTTLS.
+    pub smtp_url: Option<Secret>,
+    pub from: String,
+    pub staff_inbox: String,
+    /// Global send rate cap per worker process (0 = none).
+    pub max_per_second: u32,
+    /// Delivery attempts before an email is failed for good.
+    pub max_attempts: u32,
+    /// Parallel SMTP connections per worker process.
+    pub smtp_connections: usize,
+    /// Seconds before an SMTP command times out.
+    pub smtp_timeout_seconds: u64,
+    /// Rows a worker claims at a time.
+    pub batch_size: u32,
+    /// Milliseconds between outbox polls when idle (a local enqueue wakes the worker at once).
+    pub poll_interval_ms: u64,
+    /// Seconds a claimed row stays leased; an expired lease is reclaimed by any worker.
+    pub lease_seconds: u64,
+    /// First retry delay in milliseconds; doubles per attempt, with jitter.
+    pub retry_base_ms: u64,
+    /// Longest retry delay in milliseconds.
+    pub retry_max_ms: u64,
+    /// Run the outbox worker inside `serve`.
+    pub worker_in_serve: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentSettings {
+    pub provider: PaymentProviderKind,
+    pub manual: ManualPaymentSettings,
+    pub stripe: StripeSettings,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentProviderKind {
+    Manual,
+    Stripe,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ManualPaymentSettings {
+    pub instructions: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StripeSettings {
+    pub secret_key: Option<Secret>,
+    pub webhook_secret: Option<Secret>,
+    pub api_base: url::Url,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DonationSettings {
+    pub currencies: BTreeMap<String, CurrencyBounds>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CurrencyBounds {
+    pub min: i64,
+    pub max: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSettings {
+    pub name: String,
+    pub article_hosts: Vec<String>,
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UploadSettings {
+    pub dir: PathBuf,
+    pub max_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    pub enabled: bool,
+    pub public_per_minute: u32,
+    pub login_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// Key for hashing IPs and signing links. When unset, a random key is generated once
+    /// and kept in the database, so every instance sharing the database agrees on it.
+    pub secret_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `frontdesk=debug,actix_web=info`; `RUST_LOG` wins.
+    pub level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server: ServerSettings {
+                bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                public_url: url::Url::parse("http://127.0.0.1:8080").expect("valid default URL"),
+                allowed_origins: Vec::new(),
+                trusted_proxies: Vec::new(),
+                max_body_bytes: 64 * 1024,
+                workers: 0,
+                shutdown_timeout_seconds: 30,
+            },
+            database: DatabaseSettings {
+                url: Secret::new("sqlite://data/frontdesk.db"),
+                pool_size: 8,
+                connect_timeout_seconds: 5,
+                sqlite_busy_timeout_ms: 5_000,
+                sqlite_synchronous: SqliteSynchronous::Full,
+            },
+            mail: MailSettings {
+                transport: MailTransportKind::File,
+                file_dir: PathBuf::from("data/mail"),
+                smtp_url: None,
+                from: "Newsroom <newsroom@localhost>".into(),
+                staff_inbox: "newsroom@localhost".into(),
+                max_per_second: 0,
+                max_attempts: 12,
+                smtp_connections: 4,
+                smtp_timeout_seconds: 30,
+                batch_size: 200,
+                poll_interval_ms: 1_000,
+                lease_seconds: 300,
+                retry_base_ms: 30_000,
+                retry_max_ms: 6 * 3_600_000,
+                worker_in_serve: true,
+            },
+            payments: PaymentSettings {
+                provider: PaymentProviderKind::Manual,
+                manual: ManualPaymentSettings {
+                    instructions: "Please transfer the amount to our bank account and quote your \
+                                   donation reference. Thank you for supporting independent journalism."
+                        .into(),
+                },
+                stripe: StripeSettings {
+                    secret_key: None,
+                    webhook_secret: None,
+                    api_base: url::Url::parse("https://api.stripe.com").expect("valid default URL"),
+                },
+            },
+            donations: DonationSettings {
+                currencies: BTreeMap::from([(
+                    "USD".to_string(),
+                    CurrencyBounds {
+                        min: 100,
+                        max: 10_000_000,
+                    },
+                )]),
+            },
+            site: SiteSettings {
+                name: "Newsroom".into(),
+                article_hosts: vec!["localhost".into(), "127.0.0.1".into()],
+                timezone: "UTC".into(),
+            },
+            uploads: UploadSettings {
+                dir: PathBuf::from("data/uploads"),
+                max_bytes: 10 * 1024 * 1024,
+            },
+            limits: LimitSettings {
+                enabled: true,
+                public_per_minute: 60,
+                login_per_minute: 10,
+            },
+            security: SecuritySettings { secret_key: None },
+            log: LogSettings {
+                format: LogFormat::Pretty,
+                level: "info".into(),
+            },
+        }
+    }
+}
+
+/// Where configuration is read from.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// Folder holding `default.toml` and `<env>.toml`.
+    pub dir: PathBuf,
+    /// The environment name (`FRONTDESK_ENV`, default `development`).
+    pub env: String,
+    /// `--config FILE`.
+    pub extra_file: Option<PathBuf>,
+    /// Read `FRONTDESK_*__*` variables.
+    pub use_env_vars: bool,
+}
+
+impl Sources {
+    /// The standard sources: `config/` in the working directory, `FRONTDESK_ENV`, env vars.
+    pub fn standard(extra_file: Option<PathBuf>) -> Self {
+        Sources {
+            dir: PathBuf::from("config"),
+            env: std::env::var("FRONTDESK_ENV").unwrap_or_else(|_| "development".into()),
+            extra_file,
+            use_env_vars: true,
+        }
+    }
+}
+
+/// A configuration that could not be loaded; the message names each key and its source.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n{}", .0.join("\n"))]
+pub struct ConfigError(pub Vec<String>);
+
+impl Settings {
+    /// Loads settings from the given sources, later sources winning.
+    pub fn load(sources: &Sources) -> Result<Settings, ConfigError> {
+        let figment = Self::figment(sources)?;
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError(describe(&figment, e)))?;
+        settings.validate().map_err(ConfigError)?;
+        Ok(settings)
+    }
+
+    fn figment(sources: &Sources) -> Result<Figment, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        let default_file = sources.dir.join("default.toml");
+        if default_file.exists() {
+            figment = figment.merge(Toml::file_exact(&default_file));
+        }
+        let env_file = sources.dir.join(format!("{}.toml", sources.env));
+        if env_file.exists() {
+            figment = figment.merge(Toml::file_exact(&env_file));
+        }
+        if let Some(extra) = &sources.extra_file {
+            if !extra.exists() {
+                return Err(ConfigError(vec![format!(
+                    "--config {}: no such file",
+                    extra.display()
+                )]));
+            }
+            figment = figment.merge(Toml::file_exact(extra));
+        }
+        if sources.use_env_vars {
+            // Only `SECTION__KEY` variables are configuration; FRONTDESK_ENV and friends are not.
+            figment = figment.merge(
+                Env::prefixed(ENV_PREFIX)
+                    .filter(|key| key.as_str().contains("__"))
+                    .split("__"),
+            );
+        }
+        Ok(figment)
+    }
+
+    /// Checks what types alone cannot express.
+    fn validate(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        let url = self.database.url.expose();
+        if !(url.starts_with("sqlite://")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            problems.push(
+                "database.url: must start with sqlite://, postgres:// or postgresql://".into(),
+            );
+        }
+        if self.database.pool_size == 0 {
+            problems.push("database.pool_size: must be at least 1".into());
+        }
+        if self.mail.transport == MailTransportKind::Smtp && self.mail.smtp_url.is_none() {
+            problems.push("mail.smtp_url: required when mail.transport = \"smtp\"".into());
+        }
+        if let Some(smtp) = &self.mail.smtp_url {
+            if let Err(e) = url::Url::parse(smtp.expose()) {
+                problems.push(format!("mail.smtp_url: not a URL ({e})"));
+            }
+        }
+        for (key, value) in [
+            ("mail.from", &self.mail.from),
+            ("mail.staff_inbox", &self.mail.staff_inbox),
+        ] {
+            if value.parse::<lettre::message::Mailbox>().is_err() {
+                problems.push(format!("{key}: not a valid mailbox: {value:?}"));
+            }
+        }
+        if self.mail.max_attempts == 0 {
+            problems.push("mail.max_attempts: must be at least 1".into());
+        }
+        if self.mail.smtp_connections == 0 {
+            problems.push("mail.smtp_connections: must be at least 1".into());
+        }
+        if self.mail.batch_size == 0 {
+            problems.push("mail.batch_size: must be at least 1".into());
+        }
+        if self.mail.retry_base_ms > self.mail.retry_max_ms {
+            problems.push("mail.retry_base_ms: must not exceed mail.retry_max_ms".into());
+        }
+        if self.payments.provider == PaymentProviderKind::Stripe
+            && (self.payments.stripe.secret_key.is_none()
+                || self.payments.stripe.webhook_secret.is_none())
+        {
+            problems.push(
+                "payments.stripe: secret_key and webhook_secret are required when payments.provider = \"stripe\"".into(),
+            );
+        }
+        for (code, bounds) in &self.donations.currencies {
+            if code.len() != 3 || !code.chars().all(|c| c.is_ascii_uppercase()) {
+                problems.push(format!(
+                    "donations.currencies.{code}: currency codes are three upper-case letters (ISO 4217)"
+                ));
+            }
+            if bounds.min <= 0 || bounds.min > bounds.max {
+                problems.push(format!(
+                    "donations.currencies.{code}: need 0 < min <= max (got min {} max {})",
+                    bounds.min, bounds.max
+                ));
+            }
+        }
+        if self.server.public_url.scheme() != "http" && self.server.public_url.scheme() != "https" {
+            problems.push("server.public_url: must be an http or https URL".into());
+        }
+        if self.uploads.max_bytes == 0 {
+            problems.push("uploads.max_bytes: must be at least 1".into());
+        }
+        if self.limits.enabled
+            && (self.limits.public_per_minute == 0 || self.limits.login_per_minute == 0)
+        {
+            problems.push(
+                "limits: per-minute limits must be at least 1 (or set limits.enabled = false)"
+                    .into(),
+            );
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The configuration as TOML with every secret masked, for `check-config` and logs.
+    pub fn to_masked_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot print settings: {e}"))
+    }
+
+    /// True when the public URL is https (cookies get `Secure`, responses get HSTS).
+    pub fn is_https(&self) -> bool {
+        self.server.public_url.scheme() == "https"
+    }
+}
+
+/// Turns figment's errors into one line each: the key, what is wrong, and where it came from.
+fn describe(figment: &Figment, error: figment::Error) -> Vec<String> {
+    error
+        .into_iter()
+        .map(|e| {
+            let mut path = e.path.clone();
+            if let figment::error::Kind::UnknownField(field, _) = &e.kind {
+                if path.last() != Some(field) {
+                    path.push(field.clone());
+                }
+            }
+            let key = path.join(".");
+            let source = e
+                .metadata
+                .as_ref()
+                .or_else(|| figment.find_metadata(&key))
+                .map(|m| match &m.source {
+                    Some(figment::Source::File(p)) => p.display().to_string(),
+                    Some(figment::Source::Custom(s)) => s.clone(),
+                    _ => m.name.to_string(),
+                })
+                .map(|s| env_var_name(&s, &key))
+                .unwrap_or_else(|| "built-in defaults".into());
+            let what = match &e.kind {
+                figment::error::Kind::UnknownField(field, _) => format!("unknown key `{field}`"),
+                other => other.to_string(),
+            };
+            format!("{key}: {what} (from {source})")
+        })
+        .collect()
+}
+
+/// For values that came from the environment, name the variable itself.
+fn env_var_name(source: &str, key: &str) -> String {
+    if source.contains("environment") {
+        format!(
+            "environment variable {ENV_PREFIX}{}",
+            key.to_uppercase().replace('.', "__")
+        )
+    } else {
+        source.to_string()
+    }
+}
+
+/// A configuration secret: never printed, never logged.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    /// A printable form: URLs keep scheme, host and path with any password masked;
+    /// anything else is fully masked.
+    pub fn masked(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(mut u) if u.has_host() || u.scheme() == "sqlite" => {
+                if u.password().is_some() {
+                    let _ = u.set_password(Some("********"));
+                }
+                u.to_string()
+            }
+            _ => "********".into(),
+        }
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.masked())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+/// Resolves a path from configuration against the working directory.
+pub fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(dir: &Path) -> Sources {
+        Sources {
+            dir: dir.to_path_buf(),
+            env: "test".into(),
+            extra_file: None,
+            use_env_vars: false,
+        }
+    }
+
+    #[test]
+    fn defaults_load_without_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Settings::load(&sources(dir.path())).expect("defaults are valid");
+        assert_eq!(s, Settings::default());
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("default.toml"),
+            "[mail]\nsmtp_ulr = \"x\"\n",
+        )
+        .expect("write");
+        let err = Settings::load(&sources(dir.path())).expect_err("unknown key");
+        let msg = err.to_string();
+        assert!(msg.contains("mail.smtp_ulr"), "{msg}");
+        assert!(msg.contains("default.toml"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_type_names_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("test.toml"),
+            "[database]\npool_size = \"many\"\n",
+        )
+        .expect("write");
+        let msg = Settings::load(&sources(dir.path()))
+            .expect_err("wrong type")
+            .to_string();
+        assert!(msg.contains("database.pool_size"), "{msg}");
+        assert!(msg.contains("test.toml"), "{msg}");
+    }
+
+    #[test]
+    fn later_files_win() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("default.toml"), "[site]\nname = \"A\"\n").expect("write");
+        std::fs::write(dir.path().join("test.toml"), "[site]\nname = \"B\"\n").expect("write");
+        let s = Settings::load(&sources(dir.path())).expect("valid");
+        assert_eq!(s.site.name, "B");
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        let s = Secret::new("smtps://user:hunter2@mail.example.org:465");
+        assert_eq!(s.masked(), "smtps://user:********@mail.example.org:465");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert_eq!(Secret::new("sk_live_abc").masked(), "********");
+        let mut settings = Settings::default();
+        settings.payments.stripe.secret_key = Some(Secret::new("sk_live_abc"));
+        assert!(!settings.to_masked_toml().contains("sk_live_abc"));
+    }
+
+    #[test]
+    fn smtp_transport_needs_url() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("default.toml"),
+            "[mail]\ntransport = \"smtp\"\n",
+        )
+        .expect("write");
+        let msg = Settings::load(&sources(dir.path()))
+            .expect_err("invalid")
+            .to_string();
+        assert!(msg.contains("mail.smtp_url"), "{msg}");
+    }
+}

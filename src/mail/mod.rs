@@ -1,0 +1,269 @@
+//! Every email Frontdesk sends goes through here: a feature composes an [`Email`], the
+//! [`Mailer`] renders it, [`outbox::enqueue`] stores it in the caller's transaction, and the
+//! [`worker`] delivers it later, with retries, through a [`transport::Transport`].
+
+pub mod backoff;
+pub mod outbox;
+pub mod templates;
+pub mod transport;
+pub mod worker;
+
+use std::sync::Arc;
+
+use lettre::message::Mailbox;
+use serde_json::{Map, Value};
+use tokio::sync::Notify;
+
+use crate::config::Settings;
+use crate::error::AppError;
+pub use outbox::NewOutboxEmail;
+pub use templates::Templates;
+
+/// Extra headers an email may carry. Values are built by the service, never taken raw from
+/// readers, and CR/LF is refused in any of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtraHeader {
+    ListUnsubscribe,
+    ListUnsubscribePost,
+    InReplyTo,
+    References,
+    AutoSubmitted,
+    ListId,
+    Precedence,
+}
+
+impl ExtraHeader {
+    pub fn name(self) -> &'static str {
+        match self {
+            ExtraHeader::ListUnsubscribe => "List-Unsubscribe",
+            ExtraHeader::ListUnsubscribePost => "List-Unsubscribe-Post",
+            ExtraHeader::InReplyTo => "In-Reply-To",
+            ExtraHeader::References => "References",
+            ExtraHeader::AutoSubmitted => "Auto-Submitted",
+            ExtraHeader::ListId => "List-Id",
+            ExtraHeader::Precedence => "Precedence",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<ExtraHeader> {
+        [
+            ExtraHeader::ListUnsubscribe,
+            ExtraHeader::ListUnsubscribePost,
+            ExtraHeader::InReplyTo,
+            ExtraHeader::References,
+            ExtraHeader::AutoSubmitted,
+            ExtraHeader::ListId,
+            ExtraHeader::Precedence,
+        ]
+        .into_iter()
+        .find(|h| h.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// An email a feature wants sent.
+#[derive(Debug, Clone)]
+pub struct Email {
+    /// Folder under `templates/email/`.
+    pub template: &'static str,
+    pub to: Mailbox,
+    pub reply_to: Option<Mailbox>,
+    /// Template variables; `site_name` and `public_url` are added.
+    pub context: Value,
+    pub headers: Vec<(ExtraHeader, String)>,
+    /// The record that caused it, e.g. `("comment", id)`: for staff views and erasure.
+    pub reference: Option<(&'static str, String)>,
+}
+
+impl Email {
+    pub fn new(template: &'static str, to: Mailbox, context: Value) -> Self {
+        Email {
+            template,
+            to,
+            reply_to: None,
+            context,
+            headers: Vec::new(),
+            reference: None,
+        }
+    }
+
+    pub fn reply_to(mut self, mailbox: Mailbox) -> Self {
+        self.reply_to = Some(mailbox);
+        self
+    }
+
+    pub fn header(mut self, header: ExtraHeader, value: impl Into<String>) -> Self {
+        self.headers.push((header, value.into()));
+        self
+    }
+
+    pub fn reference(mut self, kind: &'static str, id: impl Into<String>) -> Self {
+        self.reference = Some((kind, id.into()));
+        self
+    }
+}
+
+/// Renders emails into outbox rows and wakes the local worker after a commit.
+#[derive(Clone)]
+pub struct Mailer {
+    templates: Templates,
+    site_name: String,
+    public_url: String,
+    message_id_domain: String,
+    wake: Arc<Notify>,
+}
+
+impl Mailer {
+    pub fn new(settings: &Settings, templates: Templates) -> Self {
+        Mailer {
+            templates,
+            site_name: settings.site.name.clone(),
+            public_url: settings
+                .server
+                .public_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_string(),
+            message_id_domain: settings
+                .server
+                .public_url
+                .host_str()
+                .unwrap_or("localhost")
+                .to_string(),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    pub fn templates(&self) -> &Templates {
+        &self.templates
+    }
+
+    /// Renders `email` into a row for [`outbox::enqueue`]. Rendering happens before the
+    /// transaction, so no template work runs while a write lock is held.
+    pub fn compose(&self, email: Email) -> Result<NewOutboxEmail, AppError> {
+        let mut context = match email.context {
+            Value::Object(map) => map,
+            Value::Null => Map::new(),
+            other => {
+                return Err(AppError::unexpected(anyhow::anyhow!(
+                    "email context must be an object, got {other}"
+                )))
+            }
+        };
+        context
+            .entry("site_name")
+            .or_insert_with(|| Value::String(self.site_name.clone()));
+        context
+            .entry("public_url")
+            .or_insert_with(|| Value::String(self.public_url.clone()));
+        let rendered = self
+            .templates
+            .render_email(email.template, Value::Object(context))
+            .map_err(|e| {
+                AppError::unexpected(
+                    anyhow::Error::new(e).context(format!("rendering email {}", email.template)),
+                )
+            })?;
+        let mut headers = Map::new();
+        for (header, value) in email.headers {
+            if value.contains(['\r', '\n']) {
+                return Err(AppError::unexpected(anyhow::anyhow!(
+                    "header {} holds a line break",
+                    header.name()
+                )));
+            }
+            headers.insert(header.name().to_string(), Value::String(value));
+        }
+        let id = crate::db::new_id();
+        Ok(NewOutboxEmail {
+            message_id: format!("<{id}@{}>", self.message_id_domain),
+            id,
+            template: email.template.to_string(),
+            to_addr: email.to.email.to_string(),
+            to_name: email.to.name.clone(),
+            reply_to: email.reply_to.map(|m| m.to_string()),
+            subject: rendered.subject,
+            body_text: rendered.text,
+            body_html: rendered.html,
+            headers: Value::Object(headers).to_string(),
+            ref_kind: email.reference.as_ref().map(|(k, _)| k.to_string()),
+            ref_id: email.reference.map(|(_, id)| id),
+        })
+    }
+
+    /// Wakes the in-process worker; call after the transaction that queued mail committed.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+}
+
+/// `j***@example.org`: how an address appears in logs.
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+/// Parses the stored extra headers back (unknown names are dropped, never sent).
+pub(crate) fn stored_headers(json: &str) -> Vec<(ExtraHeader, String)> {
+    serde_json::from_str::<Map<String, Value>>(json)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(k, v)| Some((ExtraHeader::from_name(&k)?, v.as_str()?.to_string())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_addresses() {
+        assert_eq!(mask_email("jane@example.org"), "j***@example.org");
+        assert_eq!(mask_email("nonsense"), "***");
+    }
+
+    #[test]
+    fn compose_refuses_header_injection() {
+        let mailer = Mailer::new(&Settings::default(), Templates::embedded());
+        let email = Email::new(
+            "smtp_check",
+            "a@example.org".parse().expect("mailbox"),
+            serde_json::json!({"requested_by": "t"}),
+        )
+        .header(ExtraHeader::References, "<a@b>\r\nBcc: x@evil.test");
+        assert!(mailer.compose(email).is_err());
+    }
+
+    #[test]
+    fn compose_fixes_message_id_and_headers() {
+        let mailer = Mailer::new(&Settings::default(), Templates::embedded());
+        let email = Email::new(
+            "smtp_check",
+            "Jane <jane@example.org>".parse().expect("mailbox"),
+            serde_json::json!({"requested_by": "t"}),
+        )
+        .header(
+            ExtraHeader::ListUnsubscribePost,
+            "List-Unsubscribe=One-Click",
+        );
+        let row = mailer.compose(email).expect("composes");
+        assert!(row.message_id.starts_with('<') && row.message_id.ends_with("@127.0.0.1>"));
+        assert_eq!(row.to_addr, "jane@example.org");
+        assert_eq!(row.to_name.as_deref(), Some("Jane"));
+        assert_eq!(
+            stored_headers(&row.headers),
+            vec![(
+                ExtraHeader::ListUnsubscribePost,
+                "List-Unsubscribe=One-Click".to_string()
+            )]
+        );
+    }
+}

@@ -1,0 +1,267 @@
+//! The outbox store: emails written in the caller's transaction, claimed by workers under a
+//! lease, completed with their outcome.
+//!
+//! Claiming is one statement: on PostgreSQL the candidate rows are locked with
+//! `FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint rows; on SQLite the claim
+//! runs in an IMMEDIATE transaction, which serialises writers. A worker that dies leaves
+//! its rows leased; once the lease expires any worker claims them again.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+
+use crate::db::schema::outbox;
+use crate::db::DbConnection;
+
+/// Delivery state of an outbox row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxState {
+    Queued,
+    Sent,
+    Failed,
+    Cancelled,
+}
+
+impl OutboxState {
+    pub const ALL: [OutboxState; 4] = [
+        OutboxState::Queued,
+        OutboxState::Sent,
+        OutboxState::Failed,
+        OutboxState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Queued => "queued",
+            OutboxState::Sent => "sent",
+            OutboxState::Failed => "failed",
+            OutboxState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OutboxState> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// A rendered email ready to be stored.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct NewOutboxEmail {
+    pub id: String,
+    pub template: String,
+    pub to_addr: String,
+    pub to_name: Option<String>,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub headers: String,
+    pub message_id: String,
+    pub ref_kind: Option<String>,
+    pub ref_id: Option<String>,
+}
+
+/// A stored outbox row.
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub template: String,
+    pub to_addr: String,
+    pub to_name: Option<String>,
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub headers: String,
+    pub message_id: String,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub ref_kind: Option<String>,
+    pub ref_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// Stores emails; call inside the transaction of whatever caused them.
+#[tracing::instrument(skip_all, fields(count = emails.len()))]
+pub fn enqueue(conn: &mut DbConnection, emails: &[NewOutboxEmail]) -> QueryResult<()> {
+    let now = crate::db::now();
+    for chunk in emails.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|e| {
+                (
+                    e,
+                    outbox::state.eq(OutboxState::Queued.as_str()),
+                    outbox::attempts.eq(0),
+                    outbox::next_attempt_at.eq(now),
+                    outbox::created_at.eq(now),
+                )
+            })
+            .collect();
+        // Batch inserts are typed per backend (the multi-backend has no batch insert).
+        match conn {
+            DbConnection::Sqlite(c) => {
+                diesel::insert_into(outbox::table).values(rows).execute(c)?
+            }
+            DbConnection::Postgres(c) => {
+                diesel::insert_into(outbox::table).values(rows).execute(c)?
+            }
+        };
+    }
+    Ok(())
+}
+
+const CLAIM_SQLITE: &str = "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= ? \
+     AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at, id LIMIT ?) RETURNING *";
+
+const CLAIM_POSTGRES: &str =
+    "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= $3 \
+     AND (lease_until IS NULL OR lease_until < $4) ORDER BY next_attempt_at, id LIMIT $5 \
+     FOR UPDATE SKIP LOCKED) RETURNING *";
+
+/// Leases up to `limit` due rows to `owner` until `lease_until`, counting an attempt on each.
+/// On SQLite call it inside [`crate::db::write_tx`].
+#[tracing::instrument(skip_all, fields(limit))]
+pub fn claim(
+    conn: &mut DbConnection,
+    owner: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    macro_rules! claim_with {
+        ($sql:expr, $c:expr) => {
+            diesel::sql_query($sql)
+                .bind::<Text, _>(owner)
+                .bind::<Timestamp, _>(lease_until)
+                .bind::<Timestamp, _>(now)
+                .bind::<Timestamp, _>(now)
+                .bind::<BigInt, _>(limit)
+                .load::<OutboxRow>($c)
+        };
+    }
+    let mut rows = match conn {
+        DbConnection::Sqlite(c) => claim_with!(CLAIM_SQLITE, c)?,
+        DbConnection::Postgres(c) => claim_with!(CLAIM_POSTGRES, c)?,
+    };
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(rows)
+}
+
+/// What became of one claimed row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Accepted by the mail server.
+    Sent,
+    /// Try again at the given time.
+    Retry { error: String, at: NaiveDateTime },
+    /// Failed for good (a 5xx answer, or out of attempts).
+    Failed { error: String },
+    /// Not attempted (the worker is stopping): back in the queue, the attempt uncounted.
+    Released,
+}
+
+/// Records outcomes for rows leased to `owner`; rows whose lease passed to another worker
+/// are left alone. Returns how many rows were updated.
+#[tracing::instrument(skip_all, fields(count = results.len()))]
+pub fn complete(
+    conn: &mut DbConnection,
+    owner: &str,
+    now: NaiveDateTime,
+    results: &[(String, Outcome)],
+) -> QueryResult<usize> {
+    use outbox::dsl as o;
+    let sent: Vec<&str> = results
+        .iter()
+        .filter(|(_, outcome)| *outcome == Outcome::Sent)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let mut updated = 0;
+    for chunk in sent.chunks(500) {
+        updated += diesel::update(
+            o::outbox
+                .filter(o::id.eq_any(chunk))
+                .filter(o::lease_owner.eq(owner)),
+        )
+        .set((
+            o::state.eq(OutboxState::Sent.as_str()),
+            o::sent_at.eq(Some(now)),
+            o::lease_owner.eq(None::<String>),
+            o::lease_until.eq(None::<NaiveDateTime>),
+            o::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    }
+    for (id, outcome) in results {
+        let target = o::outbox
+            .filter(o::id.eq(id))
+            .filter(o::lease_owner.eq(owner));
+        let no_lease = (
+            o::lease_owner.eq(None::<String>),
+            o::lease_until.eq(None::<NaiveDateTime>),
+        );
+        updated += match outcome {
+            Outcome::Sent => 0,
+            Outcome::Retry { error, at } => diesel::update(target)
+                .set((
+                    o::next_attempt_at.eq(at),
+                    o::last_error.eq(Some(error)),
+                    no_lease,
+                ))
+                .execute(conn)?,
+            Outcome::Failed { error } => diesel::update(target)
+                .set((
+                    o::state.eq(OutboxState::Failed.as_str()),
+                    o::last_error.eq(Some(error)),
+                    no_lease,
+                ))
+                .execute(conn)?,
+            Outcome::Released => diesel::update(target)
+                .set((o::attempts.eq(o::attempts - 1), no_lease))
+                .execute(conn)?,
+        };
+    }
+    Ok(updated)
+}
+
+/// Row counts by state, for metrics and the staff outbox page.
+pub fn counts_by_state(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
+    use diesel::dsl::count_star;
+    outbox::table
+        .group_by(outbox::state)
+        .select((outbox::state, count_star()))
+        .load(conn)
+}
+
+/// Loads one row.
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<OutboxRow> {
+    outbox::table
+        .find(id)
+        .select(OutboxRow::as_select())
+        .first(conn)
+}
+
+/// Puts a failed row back in the queue with a fresh attempt budget.
+pub fn retry(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
+    use outbox::dsl as o;
+    diesel::update(
+        o::outbox
+            .filter(o::id.eq(id))
+            .filter(o::state.eq(OutboxState::Failed.as_str())),
+    )
+    .set((
+        o::state.eq(OutboxState::Queued.as_str()),
+        o::attempts.eq(0),
+        o::next_attempt_at.eq(crate::db::now()),
+    ))
+    .execute(conn)
+}

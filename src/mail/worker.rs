@@ -1,0 +1,187 @@
+//! The outbox worker: claims due rows under a lease, delivers them over a bounded number of
+//! connections at the configured rate, and records each outcome.
+//!
+//! Delivery is at-least-once: a row is marked sent only after the server accepted it, so a
+//! worker killed between the two leaves the row leased, and it is sent again (with the same
+//! `Message-ID`) when the lease expires. On a graceful stop, messages in flight finish and
+//! claimed rows not yet attempted go back to the queue.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use futures_util::StreamExt;
+use governor::{DefaultDirectRateLimiter, Quota};
+use lettre::message::Mailbox;
+use tokio::sync::{watch, Notify};
+
+use crate::config::MailSettings;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::mail::backoff::retry_delay;
+use crate::mail::mask_email;
+use crate::mail::outbox::{self, OutboxRow, Outcome};
+use crate::mail::transport::{build_message, SendError, Transport};
+use crate::web::metrics::Metrics;
+
+pub struct Worker {
+    db: Db,
+    transport: Arc<Transport>,
+    from: Mailbox,
+    settings: MailSettings,
+    metrics: Metrics,
+    wake: Arc<Notify>,
+    owner: String,
+    limiter: Option<DefaultDirectRateLimiter>,
+}
+
+impl Worker {
+    pub fn new(
+        db: Db,
+        transport: Arc<Transport>,
+        settings: MailSettings,
+        metrics: Metrics,
+        wake: Arc<Notify>,
+    ) -> anyhow::Result<Worker> {
+        let from: Mailbox = settings
+            .from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("mail.from is not a valid mailbox: {e}"))?;
+        let limiter = NonZeroU32::new(settings.max_per_second).map(|n| {
+            governor::RateLimiter::direct(Quota::per_second(n).allow_burst(NonZeroU32::MIN))
+        });
+        Ok(Worker {
+            db,
+            transport,
+            from,
+            settings,
+            metrics,
+            wake,
+            owner: format!("worker-{}", uuid::Uuid::new_v4().simple()),
+            limiter,
+        })
+    }
+
+    /// The lease owner name of this worker.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Runs until `shutdown` turns true; the message in flight is finished first.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        tracing::info!(owner = %self.owner, "mail worker started");
+        let poll = Duration::from_millis(self.settings.poll_interval_ms.max(10));
+        while !*shutdown.borrow() {
+            let idle = match self.run_once(&shutdown).await {
+                Ok(claimed) => claimed == 0,
+                Err(e) => {
+                    tracing::error!(error = %format!("{:#}", anyhow::Error::new(e)), "mail worker pass failed");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+        tracing::info!(owner = %self.owner, "mail worker stopped");
+    }
+
+    /// Claims one batch and delivers it. Returns how many rows were claimed.
+    pub async fn run_once(&self, shutdown: &watch::Receiver<bool>) -> Result<usize, AppError> {
+        let owner = self.owner.clone();
+        let lease = TimeDelta::seconds(self.settings.lease_seconds.max(1) as i64);
+        let limit = i64::from(self.settings.batch_size);
+        let rows = self
+            .db
+            .write(move |conn| {
+                let now = crate::db::now();
+                Ok(outbox::claim(conn, &owner, now, now + lease, limit)?)
+            })
+            .await?;
+        let claimed = rows.len();
+        if claimed == 0 {
+            return Ok(0);
+        }
+        tracing::debug!(claimed, "claimed outbox rows");
+        let mut results = futures_util::stream::iter(rows)
+            .map(|row| self.deliver(row, shutdown))
+            .buffer_unordered(self.settings.smtp_connections.max(1))
+            .ready_chunks(64);
+        while let Some(chunk) = results.next().await {
+            self.record(chunk).await?;
+        }
+        Ok(claimed)
+    }
+
+    async fn deliver(&self, row: OutboxRow, shutdown: &watch::Receiver<bool>) -> (String, Outcome) {
+        if *shutdown.borrow() {
+            return (row.id, Outcome::Released);
+        }
+        if let Some(limiter) = &self.limiter {
+            limiter.until_ready().await;
+        }
+        let result = match build_message(&row, &self.from) {
+            Ok(message) => {
+                self.transport
+                    .send(message.envelope(), &message.formatted(), &row.id)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        let outcome = match result {
+            Ok(()) => Outcome::Sent,
+            Err(SendError::Permanent(error)) => Outcome::Failed { error },
+            Err(SendError::Transient(error))
+                if row.attempts >= self.settings.max_attempts as i32 =>
+            {
+                Outcome::Failed {
+                    error: format!("{error} (gave up after {} attempts)", row.attempts),
+                }
+            }
+            Err(SendError::Transient(error)) => {
+                let delay = retry_delay(
+                    row.attempts.max(1) as u32,
+                    Duration::from_millis(self.settings.retry_base_ms),
+                    Duration::from_millis(self.settings.retry_max_ms),
+                    &mut rand::rng(),
+                );
+                let at =
+                    crate::db::now() + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1));
+                Outcome::Retry { error, at }
+            }
+        };
+        match &outcome {
+            Outcome::Failed { error } => tracing::warn!(
+                id = %row.id, to = %mask_email(&row.to_addr), attempts = row.attempts, %error,
+                "email failed for good"
+            ),
+            Outcome::Retry { error, at } => tracing::info!(
+                id = %row.id, to = %mask_email(&row.to_addr), attempts = row.attempts, %error, retry_at = %at,
+                "email deferred"
+            ),
+            _ => {}
+        }
+        (row.id, outcome)
+    }
+
+    async fn record(&self, results: Vec<(String, Outcome)>) -> Result<(), AppError> {
+        for (_, outcome) in &results {
+            match outcome {
+                Outcome::Sent => self.metrics.emails_sent.inc(),
+                Outcome::Failed { .. } => self.metrics.emails_failed.inc(),
+                Outcome::Retry { .. } => self.metrics.emails_retried.inc(),
+                Outcome::Released => 0,
+            };
+        }
+        let owner = self.owner.clone();
+        self.db
+            .write(move |conn| Ok(outbox::complete(conn, &owner, crate::db::now(), &results)?))
+            .await?;
+        Ok(())
+    }
+}

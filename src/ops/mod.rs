@@ -1,0 +1,86 @@
+//! Operations endpoints: `/healthz`, `/metrics`, `/api/v1/openapi.json`.
+
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::OpenApi;
+
+use crate::app::AppState;
+use crate::mail::outbox::{self, OutboxState};
+use crate::web::metrics::{Metrics, StateLabels};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(healthz).service(metrics).service(openapi_json);
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok` or `unavailable`.
+    status: &'static str,
+    /// `ok` or `unreachable`.
+    database: &'static str,
+    version: &'static str,
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+#[get("/healthz")]
+async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let version = env!("CARGO_PKG_VERSION");
+    if state.db.ping().await {
+        HttpResponse::Ok().json(Health {
+            status: "ok",
+            database: "ok",
+            version,
+        })
+    } else {
+        HttpResponse::ServiceUnavailable().json(Health {
+            status: "unavailable",
+            database: "unreachable",
+            version,
+        })
+    }
+}
+
+/// Prometheus text exposition.
+#[get("/metrics")]
+async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> HttpResponse {
+    if let Ok(counts) = state
+        .db
+        .run(|conn| Ok(outbox::counts_by_state(conn)?))
+        .await
+    {
+        for st in OutboxState::ALL {
+            let n = counts
+                .iter()
+                .find(|(s, _)| s == st.as_str())
+                .map_or(0, |(_, n)| *n);
+            metrics
+                .outbox_depth
+                .get_or_create(&StateLabels {
+                    state: st.as_str().into(),
+                })
+                .set(n);
+        }
+    }
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(metrics.encode())
+}
+
+/// The OpenAPI document, generated from the handlers' annotations.
+#[get("/api/v1/openapi.json")]
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(crate::app::openapi())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Frontdesk",
+        description = "A newsroom's front desk for its readers: donations, newsletter, feedback, comments, jobs, and the staff API behind them."
+    ),
+    paths(healthz),
+    components(schemas(Health, crate::error::Problem, crate::error::FieldError))
+)]
+pub struct ApiDoc;

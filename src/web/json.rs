@@ -1,0 +1,239 @@
+//! `ApiJson<T>`: a JSON body extractor that answers in problem documents.
+//!
+//! - wrong or missing `Content-Type` → 415;
+//! - over `server.max_body_bytes` → 413, refused from `Content-Length` before reading, and
+//!   while streaming otherwise;
+//! - not JSON → 400; JSON of the wrong shape (unknown field, missing field, wrong type) →
+//!   422 naming the field by its path.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, FieldError};
+
+/// The body limit, registered as app data by `app::build`.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+pub struct ApiJson<T>(pub T);
+
+impl<T> ApiJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<BodyLimit>>()
+            .map(|l| l.0)
+            .unwrap_or(64 * 1024);
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| {
+                m.type_() == mime::APPLICATION
+                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+            });
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::UnsupportedMediaType(
+                    "Send the body as application/json.".into(),
+                ));
+            }
+            if declared_len.is_some_and(|n| n > limit) {
+                return Err(too_large(limit));
+            }
+            let body = read_limited(&mut payload, limit).await?;
+            parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+fn too_large(limit: usize) -> AppError {
+    AppError::PayloadTooLarge(format!("The body is larger than {limit} bytes."))
+}
+
+/// Reads a body, stopping with 413 as soon as it passes `limit`.
+pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::BytesMut, AppError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| AppError::BadRequest(format!("The body could not be read: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Parses JSON, telling malformed JSON (400) from a wrong shape (422 with the field's path).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+            return AppError::BadRequest(format!("The body is not valid JSON: {inner}"));
+        }
+        let path = e.path().to_string();
+        let message = inner.to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
+        let field = match (path.as_str(), field_in_message(&message)) {
+            (".", Some(named)) => named,
+            (".", None) => "body".to_string(),
+            (p, Some(named)) if message.starts_with("missing field") => format!("{p}.{named}"),
+            (p, _) => p.to_string(),
+        };
+        AppError::Validation(vec![FieldError::new(field, message)])
+    })?;
+    de.end()
+        .map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// serde names the field in backticks for unknown and missing fields.
+fn field_in_message(message: &str) -> Option<String> {
+    if !(message.starts_with("unknown field") || message.starts_with("missing field")) {
+        return None;
+    }
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(message[start..end].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        inner: Option<Inner>,
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        count: u32,
+    }
+
+    fn fields(e: AppError) -> Vec<String> {
+        match e {
+            AppError::Validation(v) => v.into_iter().map(|f| f.field).collect(),
+            other => panic!("expected validation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn syntax_error_is_bad_request() {
+        assert!(matches!(
+            parse_json::<Body>(b"{\"email\":"),
+            Err(AppError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<Body>(br#"{"email":"a"} trailing"#),
+            Err(AppError::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        assert_eq!(fields(parse_json::<Body>(b"{}").unwrap_err()), ["email"]);
+        assert_eq!(
+            fields(parse_json::<Body>(br#"{"email":"a","evil":1}"#).unwrap_err()),
+            ["evil"]
+        );
+        assert_eq!(
+            fields(parse_json::<Body>(br#"{"email":5}"#).unwrap_err()),
+            ["email"]
+        );
+        assert_eq!(
+            fields(parse_json::<Body>(br#"{"email":"a","inner":{"count":"x"}}"#).unwrap_err()),
+            ["inner.count"]
+        );
+        assert_eq!(
+            fields(parse_json::<Body>(br#"{"email":"a","inner":{}}"#).unwrap_err()),
+            ["inner.count"]
+        );
+    }
+
+    /// The extractor's answers as an HTTP client sees them.
+    #[actix_web::test]
+    async fn answers_each_failure_with_its_status() {
+        use actix_web::{test, App, HttpResponse};
+
+        let app = test::init_service(App::new().app_data(web::Data::new(BodyLimit(64))).route(
+            "/",
+            web::post().to(|body: ApiJson<Body>| async move {
+                HttpResponse::Ok().body(body.into_inner().email)
+            }),
+        ))
+        .await;
+        let post = |content_type: &'static str, body: &'static str| {
+            test::TestRequest::post()
+                .uri("/")
+                .insert_header(("content-type", content_type))
+                .set_payload(body)
+                .to_request()
+        };
+
+        let ok = test::call_service(&app, post("application/json", r#"{"email":"a"}"#)).await;
+        assert_eq!(ok.status(), 200);
+        let charset = test::call_service(
+            &app,
+            post("application/json; charset=utf-8", r#"{"email":"a"}"#),
+        )
+        .await;
+        assert_eq!(charset.status(), 200);
+
+        let wrong_type = test::call_service(&app, post("text/plain", r#"{"email":"a"}"#)).await;
+        assert_eq!(wrong_type.status(), 415);
+        assert_eq!(
+            wrong_type
+                .headers()
+                .get("content-type")
+                .map(|v| v.as_bytes()),
+            Some(&b"application/problem+json"[..])
+        );
+
+        let big = Box::leak(format!(r#"{{"email":"{}"}}"#, "x".repeat(100)).into_boxed_str());
+        let too_large = test::call_service(&app, post("application/json", big)).await;
+        assert_eq!(too_large.status(), 413);
+
+        let malformed = test::call_service(&app, post("application/json", r#"{"email":"#)).await;
+        assert_eq!(malformed.status(), 400);
+
+        let invalid =
+            test::call_service(&app, post("application/json", r#"{"email":"a","x":1}"#)).await;
+        assert_eq!(invalid.status(), 422);
+        let problem: serde_json::Value = test::read_body_json(invalid).await;
+        assert_eq!(problem["status"], 422);
+        assert_eq!(problem["errors"][0]["field"], "x");
+    }
+}

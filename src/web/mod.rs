@@ -1,0 +1,12 @@
+//! What every feature's handlers share: the JSON extractor, the client IP, rate limits,
+//! security headers, CORS and request metrics.
+
+pub mod client_ip;
+pub mod headers;
+pub mod json;
+pub mod metrics;
+pub mod rate_limit;
+
+pub use client_ip::ClientIp;
+pub use json::ApiJson;
+pub use rate_limit::RateLimiter;

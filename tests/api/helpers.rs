@@ -1,0 +1,285 @@
+//! The test harness: `spawn_app` starts the real server on port 0 with its own database
+//! (a SQLite file in a temp folder, or a fresh PostgreSQL database dropped afterwards) and a
+//! real SMTP server of its own.
+
+use std::sync::Once;
+use std::time::Duration;
+
+use diesel::{Connection, RunQueryDsl};
+use frontdesk::app::{AppState, Application, BuildOptions};
+use frontdesk::config::{MailTransportKind, Secret, Settings, SqliteSynchronous};
+use frontdesk::mail::outbox::{self, OutboxRow};
+use frontdesk::mail::{Email, NewOutboxEmail};
+
+#[path = "../support/smtp_sink.rs"]
+pub mod smtp_sink;
+pub use smtp_sink::{Reply, SmtpSink};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one test per backend from `async fn name(backend: Backend)`.
+/// The PostgreSQL variant says it was skipped when `FRONTDESK_TEST_POSTGRES_URL` is unset.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    if $crate::helpers::postgres_url().is_none() {
+                        eprintln!("skipped: FRONTDESK_TEST_POSTGRES_URL is not set");
+                        return;
+                    }
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )+
+    };
+}
+
+static TRACING: Once = Once::new();
+
+fn init_tracing() {
+    TRACING.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            frontdesk::telemetry::init(&Settings::default().log);
+        }
+    });
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("FRONTDESK_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// A database made for one test and dropped with it.
+pub struct TestDatabase {
+    pub url: String,
+    postgres: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDatabase {
+    pub fn new(backend: Backend) -> TestDatabase {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => TestDatabase {
+                url: format!("sqlite://{}", dir.path().join("test.db").display()),
+                postgres: None,
+                _dir: dir,
+            },
+            Backend::Postgres => {
+                let admin = postgres_url().expect("FRONTDESK_TEST_POSTGRES_URL");
+                let name = format!("frontdesk_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn =
+                    diesel::PgConnection::establish(&admin).expect("connect to PostgreSQL");
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .expect("create test database");
+                let mut url = url::Url::parse(&admin).expect("postgres URL");
+                url.set_path(&format!("/{name}"));
+                TestDatabase {
+                    url: url.to_string(),
+                    postgres: Some((admin, name)),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.postgres.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(mut conn) = diesel::PgConnection::establish(&admin) {
+                    let _ = diesel::sql_query(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    ))
+                    .execute(&mut conn);
+                }
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub smtp: SmtpSink,
+    pub state: AppState,
+    pub settings: Settings,
+    server: actix_web::dev::ServerHandle,
+    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    pub database: TestDatabase,
+}
+
+/// Settings for a test: port 0, its own database and SMTP sink, fast retries.
+pub fn test_settings(database: &TestDatabase, smtp: &SmtpSink) -> Settings {
+    let mut s = Settings::default();
+    s.server.bind = "127.0.0.1:0".parse().expect("addr");
+    s.server.workers = 1;
+    s.server.shutdown_timeout_seconds = 1;
+    s.database.url = Secret::new(database.url.clone());
+    s.database.pool_size = 4;
+    s.database.sqlite_synchronous = SqliteSynchronous::Normal;
+    s.mail.transport = MailTransportKind::Smtp;
+    s.mail.smtp_url = Some(Secret::new(smtp.url()));
+    s.mail.file_dir = database.dir().join("mail");
+    s.mail.poll_interval_ms = 50;
+    s.mail.retry_base_ms = 100;
+    s.mail.retry_max_ms = 400;
+    s.mail.smtp_timeout_seconds = 5;
+    s.uploads.dir = database.dir().join("uploads");
+    s.security.secret_key = Some(Secret::new("test-secret-key"));
+    s
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    init_tracing();
+    let smtp = SmtpSink::start().await;
+    let database = tokio::task::spawn_blocking(move || TestDatabase::new(backend))
+        .await
+        .expect("create database");
+    let mut settings = test_settings(&database, &smtp);
+    configure(&mut settings);
+    start(settings, smtp, database).await
+}
+
+async fn start(settings: Settings, smtp: SmtpSink, database: TestDatabase) -> TestApp {
+    let app = Application::build(
+        settings.clone(),
+        BuildOptions {
+            migrate: true,
+            handle_signals: false,
+        },
+    )
+    .await
+    .expect("build application");
+    let port = app.port();
+    let state = app.state().clone();
+    let server = app.server_handle();
+    let running = tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("client"),
+        smtp,
+        state,
+        settings,
+        server,
+        running: Some(running),
+        database,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Stops the server gracefully (the worker finishes its message in flight).
+    pub async fn stop(&mut self) {
+        self.server.stop(true).await;
+        if let Some(running) = self.running.take() {
+            let _ = running.await;
+        }
+    }
+
+    /// Stops and starts the application again on the same database and SMTP sink.
+    pub async fn restart(mut self) -> TestApp {
+        self.stop().await;
+        let TestApp {
+            settings,
+            smtp,
+            database,
+            ..
+        } = self;
+        start(settings, smtp, database).await
+    }
+
+    /// Renders and queues emails in one committed transaction.
+    pub async fn queue(&self, emails: Vec<Email>) -> Vec<String> {
+        let rows: Vec<NewOutboxEmail> = emails
+            .into_iter()
+            .map(|e| self.state.mailer.compose(e).expect("compose"))
+            .collect();
+        let ids = rows.iter().map(|r| r.id.clone()).collect();
+        self.state
+            .db
+            .write(move |conn| Ok(outbox::enqueue(conn, &rows)?))
+            .await
+            .expect("enqueue");
+        self.state.mailer.wake();
+        ids
+    }
+
+    pub async fn outbox_row(&self, id: &str) -> OutboxRow {
+        let id = id.to_string();
+        self.state
+            .db
+            .run(move |conn| Ok(outbox::find(conn, &id)?))
+            .await
+            .expect("outbox row")
+    }
+
+    /// Polls until `check` holds for the row, or panics after `timeout`.
+    pub async fn wait_for_row(
+        &self,
+        id: &str,
+        timeout: Duration,
+        check: impl Fn(&OutboxRow) -> bool,
+    ) -> OutboxRow {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let row = self.outbox_row(id).await;
+            if check(&row) {
+                return row;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "outbox row {id} did not reach the expected state: {row:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// A test email to `to` (the `smtp_check` template).
+pub fn test_email(to: &str) -> Email {
+    Email::new(
+        "smtp_check",
+        to.parse().expect("mailbox"),
+        serde_json::json!({ "requested_by": "the test suite" }),
+    )
+}

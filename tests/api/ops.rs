@@ -1,0 +1,144 @@
+use crate::both_backends;
+use crate::helpers::{postgres_url, spawn_app, Backend};
+
+both_backends!(
+    healthz_reports_database_ok,
+    metrics_count_requests_and_outbox,
+    openapi_document_is_served
+);
+
+async fn healthz_reports_database_ok(backend: Backend) {
+    let app = spawn_app(backend).await;
+
+    let res = app.get("/healthz").await;
+
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert!(res.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .contains("frame-ancestors 'none'"));
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+}
+
+async fn metrics_count_requests_and_outbox(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.get("/healthz").await;
+    app.queue(vec![crate::helpers::test_email("m@example.org")])
+        .await;
+    app.smtp
+        .wait_for(1, std::time::Duration::from_secs(10))
+        .await;
+
+    let text = app.get("/metrics").await.text().await.expect("text");
+
+    assert!(
+        text.contains(
+            r#"frontdesk_http_requests_total{route="/healthz",method="GET",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("frontdesk_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"frontdesk_outbox_emails{state="queued"}"#),
+        "{text}"
+    );
+    assert!(text.contains("frontdesk_emails_sent_total 1"), "{text}");
+}
+
+async fn openapi_document_is_served(backend: Backend) {
+    let app = spawn_app(backend).await;
+
+    let doc: serde_json::Value = app
+        .get("/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
+    assert!(doc["paths"]["/healthz"]["get"].is_object());
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
+
+#[tokio::test]
+async fn unknown_routes_get_a_problem_document() {
+    let app = spawn_app(Backend::Sqlite).await;
+
+    let res = app.get("/no/such/page").await;
+
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["status"], 404);
+}
+
+#[tokio::test]
+async fn hsts_only_when_public_url_is_https() {
+    let plain = spawn_app(Backend::Sqlite).await;
+    assert!(plain
+        .get("/healthz")
+        .await
+        .headers()
+        .get("strict-transport-security")
+        .is_none());
+
+    let https = crate::helpers::spawn_app_with(Backend::Sqlite, |s| {
+        s.server.public_url = "https://frontdesk.example.org".parse().expect("url");
+    })
+    .await;
+    let res = https.get("/healthz").await;
+    assert!(res.headers()["strict-transport-security"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("max-age="));
+}
+
+/// A database outage: the health check says 503 and nothing internal leaks.
+#[tokio::test]
+async fn database_outage_gives_503_without_internals() {
+    if postgres_url().is_none() {
+        eprintln!("skipped: FRONTDESK_TEST_POSTGRES_URL is not set");
+        return;
+    }
+    let app = spawn_app(Backend::Postgres).await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let admin = postgres_url().expect("url");
+    let name = app
+        .database
+        .url
+        .rsplit('/')
+        .next()
+        .expect("db name")
+        .to_string();
+    tokio::task::spawn_blocking(move || {
+        use diesel::{Connection, RunQueryDsl};
+        let mut conn = diesel::PgConnection::establish(&admin).expect("connect");
+        diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+            .execute(&mut conn)
+            .expect("drop");
+    })
+    .await
+    .expect("join");
+
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), 503);
+    let body = res.text().await.expect("text");
+    assert!(body.contains("\"database\":\"unreachable\""), "{body}");
+    for leak in ["SELECT", "postgres", "frontdesk_test", ".rs", "diesel"] {
+        assert!(!body.contains(leak), "{leak} leaked: {body}");
+    }
+
+    let metrics = app.get("/metrics").await;
+    assert_eq!(
+        metrics.status(),
+        200,
+        "metrics still answer without the database"
+    );
+}
