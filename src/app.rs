@@ -175,6 +175,7 @@ fn server(
             .app_data(web::FormConfig::default().limit(settings.server.max_body_bytes))
             .app_data(web::PayloadConfig::default().limit(settings.server.max_body_bytes))
             .configure(crate::ops::routes)
+            .configure(crate::web::assets::routes)
             .service(
                 web::scope("/api/v1")
                     .wrap(from_fn(limit_public_posts))

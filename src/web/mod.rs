@@ -1,10 +1,12 @@
 //! What every feature's handlers share: the JSON extractor, the client IP, rate limits,
 //! security headers, CORS and request metrics.
 
+pub mod assets;
 pub mod client_ip;
 pub mod headers;
 pub mod json;
 pub mod metrics;
+pub mod page;
 pub mod rate_limit;
 
 pub use client_ip::ClientIp;

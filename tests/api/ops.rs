@@ -142,3 +142,14 @@ async fn database_outage_gives_503_without_internals() {
         "metrics still answer without the database"
     );
 }
+
+#[tokio::test]
+async fn stylesheet_is_served_from_the_binary() {
+    let app = spawn_app(Backend::Sqlite).await;
+
+    let res = app.get("/assets/frontdesk.css").await;
+
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(res.text().await.expect("text").contains("--fd-accent"));
+}
