@@ -19,6 +19,9 @@ use crate::keys::Keys;
 use crate::mail::transport::Transport;
 use crate::mail::worker::Worker;
 use crate::mail::{Mailer, Templates};
+use crate::staff::access::require_staff;
+use crate::staff::password::PasswordPool;
+use crate::staff::{AccessPolicy, StaffNav};
 use crate::web::client_ip::TrustedProxies;
 use crate::web::json::BodyLimit;
 use crate::web::metrics::Metrics;
@@ -33,6 +36,10 @@ pub struct AppState {
     pub mailer: Mailer,
     pub templates: Templates,
     pub keys: Keys,
+    /// Password hashing with a bounded number in flight.
+    pub passwords: PasswordPool,
+    /// Per-IP budget for `/staff/login`.
+    pub login_limiter: RateLimiter,
 }
 
 /// How `serve` runs.
@@ -90,6 +97,11 @@ impl Application {
             mailer: mailer.clone(),
             templates,
             keys,
+            passwords: PasswordPool::new(settings.staff.max_concurrent_hashes),
+            login_limiter: RateLimiter::per_minute(
+                settings.limits.enabled,
+                settings.limits.login_per_minute,
+            ),
         };
 
         let worker = if settings.mail.worker_in_serve {
@@ -159,7 +171,11 @@ fn server(
         settings.limits.enabled,
         settings.limits.public_per_minute,
     ));
-    spawn_limiter_cleanup(public_limiter.0.clone());
+    spawn_limiter_cleanup(vec![public_limiter.0.clone(), state.login_limiter.clone()]);
+    spawn_session_cleanup(state.clone());
+    let policy = access_policy()?;
+    let policy = web::Data::new(policy);
+    let nav = web::Data::new(StaffNav(staff_nav()));
     let data = web::Data::new(state);
     let metrics = web::Data::new(metrics);
     let body_limit = web::Data::new(BodyLimit(settings.server.max_body_bytes));
@@ -172,10 +188,40 @@ fn server(
             .app_data(body_limit.clone())
             .app_data(proxies.clone())
             .app_data(public_limiter.clone())
-            .app_data(web::FormConfig::default().limit(settings.server.max_body_bytes))
+            .app_data(policy.clone())
+            .app_data(nav.clone())
+            .app_data(
+                web::FormConfig::default()
+                    .limit(settings.server.max_body_bytes)
+                    .error_handler(|e, _| {
+                        crate::error::AppError::BadRequest(format!(
+                            "The form could not be read: {e}"
+                        ))
+                        .into()
+                    }),
+            )
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                crate::error::AppError::BadRequest(format!("The query string is not valid: {e}"))
+                    .into()
+            }))
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|_, _| crate::error::AppError::NotFound.into()),
+            )
             .app_data(web::PayloadConfig::default().limit(settings.server.max_body_bytes))
             .configure(crate::ops::routes)
             .configure(crate::web::assets::routes)
+            .configure(crate::staff::public_pages)
+            .service(
+                web::scope("/api/v1/staff")
+                    .wrap(from_fn(require_staff))
+                    .configure(crate::staff::api),
+            )
+            .service(
+                web::scope("/staff")
+                    .wrap(from_fn(require_staff))
+                    .configure(crate::staff::pages),
+            )
             .service(
                 web::scope("/api/v1")
                     .wrap(from_fn(limit_public_posts))
@@ -199,17 +245,65 @@ fn server(
 }
 
 /// Forgets rate-limit keys that are back to a full budget, once a minute.
-fn spawn_limiter_cleanup(limiter: RateLimiter) {
+fn spawn_limiter_cleanup(limiters: Vec<RateLimiter>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            limiter.shrink();
+            limiters.iter().for_each(RateLimiter::shrink);
         }
     });
 }
 
+/// Deletes expired staff sessions every ten minutes.
+fn spawn_session_cleanup(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        let idle = chrono::TimeDelta::minutes(i64::from(state.settings.staff.session_idle_minutes));
+        loop {
+            tick.tick().await;
+            let result = state
+                .db
+                .write(move |conn| {
+                    Ok(crate::staff::store::delete_expired_sessions(
+                        conn,
+                        crate::db::now(),
+                        idle,
+                    )?)
+                })
+                .await;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "expired staff sessions could not be deleted");
+            }
+        }
+    });
+}
+
+/// Every staff route's access rule: the frame's and each feature's.
+pub fn access_rules() -> Vec<crate::staff::Rule> {
+    crate::staff::rules()
+}
+
+fn access_policy() -> anyhow::Result<AccessPolicy> {
+    let policy = AccessPolicy::new(access_rules());
+    let duplicates = policy.duplicates();
+    anyhow::ensure!(
+        duplicates.is_empty(),
+        "staff routes with two access rules: {duplicates:?}"
+    );
+    Ok(policy)
+}
+
+/// The staff navigation: the dashboard, each feature's sections, then the admin sections.
+fn staff_nav() -> Vec<crate::staff::NavItem> {
+    let mut nav = crate::staff::nav();
+    nav.extend(crate::staff::admin_nav());
+    nav
+}
+
 /// The whole OpenAPI document: every feature's paths merged.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    crate::ops::ApiDoc::openapi()
+    let mut doc = crate::ops::ApiDoc::openapi();
+    doc.merge(crate::staff::ApiDoc::openapi());
+    doc
 }

@@ -48,6 +48,40 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create a staff account (prompts for the password, or reads one line from stdin).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, fundraising, editor or hiring.
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Create a personal API token and print it once.
+    Token {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "command line")]
+        label: String,
+    },
+    /// List staff accounts.
+    List,
+    /// Disable an account and end its sessions and tokens.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// Runs the parsed command. Configuration errors are returned before anything starts.
@@ -69,7 +103,99 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::SendTestEmail { to } => send_test_email(settings, &to).await,
+        Command::Staff(command) => staff(settings, command).await,
     }
+}
+
+async fn staff(settings: Settings, command: StaffCommand) -> anyhow::Result<()> {
+    use crate::staff::{audit::Actor, service, store};
+    let db = Db::connect(&settings.database)?;
+    let migrate = db.clone();
+    tokio::task::spawn_blocking(move || migrate.migrate()).await??;
+    let actor = Actor::system("command line");
+    let described = |e: crate::error::AppError| match e {
+        crate::error::AppError::Validation(errors) => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| format!("--{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    };
+    match command {
+        StaffCommand::Add {
+            email,
+            name,
+            role,
+            password_stdin,
+        } => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_string()
+            } else {
+                rpassword::prompt_password("Password (12-128 characters): ")?
+            };
+            let new =
+                service::parse_new_staff(&email, &name, &role, &password).map_err(described)?;
+            let user = service::create_account(&db, new, actor)
+                .await
+                .map_err(described)?;
+            print_stdout(&format!(
+                "created {} ({}) with role {}",
+                user.email, user.display_name, user.role
+            ));
+        }
+        StaffCommand::Token { email, label } => {
+            let lookup = email.clone();
+            let user = db
+                .run(move |conn| Ok(store::find_user_by_email(conn, &lookup)?))
+                .await
+                .map_err(described)?
+                .filter(|u| !u.disabled)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no enabled staff account with the email {email}")
+                })?;
+            let token = service::create_token(&db, user.id, label, actor)
+                .await
+                .map_err(described)?;
+            print_stdout(&token);
+        }
+        StaffCommand::List => {
+            let users = db
+                .run(|conn| Ok(store::list_users(conn)?))
+                .await
+                .map_err(described)?;
+            let mut out = format!("{:<40} {:<12} {:<9} NAME", "EMAIL", "ROLE", "STATE");
+            for u in users {
+                out.push_str(&format!(
+                    "\n{:<40} {:<12} {:<9} {}",
+                    u.email,
+                    u.role,
+                    if u.disabled { "disabled" } else { "active" },
+                    u.display_name
+                ));
+            }
+            print_stdout(&out);
+        }
+        StaffCommand::Disable { email } => {
+            let lookup = email.clone();
+            let user = db
+                .run(move |conn| Ok(store::find_user_by_email(conn, &lookup)?))
+                .await
+                .map_err(described)?
+                .ok_or_else(|| anyhow::anyhow!("no staff account with the email {email}"))?;
+            service::disable_account(&db, user.id, actor)
+                .await
+                .map_err(described)?;
+            print_stdout(&format!(
+                "disabled {email}; its sessions and tokens are ended"
+            ));
+        }
+    }
+    Ok(())
 }
 
 async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {
@@ -82,6 +208,15 @@ async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {
     )
     .await?;
     let settings = &app.state().settings;
+    match crate::staff::service::setup_link(app.state()).await {
+        Ok(Some(token)) => tracing::warn!(
+            "No staff account exists yet. Create the first admin within {} minutes at {}/staff/setup?token={token}",
+            settings.staff.setup_link_minutes,
+            settings.server.public_url.as_str().trim_end_matches('/'),
+        ),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "could not create the first-run setup link"),
+    }
     tracing::info!(
         address = %format!("{}:{}", settings.server.bind.ip(), app.port()),
         public_url = %settings.server.public_url,

@@ -30,6 +30,7 @@ pub struct Settings {
     pub uploads: UploadSettings,
     pub limits: LimitSettings,
     pub security: SecuritySettings,
+    pub staff: StaffSettings,
     pub log: LogSettings,
 }
 
@@ -185,6 +186,23 @@ pub struct SecuritySettings {
     pub secret_key: Option<Secret>,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StaffSettings {
+    /// Minutes of inactivity after which a staff session ends.
+    pub session_idle_minutes: u32,
+    /// Hours after sign-in after which a staff session ends, active or not.
+    pub session_absolute_hours: u32,
+    /// Failed sign-ins per account per hour before each further attempt must wait.
+    pub max_failed_logins_per_hour: u32,
+    /// Seconds between attempts on an account past that limit (never a permanent lock-out).
+    pub failed_login_delay_seconds: u32,
+    /// Password hashes computed at once per process; more sign-ins at the same moment get 429.
+    pub max_concurrent_hashes: usize,
+    /// Minutes a first-run setup link stays valid.
+    pub setup_link_minutes: u32,
+}
+
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {
@@ -227,7 +245,7 @@ impl Default for Settings {
                 staff_inbox: "newsroom@localhost".into(),
                 max_per_second: 0,
                 max_attempts: 12,
-                smtp_connections: 4,
+                smtp_connections: 8,
                 smtp_timeout_seconds: 30,
                 batch_size: 200,
                 poll_interval_ms: 1_000,
@@ -273,6 +291,14 @@ impl Default for Settings {
                 login_per_minute: 10,
             },
             security: SecuritySettings { secret_key: None },
+            staff: StaffSettings {
+                session_idle_minutes: 8 * 60,
+                session_absolute_hours: 7 * 24,
+                max_failed_logins_per_hour: 100,
+                failed_login_delay_seconds: 30,
+                max_concurrent_hashes: 2,
+                setup_link_minutes: 60,
+            },
             log: LogSettings {
                 format: LogFormat::Pretty,
                 level: "info".into(),
@@ -429,6 +455,12 @@ impl Settings {
                 "limits: per-minute limits must be at least 1 (or set limits.enabled = false)"
                     .into(),
             );
+        }
+        if self.staff.session_idle_minutes == 0 || self.staff.session_absolute_hours == 0 {
+            problems.push("staff: session timeouts must be at least 1".into());
+        }
+        if self.staff.max_concurrent_hashes == 0 {
+            problems.push("staff.max_concurrent_hashes: must be at least 1".into());
         }
         if problems.is_empty() {
             Ok(())

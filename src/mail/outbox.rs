@@ -265,3 +265,20 @@ pub fn retry(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
     ))
     .execute(conn)
 }
+
+/// Newest first, optionally in one state; `before` is the cursor (ids are time-ordered).
+pub fn list(
+    conn: &mut DbConnection,
+    state: Option<OutboxState>,
+    before: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    let mut query = outbox::table.select(OutboxRow::as_select()).into_boxed();
+    if let Some(state) = state {
+        query = query.filter(outbox::state.eq(state.as_str()));
+    }
+    if let Some(before) = before {
+        query = query.filter(outbox::id.lt(before.to_string()));
+    }
+    query.order(outbox::id.desc()).limit(limit).load(conn)
+}

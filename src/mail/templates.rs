@@ -25,7 +25,7 @@ impl Templates {
     pub fn embedded() -> Self {
         let mut env = Environment::new();
         minijinja_embed::load_templates!(&mut env);
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
         env.set_trim_blocks(true);
         Templates { env: Arc::new(env) }
     }

@@ -7,6 +7,7 @@ pub mod headers;
 pub mod json;
 pub mod metrics;
 pub mod page;
+pub mod pagination;
 pub mod rate_limit;
 
 pub use client_ip::ClientIp;

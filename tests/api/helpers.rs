@@ -283,3 +283,111 @@ pub fn test_email(to: &str) -> Email {
         serde_json::json!({ "requested_by": "the test suite" }),
     )
 }
+
+/// A staff account made for a test.
+pub struct StaffLogin {
+    pub email: String,
+    pub password: String,
+}
+
+pub const STAFF_PASSWORD: &str = "quiet harbour lantern 1987 oak";
+
+impl TestApp {
+    /// Creates a staff account with `role` directly in the database.
+    pub async fn staff_account(&self, role: &str) -> StaffLogin {
+        let email = format!(
+            "{role}-{}@newsroom.example.org",
+            uuid::Uuid::new_v4().simple()
+        );
+        let new = frontdesk::staff::service::parse_new_staff(
+            &email,
+            &format!("Test {role}"),
+            role,
+            STAFF_PASSWORD,
+        )
+        .expect("valid staff account");
+        frontdesk::staff::service::create_account(
+            &self.state.db,
+            new,
+            frontdesk::staff::audit::Actor::system("test"),
+        )
+        .await
+        .expect("create staff account");
+        StaffLogin {
+            email,
+            password: STAFF_PASSWORD.to_string(),
+        }
+    }
+
+    /// A personal API token for a new account with `role`.
+    pub async fn staff_token(&self, role: &str) -> String {
+        let login = self.staff_account(role).await;
+        let user = self
+            .state
+            .db
+            .run(move |conn| {
+                Ok(frontdesk::staff::store::find_user_by_email(
+                    conn,
+                    &login.email,
+                )?)
+            })
+            .await
+            .expect("lookup")
+            .expect("account");
+        frontdesk::staff::service::create_token(
+            &self.state.db,
+            user.id,
+            "test".into(),
+            frontdesk::staff::audit::Actor::system("test"),
+        )
+        .await
+        .expect("token")
+    }
+
+    /// Signs in through the real form with this app's cookie jar; returns the POST's response.
+    pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        let form = self
+            .get("/staff/login")
+            .await
+            .text()
+            .await
+            .expect("login page");
+        let token = csrf_from(&form);
+        self.client
+            .post(self.url("/staff/login"))
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &token),
+                ("next", "/staff/"),
+            ])
+            .send()
+            .await
+            .expect("sign in")
+    }
+
+    /// Signs in a new account with `role` and returns the CSRF token of its session.
+    pub async fn signed_in(&self, role: &str) -> String {
+        let login = self.staff_account(role).await;
+        let res = self.sign_in(&login.email, &login.password).await;
+        assert_eq!(res.status(), 303, "sign-in redirects");
+        let page = self
+            .get("/staff/account")
+            .await
+            .text()
+            .await
+            .expect("account page");
+        csrf_from(&page)
+    }
+}
+
+/// The value of the first `name="csrf_token"` field of a page.
+pub fn csrf_from(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html
+        .find(marker)
+        .map(|i| i + marker.len())
+        .expect("a csrf_token field");
+    let end = start + html[start..].find('"').expect("closing quote");
+    html[start..end].to_string()
+}

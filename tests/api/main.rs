@@ -6,3 +6,4 @@ mod cli;
 mod migrations;
 mod ops;
 mod outbox;
+mod staff;

@@ -1,0 +1,5 @@
+DROP TABLE audit_log;
+DROP TABLE staff_setup_tokens;
+DROP TABLE staff_tokens;
+DROP TABLE staff_sessions;
+DROP TABLE staff_users;

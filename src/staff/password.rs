@@ -1,0 +1,153 @@
+//! Password hashing: argon2id with explicit parameters, off the async runtime, with a bounded
+//! number of hashes in flight (overflow answered 429, so a sign-in flood cannot starve the
+//! public endpoints), and a dummy verification for unknown accounts so timing reveals nothing.
+
+use std::sync::Arc;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+
+use crate::error::AppError;
+
+/// OWASP's minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
+pub const MEMORY_KIB: u32 = 19_456;
+pub const ITERATIONS: u32 = 2;
+pub const LANES: u32 = 1;
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(MEMORY_KIB, ITERATIONS, LANES, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password with the current parameters (blocking: call off the runtime).
+pub fn hash(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::unexpected(anyhow::anyhow!("password hashing failed: {e}")))
+}
+
+/// The outcome of checking a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    No,
+    Yes,
+    /// Correct, and the stored hash uses weaker parameters than today's: store a new one.
+    YesRehash,
+}
+
+/// Verifies a password against a stored PHC string (blocking: call off the runtime).
+pub fn verify(password: &str, stored: &str) -> Verified {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return Verified::No;
+    };
+    if argon2()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_err()
+    {
+        return Verified::No;
+    }
+    let current = Params::try_from(&parsed).ok();
+    let weaker = parsed.algorithm.as_str() != "argon2id"
+        || current.is_none_or(|p| {
+            p.m_cost() < MEMORY_KIB || p.t_cost() < ITERATIONS || p.p_cost() < LANES
+        });
+    if weaker {
+        Verified::YesRehash
+    } else {
+        Verified::Yes
+    }
+}
+
+/// A hash of a random password, verified against when the account does not exist.
+pub fn dummy_hash() -> String {
+    hash(&crate::keys::random_token(24)).unwrap_or_default()
+}
+
+/// Runs password work on the blocking pool, at most `permits` at once.
+#[derive(Clone)]
+pub struct PasswordPool {
+    permits: Arc<Semaphore>,
+    dummy: Arc<String>,
+}
+
+impl PasswordPool {
+    pub fn new(permits: usize) -> Self {
+        PasswordPool {
+            permits: Arc::new(Semaphore::new(permits.max(1))),
+            dummy: Arc::new(dummy_hash()),
+        }
+    }
+
+    /// Runs `f` if a permit is free right now; otherwise 429, so waiting logins never pile up.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit =
+            self.permits
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| AppError::RateLimited {
+                    retry_after_secs: 1,
+                })?;
+        let result = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f()
+        })
+        .await
+        .map_err(|e| AppError::unexpected(anyhow::anyhow!("password task failed: {e}")))?;
+        Ok(result)
+    }
+
+    /// Verifies `password` against `stored`, or against the dummy hash when there is no account.
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<Verified, AppError> {
+        let dummy = self.dummy.clone();
+        self.run(move || match stored {
+            Some(stored) => verify(&password, &stored),
+            None => {
+                let _ = verify(&password, &dummy);
+                Verified::No
+            }
+        })
+        .await
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        self.run(move || hash(&password)).await?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_with_argon2id_and_the_set_parameters() {
+        let h = hash("correct horse battery staple").expect("hash");
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert_eq!(verify("correct horse battery staple", &h), Verified::Yes);
+        assert_eq!(verify("wrong", &h), Verified::No);
+        assert_eq!(verify("x", "not a hash"), Verified::No);
+    }
+
+    #[test]
+    fn weaker_parameters_ask_for_a_rehash() {
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8192, 1, 1, None).expect("params"),
+        );
+        let salt = SaltString::generate(&mut OsRng);
+        let h = weak.hash_password(b"pw", &salt).expect("hash").to_string();
+        assert_eq!(verify("pw", &h), Verified::YesRehash);
+    }
+}

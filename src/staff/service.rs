@@ -1,0 +1,275 @@
+//! Staff operations shared by the pages, the JSON API and the command line.
+
+use actix_web::cookie::{time, Cookie, SameSite};
+use chrono::TimeDelta;
+
+use crate::app::AppState;
+use crate::db::Db;
+use crate::domain::EmailAddress;
+use crate::error::{AppError, FieldError};
+use crate::keys::{random_token, token_hash};
+use crate::staff::access::session_cookie_name;
+use crate::staff::audit::{self, Actor, Entry};
+use crate::staff::model::{DisplayName, NewPassword, NewStaff, Role, StaffUser};
+use crate::staff::password::{self, Verified};
+use crate::staff::store;
+
+/// Validates account fields, naming every failing one.
+pub fn parse_new_staff(
+    email: &str,
+    name: &str,
+    role: &str,
+    password: &str,
+) -> Result<NewStaff, AppError> {
+    let mut errors = Vec::new();
+    let email = EmailAddress::parse(email)
+        .map_err(|m| errors.push(FieldError::new("email", m)))
+        .ok();
+    let name = DisplayName::parse(name)
+        .map_err(|m| errors.push(FieldError::new("name", m)))
+        .ok();
+    let role = role
+        .parse::<Role>()
+        .map_err(|m| errors.push(FieldError::new("role", m)))
+        .ok();
+    let context: Vec<&str> = [
+        email.as_ref().map(|e| e.as_str()),
+        name.as_ref().map(|n| n.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let password = NewPassword::parse(password, &context)
+        .map_err(|m| errors.push(FieldError::new("password", m)))
+        .ok();
+    match (email, name, role, password) {
+        (Some(email), Some(name), Some(role), Some(password)) if errors.is_empty() => {
+            Ok(NewStaff {
+                email,
+                name,
+                role,
+                password,
+            })
+        }
+        _ => Err(AppError::Validation(errors)),
+    }
+}
+
+/// Creates an account (hashing off the runtime), audited; 409 when the email is taken.
+pub async fn create_account(db: &Db, new: NewStaff, actor: Actor) -> Result<StaffUser, AppError> {
+    let hash = tokio::task::spawn_blocking({
+        let pw = new.password.expose().to_string();
+        move || password::hash(&pw)
+    })
+    .await
+    .map_err(AppError::unexpected)??;
+    db.write(move |conn| {
+        if store::find_user_by_email(conn, new.email.as_str())?.is_some() {
+            return Err(AppError::Conflict(
+                "A staff account with this email already exists.".into(),
+            ));
+        }
+        let user = store::insert_user(conn, &new, &hash)?;
+        audit::record(
+            conn,
+            &actor,
+            Entry::new("staff.account_created")
+                .target("staff_user", &user.id)
+                .details(serde_json::json!({ "role": user.role })),
+        )?;
+        Ok(user)
+    })
+    .await
+}
+
+/// Creates a personal API token; the token is returned once and stored only as a hash.
+pub async fn create_token(
+    db: &Db,
+    user_id: String,
+    label: String,
+    actor: Actor,
+) -> Result<String, AppError> {
+    let label = label.trim().to_string();
+    if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
+        return Err(AppError::field(
+            "label",
+            "Give the token a label of 1 to 100 characters.",
+        ));
+    }
+    let token = format!("fd_{}", random_token(32));
+    let hash = token_hash(&token);
+    db.write(move |conn| {
+        let id = store::insert_token(conn, &user_id, &label, &hash)?;
+        audit::record(
+            conn,
+            &actor,
+            Entry::new("staff.token_created")
+                .target("staff_token", &id)
+                .details(serde_json::json!({ "label": label })),
+        )?;
+        Ok(())
+    })
+    .await?;
+    Ok(token)
+}
+
+/// Disables an account, ending its sessions and tokens.
+pub async fn disable_account(db: &Db, user_id: String, actor: Actor) -> Result<(), AppError> {
+    db.write(move |conn| {
+        if store::disable_user(conn, &user_id)? == 0 {
+            return Err(AppError::NotFound);
+        }
+        audit::record(
+            conn,
+            &actor,
+            Entry::new("staff.account_disabled").target("staff_user", &user_id),
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+/// Creates a one-time setup link when no account exists; returns its token.
+pub async fn setup_link(state: &AppState) -> Result<Option<String>, AppError> {
+    let minutes = i64::from(state.settings.staff.setup_link_minutes);
+    state
+        .db
+        .write(move |conn| {
+            if store::count_users(conn)? > 0 {
+                return Ok(None);
+            }
+            let token = random_token(32);
+            let now = crate::db::now();
+            store::insert_setup_token(
+                conn,
+                &token_hash(&token),
+                now,
+                now + TimeDelta::minutes(minutes),
+            )?;
+            Ok(Some(token))
+        })
+        .await
+}
+
+/// The outcome of a sign-in attempt.
+pub enum SignIn {
+    /// Signed in: set this cookie.
+    Ok(Cookie<'static>),
+    /// Wrong email or password (the same answer either way).
+    Refused,
+}
+
+/// Checks credentials with per-account throttling and starts a session.
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: String,
+    user_agent: Option<String>,
+    ip_hash: Option<String>,
+) -> Result<SignIn, AppError> {
+    let email = email.trim().to_lowercase();
+    let lookup = email.clone();
+    let user = state
+        .db
+        .run(move |conn| Ok(store::find_user_by_email(conn, &lookup)?))
+        .await?
+        .filter(|u| !u.disabled);
+    let now = crate::db::now();
+    if let Some(u) = &user {
+        let staff = &state.settings.staff;
+        let over_limit = u.failed_logins >= staff.max_failed_logins_per_hour as i32
+            && u.failed_window_start
+                .is_some_and(|s| now - s < TimeDelta::hours(1));
+        if let (true, Some(last)) = (over_limit, u.last_failed_at) {
+            let wait =
+                TimeDelta::seconds(i64::from(staff.failed_login_delay_seconds)) - (now - last);
+            if wait > TimeDelta::zero() {
+                return Err(AppError::RateLimited {
+                    retry_after_secs: wait.num_seconds().max(1) as u64,
+                });
+            }
+        }
+    }
+    let verified = state
+        .passwords
+        .verify(
+            password.clone(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
+    let Some(user) = user else {
+        return Ok(SignIn::Refused);
+    };
+    if verified == Verified::No {
+        let u = user.clone();
+        state
+            .db
+            .write(move |conn| Ok(store::record_failed_login(conn, &u, crate::db::now())?))
+            .await?;
+        tracing::info!(email = %crate::mail::mask_email(&email), "staff sign-in refused");
+        return Ok(SignIn::Refused);
+    }
+    let new_hash = if verified == Verified::YesRehash {
+        Some(state.passwords.hash(password).await?)
+    } else {
+        None
+    };
+    let token = random_token(32);
+    let csrf = random_token(32);
+    let absolute = TimeDelta::hours(i64::from(state.settings.staff.session_absolute_hours));
+    let hash = token_hash(&token);
+    let actor = Actor {
+        id: Some(user.id.clone()),
+        label: format!("{} <{}>", user.display_name, user.email),
+        ip_hash,
+    };
+    let user_agent = user_agent.map(|ua| ua.chars().take(200).collect::<String>());
+    state
+        .db
+        .write(move |conn| {
+            let now = crate::db::now();
+            if let Some(h) = &new_hash {
+                store::set_password_hash(conn, &user.id, h)?;
+            }
+            store::insert_session(
+                conn,
+                &hash,
+                &user.id,
+                &csrf,
+                user_agent.as_deref(),
+                now,
+                now + absolute,
+            )?;
+            store::record_login(conn, &user.id, now)?;
+            audit::record(
+                conn,
+                &actor,
+                Entry::new("staff.signed_in").target("staff_user", &user.id),
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(SignIn::Ok(session_cookie(
+        state.settings.is_https(),
+        token,
+        state.settings.staff.session_absolute_hours,
+    )))
+}
+
+/// The session cookie: HttpOnly, SameSite=Strict, Secure and `__Host-` on https.
+pub fn session_cookie(https: bool, token: String, hours: u32) -> Cookie<'static> {
+    Cookie::build(session_cookie_name(https), token)
+        .path("/")
+        .http_only(true)
+        .secure(https)
+        .same_site(SameSite::Strict)
+        .max_age(time::Duration::hours(i64::from(hours)))
+        .finish()
+}
+
+/// A cookie that removes the session cookie.
+pub fn removal_cookie(https: bool) -> Cookie<'static> {
+    let mut cookie = session_cookie(https, String::new(), 0);
+    cookie.make_removal();
+    cookie
+}
