@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod browser;
 mod cli;
 mod migrations;
 mod ops;

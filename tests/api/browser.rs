@@ -1,0 +1,221 @@
+//! Browser tests: a real headless Chromium, driven over WebDriver, against the real server.
+//!
+//! They need `chromium` and `chromedriver` (Debian's `chromium` and `chromium-driver`; `.ci/run`
+//! installs them). Without them the tests say they were skipped, except under CI, where a
+//! missing browser is a failure.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::helpers::{spawn_app, Backend, TestApp};
+
+/// A chromedriver process of our own, stopped on drop.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn find(program: &str, fallbacks: &[&str]) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join(program))
+        .chain(fallbacks.iter().map(PathBuf::from))
+        .find(|p| p.is_file())
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium; `None` (skipped) when they are not installed.
+    pub async fn start() -> Option<Browser> {
+        let (Some(driver_bin), Some(chromium)) = (
+            find("chromedriver", &["/usr/lib/chromium/chromedriver"]),
+            find("chromium", &["/usr/bin/chromium-browser"]),
+        ) else {
+            assert!(
+                std::env::var("CI").is_err(),
+                "chromium and chromedriver must be installed in CI (.ci/run installs them)"
+            );
+            eprintln!("skipped: chromium and chromedriver are not installed");
+            return None;
+        };
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let driver = Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let profile = tempfile::tempdir().expect("profile dir");
+        let caps = serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        });
+        let caps = match caps {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("an object literal"),
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last_error = None;
+        for _ in 0..50 {
+            match ClientBuilder::native()
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Some(Browser {
+                        client,
+                        driver,
+                        _profile: profile,
+                    })
+                }
+                Err(e) => {
+                    last_error = Some(e);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        panic!("cannot start a browser session: {last_error:?}");
+    }
+
+    pub async fn fill(&self, css: &str, text: &str) {
+        let field = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        field.clear().await.expect("clear");
+        field.send_keys(text).await.expect("type");
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .expect("click");
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.client
+            .wait()
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .text()
+            .await
+            .expect("text")
+    }
+
+    pub async fn path(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .to_string()
+    }
+
+    /// Saves a PNG under `target/screenshots/` as a test artefact.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        let path = dir.join(format!("{name}.png"));
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+}
+
+async fn signed_in_browser(app: &TestApp, email: &str, password: &str) -> Option<Browser> {
+    let browser = Browser::start().await?;
+    browser
+        .client
+        .goto(&app.url("/staff/"))
+        .await
+        .expect("open");
+    assert_eq!(
+        browser.path().await,
+        "/staff/login",
+        "anonymous visitors are sent to sign in"
+    );
+    browser.fill("#email", email).await;
+    browser.fill("#password", password).await;
+    browser.click("#sign-in").await;
+    Some(browser)
+}
+
+#[tokio::test]
+async fn staff_sign_in_dashboard_and_sign_out_in_a_real_browser() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let login = app.staff_account("admin").await;
+
+    // A wrong password is refused with a message on the page.
+    let Some(browser) = signed_in_browser(&app, &login.email, "a wrong password entirely").await
+    else {
+        return;
+    };
+    assert_eq!(
+        browser.text("#login-error").await,
+        "The email or password is wrong."
+    );
+
+    // The right one opens the dashboard.
+    browser.fill("#email", &login.email).await;
+    browser.fill("#password", &login.password).await;
+    browser.click("#sign-in").await;
+    assert_eq!(browser.text("h1").await, "Dashboard");
+    assert_eq!(browser.path().await, "/staff/");
+    let nav = browser.text("nav.fd-nav").await;
+    assert!(
+        nav.contains("Staff accounts") && nav.contains("Audit log"),
+        "{nav}"
+    );
+    let shot = browser.screenshot("staff-dashboard").await;
+    assert!(std::fs::metadata(&shot).expect("screenshot").len() > 1000);
+
+    // A form post from the page carries its CSRF token and works.
+    browser.click("a[href='/staff/account']").await;
+    browser.fill("#label", "browser test").await;
+    browser
+        .click("form[action='/staff/account/tokens'] button")
+        .await;
+    assert!(browser.text("#new-token").await.starts_with("fd_"));
+
+    // Sign out.
+    browser.click(".fd-me button").await;
+    assert_eq!(browser.path().await, "/staff/login");
+    assert!(browser.text(".fd-flash").await.contains("signed out"));
+    browser
+        .client
+        .goto(&app.url("/staff/"))
+        .await
+        .expect("open");
+    assert_eq!(browser.path().await, "/staff/login", "the session is over");
+    browser.client.clone().close().await.expect("close");
+}
