@@ -231,6 +231,7 @@ fn server(
             .wrap(from_fn(crate::web::metrics::record))
             .wrap(headers::security_headers(&settings))
             .wrap(Compress::default())
+            .wrap(from_fn(crate::web::request_id::echo))
             .wrap(TracingLogger::default())
     })
     .listen(listener)?

@@ -105,3 +105,32 @@ pub fn list(
     }
     query.order(audit_log::id.desc()).limit(limit).load(conn)
 }
+
+/// Runs a change to one record and appends its audit entry in the same transaction;
+/// 404 when the change touched no row (unknown record, or not the actor's to change).
+pub async fn change<F>(
+    db: &crate::db::Db,
+    actor: Actor,
+    action: &'static str,
+    target: (&'static str, String),
+    details: serde_json::Value,
+    f: F,
+) -> Result<(), crate::error::AppError>
+where
+    F: FnOnce(&mut DbConnection) -> QueryResult<usize> + Send + 'static,
+{
+    db.write(move |conn| {
+        if f(conn)? == 0 {
+            return Err(crate::error::AppError::NotFound);
+        }
+        record(
+            conn,
+            &actor,
+            Entry::new(action)
+                .target(target.0, &target.1)
+                .details(details),
+        )?;
+        Ok(())
+    })
+    .await
+}

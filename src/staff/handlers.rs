@@ -533,26 +533,26 @@ pub async fn revoke_session(
     staff: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let target = path.into_inner();
-    let (user_id, actor) = (staff.user.id.clone(), staff.actor());
-    state
-        .db
-        .write(move |conn| {
+    let (target, user_id) = (path.into_inner(), staff.user.id.clone());
+    let audited = ("staff_user", user_id.clone());
+    audit::change(
+        &state.db,
+        staff.actor(),
+        "staff.session_revoked",
+        audited,
+        json!({}),
+        move |conn| {
             let mine = store::user_sessions(conn, &user_id)?
                 .iter()
                 .any(|s| s.id == target);
-            if !mine {
-                return Err(AppError::NotFound);
+            if mine {
+                store::delete_session(conn, &target)
+            } else {
+                Ok(0)
             }
-            store::delete_session(conn, &target)?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::new("staff.session_revoked").target("staff_user", &user_id),
-            )?;
-            Ok(())
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(see_other("/staff/account?notice=session_revoked"))
 }
 
@@ -604,21 +604,17 @@ pub async fn revoke_token(
     staff: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (token_id, user_id, actor) = (path.into_inner(), staff.user.id.clone(), staff.actor());
-    state
-        .db
-        .write(move |conn| {
-            if store::revoke_token(conn, &user_id, &token_id)? == 0 {
-                return Err(AppError::NotFound);
-            }
-            audit::record(
-                conn,
-                &actor,
-                Entry::new("staff.token_revoked").target("staff_token", &token_id),
-            )?;
-            Ok(())
-        })
-        .await?;
+    let (token_id, user_id) = (path.into_inner(), staff.user.id.clone());
+    let audited = ("staff_token", token_id.clone());
+    audit::change(
+        &state.db,
+        staff.actor(),
+        "staff.token_revoked",
+        audited,
+        json!({}),
+        move |conn| store::revoke_token(conn, &user_id, &token_id),
+    )
+    .await?;
     Ok(see_other("/staff/account?notice=token_revoked"))
 }
 
@@ -735,21 +731,17 @@ pub async fn enable_account(
     staff: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, actor) = (path.into_inner(), staff.actor());
-    state
-        .db
-        .write(move |conn| {
-            if store::enable_user(conn, &id)? == 0 {
-                return Err(AppError::NotFound);
-            }
-            audit::record(
-                conn,
-                &actor,
-                Entry::new("staff.account_enabled").target("staff_user", &id),
-            )?;
-            Ok(())
-        })
-        .await?;
+    let id = path.into_inner();
+    let audited = ("staff_user", id.clone());
+    audit::change(
+        &state.db,
+        staff.actor(),
+        "staff.account_enabled",
+        audited,
+        json!({}),
+        move |conn| store::enable_user(conn, &id),
+    )
+    .await?;
     Ok(see_other("/staff/accounts?notice=account_enabled"))
 }
 
@@ -768,28 +760,22 @@ pub async fn set_role(
         .role
         .parse()
         .map_err(|m: String| AppError::field("role", m))?;
-    let (id, actor) = (path.into_inner(), staff.actor());
+    let id = path.into_inner();
     if id == staff.user.id && role != Role::Admin {
         return Err(AppError::Conflict(
             "You cannot remove your own admin role.".into(),
         ));
     }
-    state
-        .db
-        .write(move |conn| {
-            if store::set_role(conn, &id, role.as_str())? == 0 {
-                return Err(AppError::NotFound);
-            }
-            audit::record(
-                conn,
-                &actor,
-                Entry::new("staff.role_changed")
-                    .target("staff_user", &id)
-                    .details(json!({"role": role})),
-            )?;
-            Ok(())
-        })
-        .await?;
+    let audited = ("staff_user", id.clone());
+    audit::change(
+        &state.db,
+        staff.actor(),
+        "staff.role_changed",
+        audited,
+        json!({ "role": role }),
+        move |conn| store::set_role(conn, &id, role.as_str()),
+    )
+    .await?;
     Ok(see_other("/staff/accounts?notice=role_changed"))
 }
 

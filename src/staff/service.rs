@@ -115,17 +115,15 @@ pub async fn create_token(
 
 /// Disables an account, ending its sessions and tokens.
 pub async fn disable_account(db: &Db, user_id: String, actor: Actor) -> Result<(), AppError> {
-    db.write(move |conn| {
-        if store::disable_user(conn, &user_id)? == 0 {
-            return Err(AppError::NotFound);
-        }
-        audit::record(
-            conn,
-            &actor,
-            Entry::new("staff.account_disabled").target("staff_user", &user_id),
-        )?;
-        Ok(())
-    })
+    let audited = ("staff_user", user_id.clone());
+    audit::change(
+        db,
+        actor,
+        "staff.account_disabled",
+        audited,
+        serde_json::json!({}),
+        move |conn| store::disable_user(conn, &user_id),
+    )
     .await
 }
 

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod page;
 pub mod pagination;
 pub mod rate_limit;
+pub mod request_id;
 
 pub use client_ip::ClientIp;
 pub use json::ApiJson;

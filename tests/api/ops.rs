@@ -14,6 +14,11 @@ async fn healthz_reports_database_ok(backend: Backend) {
 
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(
+        res.headers()["x-request-id"].len(),
+        36,
+        "a request id to quote"
+    );
     assert!(res.headers()["content-security-policy"]
         .to_str()
         .expect("ascii")
