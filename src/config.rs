@@ -296,7 +296,7 @@ impl Default for Settings {
                 session_absolute_hours: 7 * 24,
                 max_failed_logins_per_hour: 100,
                 failed_login_delay_seconds: 30,
-                max_concurrent_hashes: 2,
+                max_concurrent_hashes: 1,
                 setup_link_minutes: 60,
             },
             log: LogSettings {

@@ -1,13 +1,15 @@
 //! Password hashing: argon2id with explicit parameters, off the async runtime, with a bounded
-//! number of hashes in flight (overflow answered 429, so a sign-in flood cannot starve the
-//! public endpoints), and a dummy verification for unknown accounts so timing reveals nothing.
+//! number of hashes in flight and a short queue (overflow answered 429, so a sign-in flood
+//! cannot starve the public endpoints), and a dummy verification for unknown accounts so timing reveals nothing.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::AppError;
 
@@ -67,10 +69,17 @@ pub fn dummy_hash() -> String {
     hash(&crate::keys::random_token(24)).unwrap_or_default()
 }
 
-/// Runs password work on the blocking pool, at most `permits` at once.
+/// Requests that may wait for a permit; more get 429 at once.
+const MAX_WAITING: usize = 8;
+/// How long a waiting request waits before it gets 429.
+const MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// Runs password work on the blocking pool, at most `permits` at once, with a short bounded
+/// queue: a few simultaneous sign-ins wait their turn, a flood is answered 429 cheaply.
 #[derive(Clone)]
 pub struct PasswordPool {
     permits: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
     dummy: Arc<String>,
 }
 
@@ -78,23 +87,37 @@ impl PasswordPool {
     pub fn new(permits: usize) -> Self {
         PasswordPool {
             permits: Arc::new(Semaphore::new(permits.max(1))),
+            waiting: Arc::new(AtomicUsize::new(0)),
             dummy: Arc::new(dummy_hash()),
         }
     }
 
-    /// Runs `f` if a permit is free right now; otherwise 429, so waiting logins never pile up.
+    async fn permit(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        let busy = || AppError::RateLimited {
+            retry_after_secs: 1,
+        };
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(busy());
+        }
+        let permit = tokio::time::timeout(MAX_WAIT, self.permits.clone().acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        match permit {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(busy()),
+        }
+    }
+
+    /// Runs `f` with a permit (see [`PasswordPool`]).
     pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let permit =
-            self.permits
-                .clone()
-                .try_acquire_owned()
-                .map_err(|_| AppError::RateLimited {
-                    retry_after_secs: 1,
-                })?;
+        let permit = self.permit().await?;
         let result = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             f()
@@ -137,6 +160,39 @@ mod tests {
         assert_eq!(verify("correct horse battery staple", &h), Verified::Yes);
         assert_eq!(verify("wrong", &h), Verified::No);
         assert_eq!(verify("x", "not a hash"), Verified::No);
+    }
+
+    #[tokio::test]
+    async fn a_flood_beyond_the_queue_gets_429() {
+        let pool = PasswordPool::new(1);
+        let gate = Arc::new(std::sync::Barrier::new(2));
+        let held = {
+            let gate = gate.clone();
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                pool.run(move || {
+                    gate.wait();
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let waiting: Vec<_> = (0..MAX_WAITING)
+            .map(|_| {
+                let pool = pool.clone();
+                tokio::spawn(async move { pool.run(|| ()).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            matches!(pool.run(|| ()).await, Err(AppError::RateLimited { .. })),
+            "queue full"
+        );
+        gate.wait();
+        held.await.expect("join").expect("ran");
+        for w in waiting {
+            w.await.expect("join").expect("queued requests run");
+        }
     }
 
     #[test]
