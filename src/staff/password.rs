@@ -92,7 +92,16 @@ impl PasswordPool {
         }
     }
 
-    async fn permit(&self) -> Result<OwnedSemaphorePermit, AppError> {
+    /// Waits (briefly, boundedly) for a turn to hash; take it before any other work a sign-in
+    /// does, so attempts beyond the queue cost next to nothing.
+    pub async fn permit(&self) -> Result<HashPermit, AppError> {
+        Ok(HashPermit {
+            permit: self.acquire().await?,
+            dummy: self.dummy.clone(),
+        })
+    }
+
+    async fn acquire(&self) -> Result<OwnedSemaphorePermit, AppError> {
         let busy = || AppError::RateLimited {
             retry_after_secs: 1,
         };
@@ -117,19 +126,49 @@ impl PasswordPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let permit = self.permit().await?;
-        let result = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            f()
-        })
-        .await
-        .map_err(|e| AppError::unexpected(anyhow::anyhow!("password task failed: {e}")))?;
-        Ok(result)
+        self.permit().await?.run(f).await
     }
 
     /// Verifies `password` against `stored`, or against the dummy hash when there is no account.
     pub async fn verify(
         &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<Verified, AppError> {
+        self.permit().await?.verify(password, stored).await
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        self.run(move || hash(&password)).await?
+    }
+}
+
+/// A turn to hash, held until the work is done.
+pub struct HashPermit {
+    permit: OwnedSemaphorePermit,
+    dummy: Arc<String>,
+}
+
+impl HashPermit {
+    /// Runs `f` on the blocking pool, releasing the turn when it finishes.
+    pub async fn run<T, F>(self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = self.permit;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f()
+        })
+        .await
+        .map_err(|e| AppError::unexpected(anyhow::anyhow!("password task failed: {e}")))
+    }
+
+    /// Verifies `password` against `stored`, or against the dummy hash when there is no
+    /// account, so an unknown email takes as long as a wrong password.
+    pub async fn verify(
+        self,
         password: String,
         stored: Option<String>,
     ) -> Result<Verified, AppError> {
@@ -142,10 +181,6 @@ impl PasswordPool {
             }
         })
         .await
-    }
-
-    pub async fn hash(&self, password: String) -> Result<String, AppError> {
-        self.run(move || hash(&password)).await?
     }
 }
 

@@ -165,6 +165,8 @@ pub async fn sign_in(
     user_agent: Option<String>,
     ip_hash: Option<String>,
 ) -> Result<SignIn, AppError> {
+    // The turn to hash comes first: a flood past the queue is refused before any other work.
+    let permit = state.passwords.permit().await?;
     let email = email.trim().to_lowercase();
     let lookup = email.clone();
     let user = state
@@ -188,8 +190,7 @@ pub async fn sign_in(
             }
         }
     }
-    let verified = state
-        .passwords
+    let verified = permit
         .verify(
             password.clone(),
             user.as_ref().map(|u| u.password_hash.clone()),

@@ -121,24 +121,45 @@ impl Browser {
             .expect("click");
     }
 
-    pub async fn text(&self, css: &str) -> String {
-        self.client
-            .wait()
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .text()
-            .await
-            .expect("text")
+    /// Waits until the element `css` exists and its text contains `needle` (pages load
+    /// after clicks; an element read too early may belong to the page being left).
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        let mut last = String::new();
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if text.contains(needle) {
+                        return text;
+                    }
+                    last = text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never showed {needle:?}; last seen {last:?}");
     }
 
-    pub async fn path(&self) -> String {
-        self.client
-            .current_url()
-            .await
-            .expect("url")
-            .path()
-            .to_string()
+    /// Waits until the browser is at `path`.
+    pub async fn wait_for_path(&self, path: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let now = self
+                .client
+                .current_url()
+                .await
+                .expect("url")
+                .path()
+                .to_string();
+            if now == path {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "stuck at {now}, expected {path}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Saves a PNG under `target/screenshots/` as a test artefact.
@@ -159,11 +180,7 @@ async fn signed_in_browser(app: &TestApp, email: &str, password: &str) -> Option
         .goto(&app.url("/staff/"))
         .await
         .expect("open");
-    assert_eq!(
-        browser.path().await,
-        "/staff/login",
-        "anonymous visitors are sent to sign in"
-    );
+    browser.wait_for_path("/staff/login").await; // anonymous visitors are sent to sign in
     browser.fill("#email", email).await;
     browser.fill("#password", password).await;
     browser.click("#sign-in").await;
@@ -180,42 +197,39 @@ async fn staff_sign_in_dashboard_and_sign_out_in_a_real_browser() {
     else {
         return;
     };
-    assert_eq!(
-        browser.text("#login-error").await,
-        "The email or password is wrong."
-    );
+    browser
+        .wait_for_text("#login-error", "The email or password is wrong.")
+        .await;
 
     // The right one opens the dashboard.
     browser.fill("#email", &login.email).await;
     browser.fill("#password", &login.password).await;
     browser.click("#sign-in").await;
-    assert_eq!(browser.text("h1").await, "Dashboard");
-    assert_eq!(browser.path().await, "/staff/");
-    let nav = browser.text("nav.fd-nav").await;
-    assert!(
-        nav.contains("Staff accounts") && nav.contains("Audit log"),
-        "{nav}"
-    );
+    browser.wait_for_text("h1", "Dashboard").await;
+    browser.wait_for_path("/staff/").await;
+    let nav = browser.wait_for_text("nav.fd-nav", "Staff accounts").await;
+    assert!(nav.contains("Audit log"), "{nav}");
     let shot = browser.screenshot("staff-dashboard").await;
     assert!(std::fs::metadata(&shot).expect("screenshot").len() > 1000);
 
     // A form post from the page carries its CSRF token and works.
     browser.click("a[href='/staff/account']").await;
+    browser.wait_for_text("h1", "Your account").await;
     browser.fill("#label", "browser test").await;
     browser
         .click("form[action='/staff/account/tokens'] button")
         .await;
-    assert!(browser.text("#new-token").await.starts_with("fd_"));
+    browser.wait_for_text("#new-token", "fd_").await;
 
-    // Sign out.
+    // Sign out; the session is over.
     browser.click(".fd-me button").await;
-    assert_eq!(browser.path().await, "/staff/login");
-    assert!(browser.text(".fd-flash").await.contains("signed out"));
+    browser.wait_for_text(".fd-flash", "signed out").await;
+    browser.wait_for_path("/staff/login").await;
     browser
         .client
         .goto(&app.url("/staff/"))
         .await
         .expect("open");
-    assert_eq!(browser.path().await, "/staff/login", "the session is over");
+    browser.wait_for_path("/staff/login").await;
     browser.client.clone().close().await.expect("close");
 }

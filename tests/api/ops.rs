@@ -158,3 +158,41 @@ async fn stylesheet_is_served_from_the_binary() {
     assert_eq!(res.headers()["content-type"], "text/css; charset=utf-8");
     assert!(res.text().await.expect("text").contains("--fd-accent"));
 }
+
+#[tokio::test]
+async fn cors_preflight_answers_allowed_origins_on_the_public_api_only() {
+    let app = crate::helpers::spawn_app_with(Backend::Sqlite, |s| {
+        s.server.allowed_origins = vec!["https://news.example.org".into()];
+    })
+    .await;
+    let preflight = |path: &str, origin: &str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url(path))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+
+    let allowed = preflight("/api/v1/feedback", "https://news.example.org")
+        .await
+        .expect("r");
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://news.example.org"
+    );
+
+    let other = preflight("/api/v1/feedback", "https://evil.example")
+        .await
+        .expect("r");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    let staff = preflight("/api/v1/staff/me", "https://news.example.org")
+        .await
+        .expect("r");
+    assert!(
+        staff.headers().get("access-control-allow-origin").is_none(),
+        "the staff API is never cross-origin"
+    );
+}
