@@ -33,6 +33,7 @@ pub struct AppState {
     pub mailer: Mailer,
     pub templates: Templates,
     pub keys: Keys,
+    pub feedback: crate::feedback::Feedback,
 }
 
 /// How `serve` runs.
@@ -90,6 +91,7 @@ impl Application {
             mailer: mailer.clone(),
             templates,
             keys,
+            feedback: crate::feedback::Feedback::start(&settings, db.clone())?,
         };
 
         let worker = if settings.mail.worker_in_serve {
@@ -178,6 +180,8 @@ fn server(
             .configure(crate::web::assets::routes)
             .service(
                 web::scope("/api/v1")
+                    .configure(crate::feedback::routes)
+                    .configure(crate::comments::routes)
                     .wrap(from_fn(limit_public_posts))
                     .wrap(headers::public_cors(&settings)),
             )
@@ -211,5 +215,8 @@ fn spawn_limiter_cleanup(limiter: RateLimiter) {
 
 /// The whole OpenAPI document: every feature's paths merged.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    crate::ops::ApiDoc::openapi()
+    let mut doc = crate::ops::ApiDoc::openapi();
+    doc.merge(crate::feedback::ApiDoc::openapi());
+    doc.merge(crate::comments::ApiDoc::openapi());
+    doc
 }

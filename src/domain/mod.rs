@@ -1,0 +1,6 @@
+//! Domain types shared by several features. Constructors are the only way in, so a value of
+//! one of these types is valid by construction.
+
+mod article_url;
+
+pub use article_url::ArticleUrl;
