@@ -3,6 +3,8 @@
 mod helpers;
 
 mod cli;
+mod comments;
+mod feedback;
 mod migrations;
 mod ops;
 mod outbox;
