@@ -1,12 +1,11 @@
 //! Storage of votes, the day's voter keys, and the queries behind the staff report and the
 //! queue of comments left with votes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
-use diesel::upsert::excluded;
 use rand::RngCore;
 use serde::Serialize;
 
@@ -14,118 +13,233 @@ use crate::db::schema::{feedback_notes, feedback_voter_keys, feedback_votes as f
 use crate::db::DbConnection;
 use crate::feedback::model::{wilson_lower_bound, CommentStatus, NewVote, VoteOutcome};
 
-diesel::define_sql_function! {
-    /// SQL `COALESCE` of two nullable values of one type.
-    #[sql_name = "COALESCE"]
-    fn coalesce<T: diesel::sql_types::SqlType + diesel::sql_types::SingleValue>(
-        x: diesel::sql_types::Nullable<T>,
-        y: diesel::sql_types::Nullable<T>,
-    ) -> diesel::sql_types::Nullable<T>;
-}
-
-/// A row of `feedback_votes` as written by [`record_vote`].
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = fv)]
-struct VoteRow<'a> {
-    id: &'a str,
-    article_url: &'a str,
-    voter: &'a str,
-    helpful: bool,
-    reason: Option<&'a str>,
-    comment: Option<&'a str>,
-    comment_status: Option<&'a str>,
-    comment_at: Option<NaiveDateTime>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-/// Writes one vote: inserted on a voter's first vote on an article, changed in place on any
-/// later one, so a retried request never makes a second row. A comment sent with a vote
-/// replaces the earlier one and goes back to the staff queue as `new`; a vote without a
-/// comment keeps the earlier comment.
-///
-/// A cookie voter's first vote carries over a vote cast earlier today from the same IP and
-/// User-Agent without the cookie (the request that set it), instead of counting twice.
-/// Call inside a write transaction.
+/// Writes one vote; see [`record_votes`].
 pub fn record_vote(
     conn: &mut DbConnection,
     vote: &NewVote,
     now: NaiveDateTime,
 ) -> QueryResult<VoteOutcome> {
-    let new_id = crate::db::new_id();
-    let ballot = &vote.ballot;
-    let row = VoteRow {
-        id: &new_id,
-        article_url: ballot.article_url.as_str(),
-        voter: &vote.voter.key,
-        helpful: ballot.helpful,
-        reason: ballot.reason.as_deref(),
-        comment: ballot.comment.as_deref(),
-        comment_status: ballot.comment.as_ref().map(|_| CommentStatus::New.as_str()),
-        comment_at: ballot.comment.as_ref().map(|_| now),
-        created_at: now,
-        updated_at: now,
-    };
-    // One statement on the common path; prepared once per connection (typed DSL, cached).
-    macro_rules! upsert {
-        ($c:expr) => {
-            diesel::insert_into(fv::table)
-                .values(&row)
-                .on_conflict((fv::article_url, fv::voter))
-                .do_update()
-                .set((
-                    fv::helpful.eq(excluded(fv::helpful)),
-                    fv::reason.eq(excluded(fv::reason)),
-                    fv::comment.eq(coalesce(excluded(fv::comment), fv::comment)),
-                    fv::comment_status
-                        .eq(coalesce(excluded(fv::comment_status), fv::comment_status)),
-                    fv::comment_at.eq(coalesce(excluded(fv::comment_at), fv::comment_at)),
-                    fv::updated_at.eq(excluded(fv::updated_at)),
-                ))
-                .returning(fv::id)
-                .get_result::<String>($c)
-        };
+    record_votes(conn, std::slice::from_ref(vote), now)?
+        .pop()
+        .ok_or(diesel::result::Error::NotFound)
+}
+
+/// Votes merged per (article, voter) within one batch, in arrival order.
+struct Merged<'a> {
+    new_id: String,
+    article_url: &'a str,
+    voter: &'a str,
+    fingerprint: &'a str,
+    is_cookie: bool,
+    helpful: bool,
+    reason: Option<&'a str>,
+    comment: Option<&'a str>,
+}
+
+#[derive(QueryableByName)]
+struct Written {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    article_url: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    voter: String,
+}
+
+/// Rows per upsert statement (8 parameters each, well under both backends' limits).
+const UPSERT_CHUNK: usize = 500;
+
+/// The batch upsert with numbered placeholders (`?N` on SQLite, `$N` on PostgreSQL):
+/// parameter 1 is the time, then 8 per row.
+fn upsert_sql(rows: usize, placeholder: fn(usize) -> String) -> String {
+    let mut sql = String::with_capacity(400 + rows * 60);
+    sql.push_str(
+        "INSERT INTO feedback_votes (id, article_url, voter, helpful, reason, comment, \
+         comment_status, comment_at, created_at, updated_at) VALUES ",
+    );
+    let now = placeholder(1);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for col in 0..8 {
+            sql.push_str(&placeholder(2 + row * 8 + col));
+            sql.push_str(", ");
+        }
+        sql.push_str(&now);
+        sql.push_str(", ");
+        sql.push_str(&now);
+        sql.push(')');
     }
-    let id = match conn {
-        DbConnection::Sqlite(c) => upsert!(c)?,
-        DbConnection::Postgres(c) => upsert!(c)?,
-    };
-    if id != new_id {
-        return Ok(VoteOutcome { id, created: false });
-    }
-    if vote.voter.is_cookie() {
-        if let Some(earlier) = fv::table
-            .filter(fv::article_url.eq(ballot.article_url.as_str()))
-            .filter(fv::voter.eq(&vote.voter.fingerprint))
-            .select(fv::id)
-            .first::<String>(conn)
-            .optional()?
-        {
-            diesel::delete(fv::table.find(&new_id)).execute(conn)?;
-            diesel::update(fv::table.find(&earlier))
-                .set((
-                    fv::voter.eq(&vote.voter.key),
-                    fv::helpful.eq(ballot.helpful),
-                    fv::reason.eq(ballot.reason.as_deref()),
-                    fv::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-            if let Some(comment) = &ballot.comment {
-                diesel::update(fv::table.find(&earlier))
-                    .set((
-                        fv::comment.eq(comment),
-                        fv::comment_status.eq(CommentStatus::New.as_str()),
-                        fv::comment_at.eq(now),
-                    ))
-                    .execute(conn)?;
+    sql.push_str(
+        " ON CONFLICT (article_url, voter) DO UPDATE SET helpful = excluded.helpful, \
+         reason = excluded.reason, \
+         comment = COALESCE(excluded.comment, feedback_votes.comment), \
+         comment_status = COALESCE(excluded.comment_status, feedback_votes.comment_status), \
+         comment_at = COALESCE(excluded.comment_at, feedback_votes.comment_at), \
+         updated_at = excluded.updated_at RETURNING id, article_url, voter",
+    );
+    sql
+}
+
+/// Writes votes: each inserted on a voter's first vote on an article and changed in place
+/// on any later one, so a retried request never makes a second row. A comment sent with a
+/// vote replaces the earlier one and goes back to the staff queue as `new`; a vote without a
+/// comment keeps the earlier comment.
+///
+/// A cookie voter's first vote carries over a vote cast earlier today from the same IP and
+/// User-Agent without the cookie (the request that set it), instead of counting twice.
+///
+/// The whole batch is one `INSERT … ON CONFLICT DO UPDATE … RETURNING` statement per 500
+/// distinct (article, voter) pairs (diesel prepares upserts anew each time, so one
+/// statement per batch rather than per vote is what keeps the group-commit writer fast),
+/// plus one lookup for carried-over votes. Outcomes come back in the order of `votes`; of
+/// two votes of one voter on one article in a batch, only the first can be `created`.
+/// Call inside a write transaction.
+pub fn record_votes(
+    conn: &mut DbConnection,
+    votes: &[NewVote],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<VoteOutcome>> {
+    let mut merged: Vec<Merged> = Vec::with_capacity(votes.len());
+    let mut index: HashMap<(&str, &str), usize> = HashMap::with_capacity(votes.len());
+    // For each vote: its merged row, and whether it was that row's first vote.
+    let mut slots: Vec<(usize, bool)> = Vec::with_capacity(votes.len());
+    for vote in votes {
+        let key = (vote.ballot.article_url.as_str(), vote.voter.key.as_str());
+        match index.get(&key) {
+            Some(&m) => {
+                let row = &mut merged[m];
+                row.helpful = vote.ballot.helpful;
+                row.reason = vote.ballot.reason.as_deref();
+                if vote.ballot.comment.is_some() {
+                    row.comment = vote.ballot.comment.as_deref();
+                }
+                slots.push((m, false));
             }
-            return Ok(VoteOutcome {
-                id: earlier,
-                created: false,
-            });
+            None => {
+                index.insert(key, merged.len());
+                slots.push((merged.len(), true));
+                merged.push(Merged {
+                    new_id: crate::db::new_id(),
+                    article_url: key.0,
+                    voter: key.1,
+                    fingerprint: &vote.voter.fingerprint,
+                    is_cookie: vote.voter.is_cookie(),
+                    helpful: vote.ballot.helpful,
+                    reason: vote.ballot.reason.as_deref(),
+                    comment: vote.ballot.comment.as_deref(),
+                });
+            }
         }
     }
-    Ok(VoteOutcome { id, created: true })
+
+    let mut written: HashMap<(String, String), String> = HashMap::with_capacity(merged.len());
+    for chunk in merged.chunks(UPSERT_CHUNK) {
+        macro_rules! upsert {
+            ($c:expr, $backend:ty, $placeholder:expr) => {{
+                let mut query = diesel::sql_query(upsert_sql(chunk.len(), $placeholder))
+                    .into_boxed::<$backend>()
+                    .bind::<diesel::sql_types::Timestamp, _>(now);
+                for row in chunk {
+                    let status = row.comment.map(|_| CommentStatus::New.as_str());
+                    query = query
+                        .bind::<diesel::sql_types::Text, _>(row.new_id.as_str())
+                        .bind::<diesel::sql_types::Text, _>(row.article_url)
+                        .bind::<diesel::sql_types::Text, _>(row.voter)
+                        .bind::<diesel::sql_types::Bool, _>(row.helpful)
+                        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(row.reason)
+                        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(
+                            row.comment,
+                        )
+                        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(status)
+                        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>, _>(
+                            row.comment.map(|_| now),
+                        );
+                }
+                query.load::<Written>($c)?
+            }};
+        }
+        let rows = match conn {
+            DbConnection::Sqlite(c) => upsert!(c, diesel::sqlite::Sqlite, |n| format!("?{n}")),
+            DbConnection::Postgres(c) => upsert!(c, diesel::pg::Pg, |n| format!("${n}")),
+        };
+        for row in rows {
+            written.insert((row.article_url, row.voter), row.id);
+        }
+    }
+    let mut final_ids: Vec<(String, bool)> = Vec::with_capacity(merged.len());
+    for row in &merged {
+        let id = written
+            .get(&(row.article_url.to_string(), row.voter.to_string()))
+            .cloned()
+            .ok_or(diesel::result::Error::NotFound)?;
+        let created = id == row.new_id;
+        final_ids.push((id, created));
+    }
+
+    // Carry over today's cookie-less vote of a cookie voter's first vote.
+    let candidates: Vec<usize> = (0..merged.len())
+        .filter(|&m| final_ids[m].1 && merged[m].is_cookie)
+        .collect();
+    if !candidates.is_empty() {
+        let fingerprints: Vec<&str> = candidates.iter().map(|&m| merged[m].fingerprint).collect();
+        let articles: Vec<&str> = candidates.iter().map(|&m| merged[m].article_url).collect();
+        let earlier: HashMap<(String, String), String> = fv::table
+            .filter(fv::voter.eq_any(&fingerprints))
+            .filter(fv::article_url.eq_any(&articles))
+            .select((fv::article_url, fv::voter, fv::id))
+            .load::<(String, String, String)>(conn)?
+            .into_iter()
+            .map(|(article, voter, id)| ((article, voter), id))
+            .collect();
+        for m in candidates {
+            let row = &merged[m];
+            let key = (row.article_url.to_string(), row.fingerprint.to_string());
+            if let Some(earlier_id) = earlier.get(&key) {
+                carry_over(conn, row, &final_ids[m].0, earlier_id, now)?;
+                final_ids[m] = (earlier_id.clone(), false);
+            }
+        }
+    }
+
+    Ok(slots
+        .into_iter()
+        .map(|(m, first)| VoteOutcome {
+            id: final_ids[m].0.clone(),
+            created: final_ids[m].1 && first,
+        })
+        .collect())
+}
+
+/// Moves a cookie voter's just-inserted vote onto the row their cookie-less vote made.
+fn carry_over(
+    conn: &mut DbConnection,
+    row: &Merged,
+    inserted_id: &str,
+    earlier_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::delete(fv::table.find(inserted_id)).execute(conn)?;
+    diesel::update(fv::table.find(earlier_id))
+        .set((
+            fv::voter.eq(row.voter),
+            fv::helpful.eq(row.helpful),
+            fv::reason.eq(row.reason),
+            fv::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if let Some(comment) = row.comment {
+        diesel::update(fv::table.find(earlier_id))
+            .set((
+                fv::comment.eq(comment),
+                fv::comment_status.eq(CommentStatus::New.as_str()),
+                fv::comment_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Counts of one article's votes: `(helpful, not_helpful)`.

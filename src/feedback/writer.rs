@@ -75,38 +75,37 @@ fn run(db: Db, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
 fn write_batch(db: &Db, batch: &mut Vec<Job>) {
     let started = Instant::now();
     let size = batch.len();
+    let (votes, replies): (Vec<NewVote>, Vec<Reply>) =
+        batch.drain(..).map(|job| (job.vote, job.reply)).unzip();
     let mut conn = match db.get() {
         Ok(conn) => conn,
         Err(e) => {
             let message = format!("no database connection: {e}");
-            for job in batch.drain(..) {
-                let _ = job.reply.send(Err(message.clone()));
+            for reply in replies {
+                let _ = reply.send(Err(message.clone()));
             }
             return;
         }
     };
     let now = crate::db::now();
     let together = write_tx(&mut conn, |c: &mut DbConnection| {
-        batch
-            .iter()
-            .map(|job| store::record_vote(c, &job.vote, now))
-            .collect::<Result<Vec<_>, diesel::result::Error>>()
+        store::record_votes(c, &votes, now)
     });
     match together {
         Ok(outcomes) => {
-            for (job, outcome) in batch.drain(..).zip(outcomes) {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 // A handler that went away still had its vote written.
-                let _ = job.reply.send(Ok(outcome));
+                let _ = reply.send(Ok(outcome));
             }
         }
         Err(e) => {
             tracing::warn!(error = %e, size, "vote batch failed; writing its votes one by one");
-            for job in batch.drain(..) {
+            for (vote, reply) in votes.iter().zip(replies) {
                 let result = write_tx(&mut conn, |c: &mut DbConnection| {
-                    store::record_vote(c, &job.vote, now)
+                    store::record_vote(c, vote, now)
                 })
                 .map_err(|e| e.to_string());
-                let _ = job.reply.send(result);
+                let _ = reply.send(result);
             }
         }
     }

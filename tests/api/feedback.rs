@@ -20,6 +20,7 @@ both_backends!(
     voter_keys_rotate_daily_and_old_ones_are_deleted,
     ranking_puts_articles_needing_improvement_first,
     comments_left_with_votes_form_a_queue_with_status_and_notes,
+    one_batch_merges_a_voters_repeated_votes_and_carries_over_cookieless_ones,
 );
 
 const ARTICLE: &str = "http://localhost/news/2024/story";
@@ -652,4 +653,83 @@ async fn comments_left_with_votes_form_a_queue_with_status_and_notes(backend: Ba
     assert_eq!(rest[0].comment_status.as_deref(), Some("in_progress"));
     assert_eq!(notes, vec![note]);
     assert!(matches!(unknown, Err(frontdesk::error::AppError::NotFound)));
+}
+
+async fn one_batch_merges_a_voters_repeated_votes_and_carries_over_cookieless_ones(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let a = "http://localhost/a";
+    let anonymous = NewVote {
+        voter: Voter {
+            key: "h:same-device".into(),
+            fingerprint: "h:same-device".into(),
+        },
+        ..vote(a, "unused", true, None, Some("First thoughts."))
+    };
+    let cookie = NewVote {
+        voter: Voter {
+            key: "c:device-cookie".into(),
+            fingerprint: "h:same-device".into(),
+        },
+        ..vote(a, "unused", false, Some("unclear"), None)
+    };
+
+    let (first, second) = app
+        .state
+        .db
+        .write(move |conn| {
+            let now = frontdesk::db::now();
+            let first = store::record_votes(
+                conn,
+                &[
+                    vote(a, "x", true, None, Some("one")),
+                    vote(a, "y", true, None, None),
+                    vote(a, "x", false, Some("other"), None),
+                    anonymous,
+                ],
+                now,
+            )?;
+            let second = store::record_votes(conn, &[cookie], now)?;
+            Ok((first, second))
+        })
+        .await
+        .expect("votes");
+
+    assert_eq!(
+        first.iter().map(|o| o.created).collect::<Vec<_>>(),
+        [true, true, false, true]
+    );
+    assert_eq!(first[0].id, first[2].id, "one row for x");
+    assert_eq!(
+        second[0].id, first[3].id,
+        "the cookie took over the cookie-less vote"
+    );
+    assert!(!second[0].created);
+    assert_eq!(rows_for(&app, a).await, 3);
+    let (helpful, not_helpful) = app
+        .state
+        .db
+        .run(move |conn| Ok(store::summary(conn, a)?))
+        .await
+        .expect("summary");
+    assert_eq!((helpful, not_helpful), (1, 2));
+    let (queue, _) = app
+        .state
+        .db
+        .run(|conn| {
+            Ok(store::comment_queue(
+                conn,
+                &CommentQueueFilter::default(),
+                None,
+                10,
+            )?)
+        })
+        .await
+        .expect("queue");
+    let comments: Vec<_> = queue.iter().filter_map(|q| q.comment.clone()).collect();
+    assert_eq!(comments.len(), 2);
+    assert!(
+        comments.contains(&"one".to_string()) && comments.contains(&"First thoughts.".to_string())
+    );
 }
