@@ -9,12 +9,21 @@
 //! While a batch commits, the next one gathers in the channel, so batches grow with load
 //! and no vote waits for a timer. If a batch fails, its votes are retried one transaction
 //! each, so one bad vote cannot fail its neighbours.
+//!
+//! The writer keeps one connection of the pool for itself, so its page cache stays warm
+//! across batches. On SQLite that connection does not checkpoint the WAL on commit; a
+//! checkpointer thread does it every second (`PRAGMA wal_checkpoint(PASSIVE)`, which never
+//! blocks the writer), keeping the copy into the database file and its sync off the path
+//! of answered votes.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::PooledConnection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::{write_tx, Db, DbConnection};
+use crate::db::{write_tx, Backend, Db, DbConnection, Manager};
 use crate::error::AppError;
 use crate::feedback::model::{NewVote, VoteOutcome};
 use crate::feedback::store;
@@ -30,6 +39,8 @@ struct Job {
 #[derive(Clone)]
 pub struct VoteWriter {
     tx: mpsc::Sender<Job>,
+    /// Dropped with the last handle, which stops the checkpointer.
+    _alive: Arc<std::sync::mpsc::Sender<()>>,
 }
 
 impl VoteWriter {
@@ -37,10 +48,20 @@ impl VoteWriter {
     /// every vote already submitted.
     pub fn start(db: Db, batch_max: usize, queue: usize) -> std::io::Result<VoteWriter> {
         let (tx, rx) = mpsc::channel(queue.max(1));
+        let (alive, stopped) = std::sync::mpsc::channel::<()>();
+        if db.backend() == Backend::Sqlite {
+            let db = db.clone();
+            std::thread::Builder::new()
+                .name("feedback-checkpoint".into())
+                .spawn(move || checkpoint(db, stopped))?;
+        }
         std::thread::Builder::new()
             .name("feedback-writer".into())
             .spawn(move || run(db, rx, batch_max.max(1)))?;
-        Ok(VoteWriter { tx })
+        Ok(VoteWriter {
+            tx,
+            _alive: Arc::new(alive),
+        })
     }
 
     /// Writes one vote and answers once its transaction committed.
@@ -57,8 +78,11 @@ impl VoteWriter {
     }
 }
 
+type Conn = PooledConnection<Manager>;
+
 fn run(db: Db, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
     let mut batch: Vec<Job> = Vec::with_capacity(batch_max);
+    let mut conn: Option<Conn> = None;
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
         while batch.len() < batch_max {
@@ -67,28 +91,41 @@ fn run(db: Db, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
                 Err(_) => break,
             }
         }
-        write_batch(&db, &mut batch);
+        write_batch(&db, &mut conn, &mut batch);
     }
     tracing::debug!("vote writer stopped");
 }
 
-fn write_batch(db: &Db, batch: &mut Vec<Job>) {
+/// The writer's own connection; on SQLite it leaves checkpoints to [`checkpoint`].
+fn writer_connection(db: &Db) -> Result<Conn, String> {
+    let mut conn = db
+        .get()
+        .map_err(|e| format!("no database connection: {e}"))?;
+    if let DbConnection::Sqlite(c) = &mut *conn {
+        c.batch_execute("PRAGMA wal_autocheckpoint = 0;")
+            .map_err(|e| format!("cannot set up the vote writer's connection: {e}"))?;
+    }
+    Ok(conn)
+}
+
+fn write_batch(db: &Db, slot: &mut Option<Conn>, batch: &mut Vec<Job>) {
     let started = Instant::now();
     let size = batch.len();
     let (votes, replies): (Vec<NewVote>, Vec<Reply>) =
         batch.drain(..).map(|job| (job.vote, job.reply)).unzip();
-    let mut conn = match db.get() {
-        Ok(conn) => conn,
-        Err(e) => {
-            let message = format!("no database connection: {e}");
-            for reply in replies {
-                let _ = reply.send(Err(message.clone()));
-            }
-            return;
+    if slot.is_none() {
+        *slot = writer_connection(db)
+            .map_err(|e| tracing::warn!(error = %e, "vote writer has no connection"))
+            .ok();
+    }
+    let Some(conn) = slot.as_mut() else {
+        for reply in replies {
+            let _ = reply.send(Err("no database connection".into()));
         }
+        return;
     };
     let now = crate::db::now();
-    let together = write_tx(&mut conn, |c: &mut DbConnection| {
+    let together = write_tx(conn, |c: &mut DbConnection| {
         store::record_votes(c, &votes, now)
     });
     match together {
@@ -101,12 +138,14 @@ fn write_batch(db: &Db, batch: &mut Vec<Job>) {
         Err(e) => {
             tracing::warn!(error = %e, size, "vote batch failed; writing its votes one by one");
             for (vote, reply) in votes.iter().zip(replies) {
-                let result = write_tx(&mut conn, |c: &mut DbConnection| {
+                let result = write_tx(conn, |c: &mut DbConnection| {
                     store::record_vote(c, vote, now)
                 })
                 .map_err(|e| e.to_string());
                 let _ = reply.send(result);
             }
+            // Start the next batch on a fresh connection, in case this one is broken.
+            *slot = None;
         }
     }
     tracing::trace!(
@@ -114,4 +153,19 @@ fn write_batch(db: &Db, batch: &mut Vec<Job>) {
         elapsed_us = started.elapsed().as_micros() as u64,
         "vote batch committed"
     );
+}
+
+/// Checkpoints the WAL every second without blocking the writer, until the writer's last
+/// handle is dropped.
+fn checkpoint(db: Db, stopped: std::sync::mpsc::Receiver<()>) {
+    use std::sync::mpsc::RecvTimeoutError;
+    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(Duration::from_secs(1)) {
+        let done = db.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+            conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
+                .map_err(|e| e.to_string())
+        });
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
 }
