@@ -40,6 +40,7 @@ pub struct AppState {
     pub passwords: PasswordPool,
     /// Per-IP budget for `/staff/login`.
     pub login_limiter: RateLimiter,
+    pub feedback: crate::feedback::Feedback,
 }
 
 /// How `serve` runs.
@@ -102,6 +103,7 @@ impl Application {
                 settings.limits.enabled,
                 settings.limits.login_per_minute,
             ),
+            feedback: crate::feedback::Feedback::start(&settings, db.clone())?,
         };
 
         let worker = if settings.mail.worker_in_serve {
@@ -224,6 +226,8 @@ fn server(
             )
             .service(
                 web::scope("/api/v1")
+                    .configure(crate::feedback::routes)
+                    .configure(crate::comments::routes)
                     .wrap(from_fn(limit_public_posts))
                     .wrap(headers::public_cors(&settings)),
             )
@@ -306,5 +310,7 @@ fn staff_nav() -> Vec<crate::staff::NavItem> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = crate::ops::ApiDoc::openapi();
     doc.merge(crate::staff::ApiDoc::openapi());
+    doc.merge(crate::feedback::ApiDoc::openapi());
+    doc.merge(crate::comments::ApiDoc::openapi());
     doc
 }

@@ -32,6 +32,8 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub staff: StaffSettings,
     pub log: LogSettings,
+    pub feedback: FeedbackSettings,
+    pub comments: CommentSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -303,6 +305,8 @@ impl Default for Settings {
                 format: LogFormat::Pretty,
                 level: "info".into(),
             },
+            feedback: FeedbackSettings::default(),
+            comments: CommentSettings::default(),
         }
     }
 }
@@ -462,6 +466,8 @@ impl Settings {
         if self.staff.max_concurrent_hashes == 0 {
             problems.push("staff.max_concurrent_hashes: must be at least 1".into());
         }
+        problems.extend(self.feedback.problems());
+        problems.extend(self.comments.problems());
         if problems.is_empty() {
             Ok(())
         } else {
@@ -572,6 +578,119 @@ pub fn absolute(path: &Path) -> PathBuf {
         std::env::current_dir()
             .map(|d| d.join(path))
             .unwrap_or_else(|_| path.to_path_buf())
+    }
+}
+
+/// "Was this content helpful?" votes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackSettings {
+    /// Reasons a reader may give with a vote (`snake_case` words).
+    pub reasons: Vec<String>,
+    /// Most votes the writer commits in one transaction (group commit).
+    pub write_batch_max: usize,
+    /// Votes that may wait for the writer; beyond this, requests wait their turn.
+    pub write_queue: usize,
+    /// Votes an article needs before it is ranked in the staff report.
+    pub min_votes: u32,
+}
+
+impl Default for FeedbackSettings {
+    fn default() -> Self {
+        FeedbackSettings {
+            reasons: [
+                "factual_error",
+                "unclear",
+                "missing_context",
+                "too_long",
+                "other",
+            ]
+            .map(String::from)
+            .to_vec(),
+            write_batch_max: 512,
+            write_queue: 8192,
+            min_votes: 10,
+        }
+    }
+}
+
+impl FeedbackSettings {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.reasons.is_empty() {
+            problems.push("feedback.reasons: name at least one reason".into());
+        }
+        for reason in &self.reasons {
+            let ok = !reason.is_empty()
+                && reason.len() <= 64
+                && reason
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !ok {
+                problems.push(format!(
+                    "feedback.reasons: {reason:?} must be 1 to 64 characters of a-z, 0-9 and _"
+                ));
+            }
+        }
+        if self.write_batch_max == 0 {
+            problems.push("feedback.write_batch_max: must be at least 1".into());
+        }
+        if self.write_queue == 0 {
+            problems.push("feedback.write_queue: must be at least 1".into());
+        }
+        problems
+    }
+}
+
+/// "What are your thoughts?" reader comments and their spam defence.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CommentSettings {
+    /// A form sent back sooner than this after it was rendered is spam (time-trap).
+    pub min_form_seconds: u64,
+    /// A form token older than this is spam.
+    pub max_form_age_hours: u64,
+    /// Comments from one client IP per hour before further ones go to the spam folder.
+    pub max_per_ip_per_hour: u32,
+    /// Comments from one email address per day before further ones go to the spam folder.
+    pub max_per_address_per_day: u32,
+    /// Content score (links, repeated text, missing form token) at which a comment is spam.
+    pub spam_score_threshold: i32,
+}
+
+impl Default for CommentSettings {
+    fn default() -> Self {
+        CommentSettings {
+            min_form_seconds: 3,
+            max_form_age_hours: 24,
+            max_per_ip_per_hour: 10,
+            max_per_address_per_day: 5,
+            spam_score_threshold: 5,
+        }
+    }
+}
+
+impl CommentSettings {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.max_form_age_hours == 0
+            || self.min_form_seconds >= self.max_form_age_hours.saturating_mul(3600)
+        {
+            problems.push(
+                "comments: min_form_seconds must be shorter than max_form_age_hours (at least 1)"
+                    .into(),
+            );
+        }
+        if self.max_per_ip_per_hour == 0 || self.max_per_address_per_day == 0 {
+            problems.push(
+                "comments: max_per_ip_per_hour and max_per_address_per_day must be at least 1"
+                    .into(),
+            );
+        }
+        if self.spam_score_threshold < 1 {
+            problems.push("comments.spam_score_threshold: must be at least 1".into());
+        }
+        problems
     }
 }
 

@@ -2,10 +2,12 @@
 
 pub mod app;
 pub mod cli;
+pub mod comments;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod feedback;
 pub mod keys;
 pub mod mail;
 pub mod ops;

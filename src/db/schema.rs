@@ -99,3 +99,90 @@ diesel::table! {
 diesel::joinable!(staff_sessions -> staff_users (user_id));
 diesel::joinable!(staff_tokens -> staff_users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(staff_users, staff_sessions, staff_tokens);
+
+diesel::table! {
+    feedback_votes (id) {
+        id -> Text,
+        article_url -> Text,
+        voter -> Text,
+        helpful -> Bool,
+        reason -> Nullable<Text>,
+        comment -> Nullable<Text>,
+        comment_status -> Nullable<Text>,
+        comment_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    feedback_notes (id) {
+        id -> Text,
+        vote_id -> Text,
+        author -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    feedback_voter_keys (day) {
+        day -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> Text,
+        reference -> Text,
+        name -> Text,
+        email -> Text,
+        subject -> Nullable<Text>,
+        message -> Text,
+        message_hash -> Text,
+        article_url -> Nullable<Text>,
+        status -> Text,
+        spam_verdict -> Text,
+        spam_rule -> Nullable<Text>,
+        spam_score -> Integer,
+        spam_signals -> Text,
+        ip_hash -> Text,
+        sensitive -> Bool,
+        assigned_to -> Nullable<Text>,
+        staff_message_id -> Nullable<Text>,
+        ack_message_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        replied_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    comment_notes (id) {
+        id -> Text,
+        comment_id -> Text,
+        author -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comment_replies (id) {
+        id -> Text,
+        comment_id -> Text,
+        author -> Text,
+        message -> Text,
+        message_id -> Text,
+        outbox_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(feedback_notes -> feedback_votes (vote_id));
+diesel::joinable!(comment_notes -> comments (comment_id));
+diesel::joinable!(comment_replies -> comments (comment_id));
+diesel::allow_tables_to_appear_in_same_query!(feedback_votes, feedback_notes);
+diesel::allow_tables_to_appear_in_same_query!(comments, comment_notes, comment_replies);

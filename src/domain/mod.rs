@@ -1,6 +1,8 @@
 //! Domain types shared by several features. Constructors are the only way in, so a value of
 //! one of these types is valid by construction.
 
+mod article_url;
 mod email;
 
+pub use article_url::ArticleUrl;
 pub use email::EmailAddress;

@@ -4,6 +4,8 @@ mod helpers;
 
 mod browser;
 mod cli;
+mod comments;
+mod feedback;
 mod migrations;
 mod ops;
 mod outbox;

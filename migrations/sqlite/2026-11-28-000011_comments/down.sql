@@ -1,0 +1,3 @@
+DROP TABLE comment_replies;
+DROP TABLE comment_notes;
+DROP TABLE comments;

@@ -1,0 +1,103 @@
+//! `POST /api/v1/feedback` and `GET /api/v1/feedback/summary`.
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+
+use crate::app::AppState;
+use crate::domain::ArticleUrl;
+use crate::error::{AppError, FieldError};
+use crate::feedback::model::{Ballot, NewVote, SummaryResponse, VoteRequest, VoteResponse};
+use crate::feedback::{store, voter};
+use crate::web::{ApiJson, ClientIp};
+
+/// Records a vote. The first vote of a voter on an article answers 201; a changed or repeated
+/// vote answers 200 and changes the same row. Sets the `fd_voter` cookie when absent.
+#[utoipa::path(post, path = "/api/v1/feedback", tag = "feedback",
+    request_body = VoteRequest,
+    responses(
+        (status = 201, description = "First vote of this voter on this article", body = VoteResponse),
+        (status = 200, description = "The voter changed or repeated their vote", body = VoteResponse),
+        (status = 415, body = crate::error::Problem),
+        (status = 422, description = "Invalid field, e.g. an article on another host", body = crate::error::Problem),
+        (status = 429, body = crate::error::Problem),
+    ))]
+#[post("/feedback")]
+#[tracing::instrument(skip_all)]
+pub async fn vote(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ip: ClientIp,
+    body: ApiJson<VoteRequest>,
+) -> Result<HttpResponse, AppError> {
+    let settings = &state.settings;
+    let ballot = Ballot::parse(
+        body.into_inner(),
+        &settings.feedback,
+        &settings.site.article_hosts,
+    )?;
+    let cookie = voter::cookie_value(&req);
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    let day_key = state.feedback.voter_keys.today(&state.db).await?;
+    let fingerprint = voter::fingerprint(&day_key, ip.0, &String::from_utf8_lossy(user_agent))?;
+    let voter = voter::voter(&state.keys, cookie.as_deref(), fingerprint);
+    let helpful = ballot.helpful;
+    let outcome = state
+        .feedback
+        .writer
+        .submit(NewVote { ballot, voter })
+        .await?;
+
+    let mut response = if outcome.created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    if cookie.is_none() {
+        response.cookie(voter::new_cookie(settings.is_https()));
+    }
+    Ok(response.json(VoteResponse {
+        id: outcome.id,
+        helpful,
+    }))
+}
+
+/// Counts of one article's votes, for "87% found this helpful".
+#[utoipa::path(get, path = "/api/v1/feedback/summary", tag = "feedback",
+    params(("article_url" = String, Query, description = "The article's address (normalised before counting)")),
+    responses(
+        (status = 200, body = SummaryResponse),
+        (status = 422, body = crate::error::Problem),
+    ))]
+#[get("/feedback/summary")]
+#[tracing::instrument(skip_all)]
+pub async fn summary(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let raw = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "article_url")
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| {
+            AppError::Validation(vec![FieldError::new(
+                "article_url",
+                "Give the article's address.",
+            )])
+        })?;
+    let article_url = ArticleUrl::parse(&raw, &state.settings.site.article_hosts)
+        .map_err(|m| AppError::field("article_url", m))?;
+    let url = article_url.as_str().to_string();
+    let (helpful, not_helpful) = state
+        .db
+        .run(move |conn| Ok(store::summary(conn, &url)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(SummaryResponse {
+        article_url: article_url.into_inner(),
+        helpful,
+        not_helpful,
+        total: helpful + not_helpful,
+    }))
+}

@@ -1,0 +1,53 @@
+//! "Was this content helpful?": readers' votes on articles, with an optional reason and
+//! comment; the per-article summary the article page shows; and, for the staff side, the
+//! helpfulness report and the queue of comments left with votes (see [`store`]).
+
+pub mod handlers;
+pub mod model;
+pub mod store;
+pub mod voter;
+pub mod writer;
+
+use actix_web::web;
+use utoipa::OpenApi;
+
+use crate::config::Settings;
+use crate::db::Db;
+
+pub use model::{Ballot, CommentStatus, NewVote, VoteOutcome, Voter};
+pub use voter::VoterKeys;
+pub use writer::VoteWriter;
+
+/// The feedback feature's long-lived parts, one per process (in `AppState`).
+#[derive(Clone)]
+pub struct Feedback {
+    pub writer: VoteWriter,
+    pub voter_keys: VoterKeys,
+}
+
+impl Feedback {
+    /// Starts the group-commit vote writer.
+    pub fn start(settings: &Settings, db: Db) -> std::io::Result<Feedback> {
+        Ok(Feedback {
+            writer: VoteWriter::start(
+                db,
+                settings.feedback.write_batch_max,
+                settings.feedback.write_queue,
+            )?,
+            voter_keys: VoterKeys::default(),
+        })
+    }
+}
+
+/// The public JSON API, registered inside `/api/v1`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(handlers::vote).service(handlers::summary);
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(handlers::vote, handlers::summary),
+    components(schemas(model::VoteRequest, model::VoteResponse, model::SummaryResponse)),
+    tags((name = "feedback", description = "\"Was this content helpful?\""))
+)]
+pub struct ApiDoc;

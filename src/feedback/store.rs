@@ -1,0 +1,575 @@
+//! Storage of votes, the day's voter keys, and the queries behind the staff report and the
+//! queue of comments left with votes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use rand::RngCore;
+use serde::Serialize;
+
+use crate::db::schema::{feedback_notes, feedback_voter_keys, feedback_votes as fv};
+use crate::db::DbConnection;
+use crate::feedback::model::{wilson_lower_bound, CommentStatus, NewVote, VoteOutcome};
+
+/// Writes one vote; see [`record_votes`].
+pub fn record_vote(
+    conn: &mut DbConnection,
+    vote: &NewVote,
+    now: NaiveDateTime,
+) -> QueryResult<VoteOutcome> {
+    record_votes(conn, std::slice::from_ref(vote), now)?
+        .pop()
+        .ok_or(diesel::result::Error::NotFound)
+}
+
+/// Votes merged per (article, voter) within one batch, in arrival order.
+struct Merged<'a> {
+    new_id: String,
+    article_url: &'a str,
+    voter: &'a str,
+    fingerprint: &'a str,
+    is_cookie: bool,
+    helpful: bool,
+    reason: Option<&'a str>,
+    comment: Option<&'a str>,
+}
+
+#[derive(QueryableByName)]
+struct Written {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    article_url: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    voter: String,
+}
+
+/// Rows per upsert statement (8 parameters each, well under both backends' limits).
+const UPSERT_CHUNK: usize = 500;
+
+/// The batch upsert with numbered placeholders (`?N` on SQLite, `$N` on PostgreSQL):
+/// parameter 1 is the time, then 8 per row.
+fn upsert_sql(rows: usize, placeholder: fn(usize) -> String) -> String {
+    let mut sql = String::with_capacity(400 + rows * 60);
+    sql.push_str(
+        "INSERT INTO feedback_votes (id, article_url, voter, helpful, reason, comment, \
+         comment_status, comment_at, created_at, updated_at) VALUES ",
+    );
+    let now = placeholder(1);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for col in 0..8 {
+            sql.push_str(&placeholder(2 + row * 8 + col));
+            sql.push_str(", ");
+        }
+        sql.push_str(&now);
+        sql.push_str(", ");
+        sql.push_str(&now);
+        sql.push(')');
+    }
+    sql.push_str(
+        " ON CONFLICT (article_url, voter) DO UPDATE SET helpful = excluded.helpful, \
+         reason = excluded.reason, \
+         comment = COALESCE(excluded.comment, feedback_votes.comment), \
+         comment_status = COALESCE(excluded.comment_status, feedback_votes.comment_status), \
+         comment_at = COALESCE(excluded.comment_at, feedback_votes.comment_at), \
+         updated_at = excluded.updated_at RETURNING id, article_url, voter",
+    );
+    sql
+}
+
+/// Writes votes: each inserted on a voter's first vote on an article and changed in place
+/// on any later one, so a retried request never makes a second row. A comment sent with a
+/// vote replaces the earlier one and goes back to the staff queue as `new`; a vote without a
+/// comment keeps the earlier comment.
+///
+/// A cookie voter's first vote carries over a vote cast earlier today from the same IP and
+/// User-Agent without the cookie (the request that set it), instead of counting twice.
+///
+/// The whole batch is one `INSERT … ON CONFLICT DO UPDATE … RETURNING` statement per 500
+/// distinct (article, voter) pairs (diesel prepares upserts anew each time, so one
+/// statement per batch rather than per vote is what keeps the group-commit writer fast),
+/// plus one lookup for carried-over votes. Outcomes come back in the order of `votes`; of
+/// two votes of one voter on one article in a batch, only the first can be `created`.
+/// Call inside a write transaction.
+pub fn record_votes(
+    conn: &mut DbConnection,
+    votes: &[NewVote],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<VoteOutcome>> {
+    let mut merged: Vec<Merged> = Vec::with_capacity(votes.len());
+    let mut index: HashMap<(&str, &str), usize> = HashMap::with_capacity(votes.len());
+    // For each vote: its merged row, and whether it was that row's first vote.
+    let mut slots: Vec<(usize, bool)> = Vec::with_capacity(votes.len());
+    for vote in votes {
+        let key = (vote.ballot.article_url.as_str(), vote.voter.key.as_str());
+        match index.get(&key) {
+            Some(&m) => {
+                let row = &mut merged[m];
+                row.helpful = vote.ballot.helpful;
+                row.reason = vote.ballot.reason.as_deref();
+                if vote.ballot.comment.is_some() {
+                    row.comment = vote.ballot.comment.as_deref();
+                }
+                slots.push((m, false));
+            }
+            None => {
+                index.insert(key, merged.len());
+                slots.push((merged.len(), true));
+                merged.push(Merged {
+                    new_id: crate::db::new_id(),
+                    article_url: key.0,
+                    voter: key.1,
+                    fingerprint: &vote.voter.fingerprint,
+                    is_cookie: vote.voter.is_cookie(),
+                    helpful: vote.ballot.helpful,
+                    reason: vote.ballot.reason.as_deref(),
+                    comment: vote.ballot.comment.as_deref(),
+                });
+            }
+        }
+    }
+
+    let mut written: HashMap<(String, String), String> = HashMap::with_capacity(merged.len());
+    for chunk in merged.chunks(UPSERT_CHUNK) {
+        macro_rules! upsert {
+            ($c:expr, $backend:ty, $placeholder:expr) => {{
+                let mut query = diesel::sql_query(upsert_sql(chunk.len(), $placeholder))
+                    .into_boxed::<$backend>()
+                    .bind::<diesel::sql_types::Timestamp, _>(now);
+                for row in chunk {
+                    let status = row.comment.map(|_| CommentStatus::New.as_str());
+                    query = query
+                        .bind::<diesel::sql_types::Text, _>(row.new_id.as_str())
+                        .bind::<diesel::sql_types::Text, _>(row.article_url)
+                        .bind::<diesel::sql_types::Text, _>(row.voter)
+                        .bind::<diesel::sql_types::Bool, _>(row.helpful)
+                        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(row.reason)
+                        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(
+                            row.comment,
+                        )
+                        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(status)
+                        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>, _>(
+                            row.comment.map(|_| now),
+                        );
+                }
+                query.load::<Written>($c)?
+            }};
+        }
+        let rows = match conn {
+            DbConnection::Sqlite(c) => upsert!(c, diesel::sqlite::Sqlite, |n| format!("?{n}")),
+            DbConnection::Postgres(c) => upsert!(c, diesel::pg::Pg, |n| format!("${n}")),
+        };
+        for row in rows {
+            written.insert((row.article_url, row.voter), row.id);
+        }
+    }
+    let mut final_ids: Vec<(String, bool)> = Vec::with_capacity(merged.len());
+    for row in &merged {
+        let id = written
+            .get(&(row.article_url.to_string(), row.voter.to_string()))
+            .cloned()
+            .ok_or(diesel::result::Error::NotFound)?;
+        let created = id == row.new_id;
+        final_ids.push((id, created));
+    }
+
+    // Carry over today's cookie-less vote of a cookie voter's first vote.
+    let candidates: Vec<usize> = (0..merged.len())
+        .filter(|&m| final_ids[m].1 && merged[m].is_cookie)
+        .collect();
+    if !candidates.is_empty() {
+        let fingerprints: Vec<&str> = candidates.iter().map(|&m| merged[m].fingerprint).collect();
+        let articles: Vec<&str> = candidates.iter().map(|&m| merged[m].article_url).collect();
+        let earlier: HashMap<(String, String), String> = fv::table
+            .filter(fv::voter.eq_any(&fingerprints))
+            .filter(fv::article_url.eq_any(&articles))
+            .select((fv::article_url, fv::voter, fv::id))
+            .load::<(String, String, String)>(conn)?
+            .into_iter()
+            .map(|(article, voter, id)| ((article, voter), id))
+            .collect();
+        for m in candidates {
+            let row = &merged[m];
+            let key = (row.article_url.to_string(), row.fingerprint.to_string());
+            if let Some(earlier_id) = earlier.get(&key) {
+                carry_over(conn, row, &final_ids[m].0, earlier_id, now)?;
+                final_ids[m] = (earlier_id.clone(), false);
+            }
+        }
+    }
+
+    Ok(slots
+        .into_iter()
+        .map(|(m, first)| VoteOutcome {
+            id: final_ids[m].0.clone(),
+            created: final_ids[m].1 && first,
+        })
+        .collect())
+}
+
+/// Moves a cookie voter's just-inserted vote onto the row their cookie-less vote made.
+fn carry_over(
+    conn: &mut DbConnection,
+    row: &Merged,
+    inserted_id: &str,
+    earlier_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::delete(fv::table.find(inserted_id)).execute(conn)?;
+    diesel::update(fv::table.find(earlier_id))
+        .set((
+            fv::voter.eq(row.voter),
+            fv::helpful.eq(row.helpful),
+            fv::reason.eq(row.reason),
+            fv::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if let Some(comment) = row.comment {
+        diesel::update(fv::table.find(earlier_id))
+            .set((
+                fv::comment.eq(comment),
+                fv::comment_status.eq(CommentStatus::New.as_str()),
+                fv::comment_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Counts of one article's votes: `(helpful, not_helpful)`.
+pub fn summary(conn: &mut DbConnection, article_url: &str) -> QueryResult<(i64, i64)> {
+    let rows: Vec<(bool, i64)> = fv::table
+        .filter(fv::article_url.eq(article_url))
+        .group_by(fv::helpful)
+        .select((fv::helpful, count_star()))
+        .load(conn)?;
+    let count = |want: bool| {
+        rows.iter()
+            .filter(|(helpful, _)| *helpful == want)
+            .map(|(_, n)| n)
+            .sum()
+    };
+    Ok((count(true), count(false)))
+}
+
+/// Number of vote rows for one article (all voters).
+pub fn vote_count(conn: &mut DbConnection, article_url: &str) -> QueryResult<i64> {
+    fv::table
+        .filter(fv::article_url.eq(article_url))
+        .count()
+        .get_result(conn)
+}
+
+/// The key for hashing cookie-less voters on `today` (UTC): created on first use, the same
+/// for every instance sharing the database. Keys of earlier days are deleted, so hashes
+/// made with them can no longer be linked to an IP address.
+pub fn rotate_voter_keys(conn: &mut DbConnection, today: NaiveDate) -> QueryResult<Vec<u8>> {
+    use feedback_voter_keys::dsl as k;
+    let day = today.format("%Y-%m-%d").to_string();
+    diesel::delete(k::feedback_voter_keys.filter(k::day.lt(&day))).execute(conn)?;
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let secret = hex::encode(secret);
+    let values = (
+        k::day.eq(&day),
+        k::secret.eq(&secret),
+        k::created_at.eq(crate::db::now()),
+    );
+    // Another instance may have made today's key first: keep theirs.
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(k::feedback_voter_keys)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Postgres(c) => diesel::insert_into(k::feedback_voter_keys)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    let stored: String = k::feedback_voter_keys
+        .find(&day)
+        .select(k::secret)
+        .first(conn)?;
+    hex::decode(stored).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
+/// Days whose voter key is still stored (for tests and the staff outbox of keys).
+pub fn voter_key_days(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    use feedback_voter_keys::dsl as k;
+    k::feedback_voter_keys
+        .select(k::day)
+        .order(k::day)
+        .load(conn)
+}
+
+// ---------------------------------------------------------------------------------------
+// Staff side: the helpfulness report and the queue of comments left with votes.
+
+/// Which articles come first in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RankOrder {
+    /// Lowest Wilson lower bound first: the articles that most need improvement.
+    #[default]
+    NeedsImprovementFirst,
+    /// Highest Wilson lower bound first.
+    MostHelpfulFirst,
+}
+
+/// Filters of the helpfulness report. Dates apply to when a vote was last cast or changed.
+#[derive(Debug, Clone, Default)]
+pub struct RankFilter {
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    /// Only articles with at least one vote giving this reason.
+    pub reason: Option<String>,
+    /// Articles with fewer votes (in the range) are left out.
+    pub min_votes: i64,
+    pub order: RankOrder,
+}
+
+/// One article in the helpfulness report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArticleRank {
+    pub article_url: String,
+    pub helpful: i64,
+    pub not_helpful: i64,
+    pub total: i64,
+    /// `helpful / total`.
+    pub helpful_share: f64,
+    /// Wilson score lower bound (95 %) of the helpful share: the ranking key.
+    pub wilson_lower_bound: f64,
+    /// Votes per reason given.
+    pub reasons: BTreeMap<String, i64>,
+}
+
+/// Articles ranked by the Wilson lower bound of their helpful share, with at least
+/// `min_votes` votes; a page of `limit` from `cursor` (an opaque offset), and the next cursor.
+pub fn ranked_articles(
+    conn: &mut DbConnection,
+    filter: &RankFilter,
+    cursor: Option<&str>,
+    limit: i64,
+) -> QueryResult<(Vec<ArticleRank>, Option<String>)> {
+    let mut counts = fv::table
+        .group_by((fv::article_url, fv::helpful))
+        .select((fv::article_url, fv::helpful, count_star()))
+        .into_boxed();
+    let mut reasons = fv::table
+        .filter(fv::reason.is_not_null())
+        .group_by((fv::article_url, fv::reason))
+        .select((fv::article_url, fv::reason, count_star()))
+        .into_boxed();
+    if let Some(from) = filter.from {
+        counts = counts.filter(fv::updated_at.ge(from));
+        reasons = reasons.filter(fv::updated_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        counts = counts.filter(fv::updated_at.lt(to));
+        reasons = reasons.filter(fv::updated_at.lt(to));
+    }
+    let counts: Vec<(String, bool, i64)> = counts.load(conn)?;
+    let reasons: Vec<(String, Option<String>, i64)> = reasons.load(conn)?;
+
+    let mut articles: BTreeMap<String, ArticleRank> = BTreeMap::new();
+    for (url, helpful, n) in counts {
+        let entry = articles.entry(url.clone()).or_insert_with(|| ArticleRank {
+            article_url: url,
+            helpful: 0,
+            not_helpful: 0,
+            total: 0,
+            helpful_share: 0.0,
+            wilson_lower_bound: 0.0,
+            reasons: BTreeMap::new(),
+        });
+        if helpful {
+            entry.helpful += n;
+        } else {
+            entry.not_helpful += n;
+        }
+        entry.total += n;
+    }
+    for (url, reason, n) in reasons {
+        if let (Some(entry), Some(reason)) = (articles.get_mut(&url), reason) {
+            entry.reasons.insert(reason, n);
+        }
+    }
+    let mut ranked: Vec<ArticleRank> = articles
+        .into_values()
+        .filter(|a| a.total >= filter.min_votes.max(1))
+        .filter(|a| {
+            filter
+                .reason
+                .as_ref()
+                .is_none_or(|r| a.reasons.get(r).is_some_and(|n| *n > 0))
+        })
+        .map(|mut a| {
+            a.helpful_share = a.helpful as f64 / a.total as f64;
+            a.wilson_lower_bound = wilson_lower_bound(a.helpful, a.total);
+            a
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        let by_bound = a.wilson_lower_bound.total_cmp(&b.wilson_lower_bound);
+        let by_bound = match filter.order {
+            RankOrder::NeedsImprovementFirst => by_bound,
+            RankOrder::MostHelpfulFirst => by_bound.reverse(),
+        };
+        by_bound
+            .then(b.total.cmp(&a.total))
+            .then(a.article_url.cmp(&b.article_url))
+    });
+    let offset = cursor
+        .and_then(|c| c.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(ranked.len());
+    let limit = limit.max(1) as usize;
+    let end = (offset + limit).min(ranked.len());
+    let next = (end < ranked.len()).then(|| end.to_string());
+    Ok((ranked.drain(offset..end).collect(), next))
+}
+
+/// Filters of the queue of comments left with votes. Dates apply to when the comment was left.
+#[derive(Debug, Clone, Default)]
+pub struct CommentQueueFilter {
+    pub status: Option<CommentStatus>,
+    pub article_url: Option<String>,
+    pub reason: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+}
+
+/// A comment left with a vote, as the staff queue shows it.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = fv)]
+pub struct QueuedComment {
+    /// The vote's id.
+    pub id: String,
+    pub article_url: String,
+    pub helpful: bool,
+    pub reason: Option<String>,
+    pub comment: Option<String>,
+    pub comment_status: Option<String>,
+    pub comment_at: Option<NaiveDateTime>,
+}
+
+/// The comments left with votes, newest first, a page of `limit` after `cursor`; returns the
+/// next cursor when more follow.
+pub fn comment_queue(
+    conn: &mut DbConnection,
+    filter: &CommentQueueFilter,
+    cursor: Option<&str>,
+    limit: i64,
+) -> QueryResult<(Vec<QueuedComment>, Option<String>)> {
+    let mut query = fv::table
+        .filter(fv::comment.is_not_null())
+        .select(QueuedComment::as_select())
+        .order((fv::comment_at.desc(), fv::id.desc()))
+        .limit(limit.max(1) + 1)
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(fv::comment_status.eq(status.as_str()));
+    }
+    if let Some(url) = &filter.article_url {
+        query = query.filter(fv::article_url.eq(url.clone()));
+    }
+    if let Some(reason) = &filter.reason {
+        query = query.filter(fv::reason.eq(reason.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(fv::comment_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(fv::comment_at.lt(to));
+    }
+    if let Some((at, id)) = cursor.and_then(parse_time_cursor) {
+        query = query.filter(
+            fv::comment_at
+                .lt(at)
+                .or(fv::comment_at.eq(at).and(fv::id.lt(id))),
+        );
+    }
+    let mut rows = query.load(conn)?;
+    let more = rows.len() as i64 > limit.max(1);
+    rows.truncate(limit.max(1) as usize);
+    let next = more
+        .then(|| rows.last())
+        .flatten()
+        .and_then(|r| Some(time_cursor(r.comment_at?, &r.id)));
+    Ok((rows, next))
+}
+
+/// Moves a comment left with a vote to another status; `NotFound` when the vote has none.
+pub fn set_comment_status(
+    conn: &mut DbConnection,
+    vote_id: &str,
+    status: CommentStatus,
+) -> QueryResult<()> {
+    let updated = diesel::update(fv::table.find(vote_id).filter(fv::comment.is_not_null()))
+        .set(fv::comment_status.eq(status.as_str()))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(diesel::result::Error::NotFound);
+    }
+    Ok(())
+}
+
+/// An internal note on a comment left with a vote.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = feedback_notes)]
+pub struct FeedbackNote {
+    pub id: String,
+    pub vote_id: String,
+    pub author: String,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Adds an internal note to a vote's comment; `NotFound` for an unknown vote.
+pub fn add_note(
+    conn: &mut DbConnection,
+    vote_id: &str,
+    author: &str,
+    body: &str,
+) -> QueryResult<FeedbackNote> {
+    fv::table
+        .find(vote_id)
+        .select(fv::id)
+        .first::<String>(conn)?;
+    let note = FeedbackNote {
+        id: crate::db::new_id(),
+        vote_id: vote_id.to_string(),
+        author: author.to_string(),
+        body: body.to_string(),
+        created_at: crate::db::now(),
+    };
+    diesel::insert_into(feedback_notes::table)
+        .values(&note)
+        .execute(conn)?;
+    Ok(note)
+}
+
+/// A vote's notes, oldest first.
+pub fn notes(conn: &mut DbConnection, vote_id: &str) -> QueryResult<Vec<FeedbackNote>> {
+    feedback_notes::table
+        .filter(feedback_notes::vote_id.eq(vote_id))
+        .order((feedback_notes::created_at, feedback_notes::id))
+        .select(FeedbackNote::as_select())
+        .load(conn)
+}
+
+/// `<microseconds since the epoch>_<id>`: a keyset cursor over (time, id).
+pub(crate) fn time_cursor(at: NaiveDateTime, id: &str) -> String {
+    format!("{}_{id}", at.and_utc().timestamp_micros())
+}
+
+pub(crate) fn parse_time_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
+    let (micros, id) = cursor.split_once('_')?;
+    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+    Some((at, id.to_string()))
+}

@@ -1,0 +1,142 @@
+//! Who is voting: the `fd_voter` first-party cookie, or, without one, a keyed hash of the
+//! client IP and User-Agent under a key that rotates daily (the raw IP is never stored, and
+//! past days' keys are deleted).
+
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::HttpRequest;
+use chrono::NaiveDate;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::db::Db;
+use crate::error::AppError;
+use crate::feedback::model::Voter;
+use crate::keys::Keys;
+
+pub const COOKIE_NAME: &str = "fd_voter";
+/// The cookie is sent only to the feedback endpoints.
+pub const COOKIE_PATH: &str = "/api/v1/feedback";
+
+/// The voter cookie's value if the request carries a well-formed one.
+pub fn cookie_value(req: &HttpRequest) -> Option<String> {
+    let cookie = req.cookie(COOKIE_NAME)?;
+    let value = cookie.value();
+    let well_formed = (16..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    well_formed.then(|| value.to_string())
+}
+
+/// A new voter cookie: random 128 bits, HttpOnly, SameSite=Lax, one year, Secure on https.
+pub fn new_cookie(secure: bool) -> Cookie<'static> {
+    Cookie::build(COOKIE_NAME, crate::keys::random_token(16))
+        .path(COOKIE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(CookieDuration::days(365))
+        .finish()
+}
+
+/// A day and its voter key.
+type DayKey = (NaiveDate, Arc<Vec<u8>>);
+
+/// The day's voter key, cached per process and rotated on the first vote of a new day.
+#[derive(Clone, Default)]
+pub struct VoterKeys {
+    current: Arc<RwLock<Option<DayKey>>>,
+}
+
+impl VoterKeys {
+    /// Today's key (UTC), from the cache or the database.
+    pub async fn today(&self, db: &Db) -> Result<Arc<Vec<u8>>, AppError> {
+        let today = chrono::Utc::now().date_naive();
+        if let Ok(guard) = self.current.read() {
+            if let Some((day, key)) = guard.as_ref() {
+                if *day == today {
+                    return Ok(key.clone());
+                }
+            }
+        }
+        let key = db
+            .write(move |conn| Ok(crate::feedback::store::rotate_voter_keys(conn, today)?))
+            .await?;
+        let key = Arc::new(key);
+        if let Ok(mut guard) = self.current.write() {
+            *guard = Some((today, key.clone()));
+        }
+        Ok(key)
+    }
+}
+
+/// The fallback identity: HMAC-SHA256 of IP and User-Agent under the day's key.
+pub fn fingerprint(day_key: &[u8], ip: IpAddr, user_agent: &str) -> Result<String, AppError> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(day_key)
+        .map_err(|e| AppError::unexpected(anyhow::anyhow!("voter key: {e}")))?;
+    match ip {
+        IpAddr::V4(v4) => mac.update(&v4.octets()),
+        IpAddr::V6(v6) => mac.update(&v6.octets()),
+    }
+    mac.update(&[0]);
+    mac.update(user_agent.as_bytes());
+    Ok(format!("h:{}", hex::encode(mac.finalize().into_bytes())))
+}
+
+/// The voter for a request: the cookie when present, else the fallback hash.
+pub fn voter(keys: &Keys, cookie: Option<&str>, fingerprint: String) -> Voter {
+    match cookie {
+        Some(value) => Voter {
+            key: format!("c:{}", keys.hash("fd_voter", value.as_bytes())),
+            fingerprint,
+        },
+        None => Voter {
+            key: fingerprint.clone(),
+            fingerprint,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_change_with_key_ip_and_agent() {
+        let ip: IpAddr = "203.0.113.7".parse().expect("ip");
+        let other_ip: IpAddr = "203.0.113.8".parse().expect("ip");
+        let f = |key: &[u8], ip, ua| fingerprint(key, ip, ua).expect("hash");
+        let a = f(b"day-1", ip, "Firefox");
+        assert_eq!(a, f(b"day-1", ip, "Firefox"));
+        assert_ne!(a, f(b"day-2", ip, "Firefox"));
+        assert_ne!(a, f(b"day-1", other_ip, "Firefox"));
+        assert_ne!(a, f(b"day-1", ip, "Chrome"));
+        assert!(a.starts_with("h:") && !a.contains("203.0.113.7"));
+    }
+
+    #[test]
+    fn cookie_voters_are_hashed_and_marked() {
+        let keys = Keys::new("k");
+        let v = voter(&keys, Some("abcdefghijklmnopqrstuv"), "h:x".into());
+        assert!(v.is_cookie());
+        assert!(!v.key.contains("abcdefghijklmnopqrstuv"));
+        let anonymous = voter(&keys, None, "h:x".into());
+        assert!(!anonymous.is_cookie());
+        assert_eq!(anonymous.key, "h:x");
+    }
+
+    #[test]
+    fn new_cookie_has_the_promised_attributes() {
+        let c = new_cookie(true);
+        assert_eq!(c.name(), COOKIE_NAME);
+        assert!(c.value().len() >= 22);
+        assert_eq!(c.http_only(), Some(true));
+        assert_eq!(c.same_site(), Some(SameSite::Lax));
+        assert_eq!(c.secure(), Some(true));
+        assert_eq!(c.max_age(), Some(CookieDuration::days(365)));
+        assert_ne!(c.value(), new_cookie(true).value());
+    }
+}

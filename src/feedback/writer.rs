@@ -1,0 +1,171 @@
+//! The vote write path: group commit.
+//!
+//! Votes are the busiest writes Frontdesk takes, and on SQLite every transaction costs a
+//! WAL sync. Handlers hand their vote to one writer thread through a bounded channel; the
+//! writer takes every vote waiting (up to `feedback.write_batch_max`), writes them in ONE
+//! transaction, and only after the commit answers each handler through its oneshot. A 2xx
+//! therefore always means the vote is durable, while one sync serves a whole batch.
+//!
+//! While a batch commits, the next one gathers in the channel, so batches grow with load
+//! and no vote waits for a timer. If a batch fails, its votes are retried one transaction
+//! each, so one bad vote cannot fail its neighbours.
+//!
+//! The writer keeps one connection of the pool for itself, so its page cache stays warm
+//! across batches. On SQLite that connection does not checkpoint the WAL on commit; a
+//! checkpointer thread does it every second (`PRAGMA wal_checkpoint(PASSIVE)`, which never
+//! blocks the writer), keeping the copy into the database file and its sync off the path
+//! of answered votes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::PooledConnection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::{write_tx, Backend, Db, DbConnection, Manager};
+use crate::error::AppError;
+use crate::feedback::model::{NewVote, VoteOutcome};
+use crate::feedback::store;
+
+type Reply = oneshot::Sender<Result<VoteOutcome, String>>;
+
+struct Job {
+    vote: NewVote,
+    reply: Reply,
+}
+
+/// The handle handlers submit votes through; cheap to clone.
+#[derive(Clone)]
+pub struct VoteWriter {
+    tx: mpsc::Sender<Job>,
+    /// Dropped with the last handle, which stops the checkpointer.
+    _alive: Arc<std::sync::mpsc::Sender<()>>,
+}
+
+impl VoteWriter {
+    /// Starts the writer thread. It stops when the last handle is dropped, after writing
+    /// every vote already submitted.
+    pub fn start(db: Db, batch_max: usize, queue: usize) -> std::io::Result<VoteWriter> {
+        let (tx, rx) = mpsc::channel(queue.max(1));
+        let (alive, stopped) = std::sync::mpsc::channel::<()>();
+        if db.backend() == Backend::Sqlite {
+            let db = db.clone();
+            std::thread::Builder::new()
+                .name("feedback-checkpoint".into())
+                .spawn(move || checkpoint(db, stopped))?;
+        }
+        std::thread::Builder::new()
+            .name("feedback-writer".into())
+            .spawn(move || run(db, rx, batch_max.max(1)))?;
+        Ok(VoteWriter {
+            tx,
+            _alive: Arc::new(alive),
+        })
+    }
+
+    /// Writes one vote and answers once its transaction committed.
+    pub async fn submit(&self, vote: NewVote) -> Result<VoteOutcome, AppError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job { vote, reply })
+            .await
+            .map_err(|_| AppError::unexpected(anyhow::anyhow!("the vote writer has stopped")))?;
+        answer
+            .await
+            .map_err(|_| AppError::unexpected(anyhow::anyhow!("the vote writer dropped a vote")))?
+            .map_err(|e| AppError::unexpected(anyhow::anyhow!("writing a vote failed: {e}")))
+    }
+}
+
+type Conn = PooledConnection<Manager>;
+
+fn run(db: Db, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
+    let mut batch: Vec<Job> = Vec::with_capacity(batch_max);
+    let mut conn: Option<Conn> = None;
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < batch_max {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        write_batch(&db, &mut conn, &mut batch);
+    }
+    tracing::debug!("vote writer stopped");
+}
+
+/// The writer's own connection; on SQLite it leaves checkpoints to [`checkpoint`].
+fn writer_connection(db: &Db) -> Result<Conn, String> {
+    let mut conn = db
+        .get()
+        .map_err(|e| format!("no database connection: {e}"))?;
+    if let DbConnection::Sqlite(c) = &mut *conn {
+        c.batch_execute("PRAGMA wal_autocheckpoint = 0;")
+            .map_err(|e| format!("cannot set up the vote writer's connection: {e}"))?;
+    }
+    Ok(conn)
+}
+
+fn write_batch(db: &Db, slot: &mut Option<Conn>, batch: &mut Vec<Job>) {
+    let started = Instant::now();
+    let size = batch.len();
+    let (votes, replies): (Vec<NewVote>, Vec<Reply>) =
+        batch.drain(..).map(|job| (job.vote, job.reply)).unzip();
+    if slot.is_none() {
+        *slot = writer_connection(db)
+            .map_err(|e| tracing::warn!(error = %e, "vote writer has no connection"))
+            .ok();
+    }
+    let Some(conn) = slot.as_mut() else {
+        for reply in replies {
+            let _ = reply.send(Err("no database connection".into()));
+        }
+        return;
+    };
+    let now = crate::db::now();
+    let together = write_tx(conn, |c: &mut DbConnection| {
+        store::record_votes(c, &votes, now)
+    });
+    match together {
+        Ok(outcomes) => {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                // A handler that went away still had its vote written.
+                let _ = reply.send(Ok(outcome));
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, size, "vote batch failed; writing its votes one by one");
+            for (vote, reply) in votes.iter().zip(replies) {
+                let result = write_tx(conn, |c: &mut DbConnection| {
+                    store::record_vote(c, vote, now)
+                })
+                .map_err(|e| e.to_string());
+                let _ = reply.send(result);
+            }
+            // Start the next batch on a fresh connection, in case this one is broken.
+            *slot = None;
+        }
+    }
+    tracing::trace!(
+        size,
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "vote batch committed"
+    );
+}
+
+/// Checkpoints the WAL every second without blocking the writer, until the writer's last
+/// handle is dropped.
+fn checkpoint(db: Db, stopped: std::sync::mpsc::Receiver<()>) {
+    use std::sync::mpsc::RecvTimeoutError;
+    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(Duration::from_secs(1)) {
+        let done = db.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+            conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
+                .map_err(|e| e.to_string())
+        });
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
+}
