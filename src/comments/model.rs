@@ -5,7 +5,7 @@ use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::ArticleUrl;
+use crate::domain::{ArticleUrl, EmailAddress};
 use crate::error::{AppError, FieldError};
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -113,41 +113,6 @@ pub fn looks_like_url(text: &str) -> bool {
         })
 }
 
-/// A reader's email address: trimmed, at most 254 characters, parsed by lettre's RFC 5321
-/// parser, domain lower-cased.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReaderEmail(lettre::Address);
-
-impl ReaderEmail {
-    pub fn parse(input: &str) -> Result<ReaderEmail, String> {
-        let trimmed = input.trim();
-        if trimmed.is_empty() {
-            return Err("Enter an email address.".into());
-        }
-        if trimmed.len() > 254 || trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err("This is not a valid email address.".into());
-        }
-        let address: lettre::Address = trimmed
-            .parse()
-            .map_err(|_| "This is not a valid email address.".to_string())?;
-        let domain = address.domain().to_ascii_lowercase();
-        if !domain.contains('.') && domain != "localhost" {
-            return Err("The address needs a full domain, like example.org.".into());
-        }
-        let address = lettre::Address::new(address.user(), domain)
-            .map_err(|_| "This is not a valid email address.".to_string())?;
-        Ok(ReaderEmail(address))
-    }
-
-    pub fn as_str(&self) -> &str {
-        self.0.as_ref()
-    }
-
-    pub fn address(&self) -> &lettre::Address {
-        &self.0
-    }
-}
-
 /// Free text a reader wrote: trimmed, CR LF turned into LF, no other control characters
 /// than newline and tab, within a length.
 pub fn clean_text(input: &str, max_chars: usize, what: &str) -> Result<String, String> {
@@ -168,7 +133,7 @@ pub fn clean_text(input: &str, max_chars: usize, what: &str) -> Result<String, S
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewComment {
     pub name: ReaderName,
-    pub email: ReaderEmail,
+    pub email: EmailAddress,
     pub message: String,
     pub subject: Option<String>,
     pub article_url: Option<ArticleUrl>,
@@ -189,7 +154,7 @@ impl NewComment {
                 .ok()
         }
         let name = check(&mut errors, "name", ReaderName::parse(&request.name));
-        let email = check(&mut errors, "email", ReaderEmail::parse(&request.email));
+        let email = check(&mut errors, "email", EmailAddress::parse(&request.email));
         let message = check(
             &mut errors,
             "message",

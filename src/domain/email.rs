@@ -3,9 +3,10 @@
 use std::fmt;
 
 /// An email address as the service stores it: trimmed, at most 254 characters, parsed by
-/// lettre's RFC 5321 address parser, with the domain lower-cased.
+/// lettre's RFC 5321 address parser, with the domain lower-cased. It converts to lettre's
+/// typed `Address`, so headers are never built from strings.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct EmailAddress(String);
+pub struct EmailAddress(lettre::Address);
 
 impl EmailAddress {
     pub fn parse(input: &str) -> Result<EmailAddress, String> {
@@ -22,39 +23,43 @@ impl EmailAddress {
         let address: lettre::Address = trimmed
             .parse()
             .map_err(|_| "This is not a valid email address.".to_string())?;
-        let (user, domain) = (address.user(), address.domain());
+        let domain = address.domain().to_ascii_lowercase();
         if !domain.contains('.') && domain != "localhost" {
             return Err("The address needs a full domain, like example.org.".into());
         }
-        Ok(EmailAddress(format!(
-            "{user}@{}",
-            domain.to_ascii_lowercase()
-        )))
+        let address = lettre::Address::new(address.user(), domain)
+            .map_err(|_| "This is not a valid email address.".to_string())?;
+        Ok(EmailAddress(address))
     }
 
     pub fn as_str(&self) -> &str {
+        self.0.as_ref()
+    }
+
+    /// The typed address, for mailboxes and envelopes.
+    pub fn address(&self) -> &lettre::Address {
         &self.0
     }
 
     /// The form used to match one person across records: the whole address lower-cased.
     pub fn normalized(&self) -> String {
-        self.0.to_lowercase()
+        self.as_str().to_lowercase()
     }
 
     pub fn into_inner(self) -> String {
-        self.0
+        self.as_str().to_string()
     }
 }
 
 impl fmt::Display for EmailAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl AsRef<str> for EmailAddress {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
