@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod donations;
 pub mod error;
 pub mod keys;
 pub mod mail;
