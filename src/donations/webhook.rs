@@ -155,6 +155,11 @@ pub fn apply(conn: &mut DbConnection, ctx: &Ctx, event: &Event) -> Result<Outcom
         None => find_donation(conn, o, subscription_for_lookup)?,
     };
     let Some(donation) = donation else {
+        // A refund or dispute of a payment not stored yet (it overtook the payment's own
+        // event, and carries none of our metadata): deliver it again later.
+        if event.kind.starts_with("charge.") {
+            return Err(RetryLater.into());
+        }
         store::record_event(conn, &event.id, &event.kind, None)?;
         return Ok(Outcome::Ignored);
     };

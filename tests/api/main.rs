@@ -4,6 +4,8 @@ mod helpers;
 
 mod browser;
 mod cli;
+mod donations;
+mod fake_stripe;
 mod migrations;
 mod ops;
 mod outbox;
