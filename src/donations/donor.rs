@@ -38,7 +38,7 @@ pub struct CancelForm {
 }
 
 /// The address a link opens, or the "link expired" page.
-fn donor(state: &AppState, token: Option<&str>) -> Result<String, HttpResponse> {
+fn donor(state: &AppState, token: Option<&str>) -> Result<String, Box<HttpResponse>> {
     token
         .and_then(|t| token::verify(&state.keys, t, chrono::Utc::now().timestamp()))
         .ok_or_else(|| {
@@ -50,6 +50,7 @@ fn donor(state: &AppState, token: Option<&str>) -> Result<String, HttpResponse> 
                 json!({}),
             )
             .unwrap_or_else(|e| actix_web::ResponseError::error_response(&e))
+            .into()
         })
 }
 
@@ -98,7 +99,7 @@ pub async fn manage_page(
 ) -> Result<HttpResponse, AppError> {
     let email = match donor(&state, query.token.as_deref()) {
         Ok(e) => e,
-        Err(page) => return Ok(page),
+        Err(page) => return Ok(*page),
     };
     let lookup = email.clone();
     let (gifts, payments) = state
@@ -172,7 +173,7 @@ pub async fn cancel(
 ) -> Result<HttpResponse, AppError> {
     let email = match donor(&state, query.token.as_deref()) {
         Ok(e) => e,
-        Err(page) => return Ok(page),
+        Err(page) => return Ok(*page),
     };
     let id = form.into_inner().donation_id;
     let lookup = id.clone();
@@ -216,7 +217,7 @@ pub async fn statement(
 ) -> Result<HttpResponse, AppError> {
     let email = match donor(&state, query.token.as_deref()) {
         Ok(e) => e,
-        Err(page) => return Ok(page),
+        Err(page) => return Ok(*page),
     };
     let start_month = state.settings.donations.fiscal_year_start_month;
     let year = query

@@ -675,7 +675,7 @@ async fn reports_data(state: &AppState, query: &ReportQuery) -> Result<Reports, 
             })
             .collect();
         if biggest_first {
-            v.sort_by(|a, b| b.amount_minor.cmp(&a.amount_minor));
+            v.sort_by_key(|l| std::cmp::Reverse(l.amount_minor));
         }
         v
     };

@@ -580,6 +580,16 @@ pub fn payments_for_email_between(
         .load(conn)
 }
 
+/// The columns behind [`ReportPayment`].
+type ReportRow = (
+    i64,
+    i64,
+    String,
+    NaiveDateTime,
+    Option<String>,
+    Option<String>,
+);
+
 /// One payment with what reports group it by.
 #[derive(Debug, Clone)]
 pub struct ReportPayment {
@@ -606,14 +616,7 @@ pub fn report_payments(
     if let Some(to) = to {
         q = q.filter(donation_payments::paid_at.lt(to));
     }
-    let rows: Vec<(
-        i64,
-        i64,
-        String,
-        NaiveDateTime,
-        Option<String>,
-        Option<String>,
-    )> = q
+    let rows: Vec<ReportRow> = q
         .select((
             donation_payments::amount_minor,
             donation_payments::refunded_minor,

@@ -598,7 +598,7 @@ async fn webhooks_delivered_twice_and_shuffled_make_one_payment_and_receipt_each
         monthly["id"].as_str().expect("id").to_string(),
     );
     let (a, b) = (fake.session_for(&once_id), fake.session_for(&monthly_id));
-    let events = vec![
+    let events = [
         fake.session_event("checkout.session.completed", &a, "paid"),
         fake.session_event("checkout.session.completed", &b, "paid"),
         fake.invoice_event("invoice.paid", &b, "in_a"),

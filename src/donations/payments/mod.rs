@@ -118,7 +118,7 @@ impl Payments {
     /// The provider new gifts use.
     pub fn current(&self) -> Result<Provider, AppError> {
         match self.default {
-            PaymentProviderKind::Manual => Ok(Provider::Manual(self.manual.clone())),
+            PaymentProviderKind::Manual => Ok(Provider::Manual(self.manual)),
             PaymentProviderKind::Stripe => self.named("stripe"),
         }
     }
@@ -126,7 +126,7 @@ impl Payments {
     /// The provider a stored gift names.
     pub fn named(&self, kind: &str) -> Result<Provider, AppError> {
         match kind {
-            "manual" => Ok(Provider::Manual(self.manual.clone())),
+            "manual" => Ok(Provider::Manual(self.manual)),
             "stripe" => self.stripe.clone().map(Provider::Stripe).ok_or_else(|| {
                 AppError::unexpected(anyhow::anyhow!(
                     "payments.stripe.secret_key is not configured"
