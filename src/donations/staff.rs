@@ -95,7 +95,7 @@ pub fn staff_pages(cfg: &mut web::ServiceConfig) {
 }
 
 /// List filters, as query parameters.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListQuery {
     pub status: Option<String>,
     pub frequency: Option<String>,
@@ -306,10 +306,11 @@ async fn list_data(
     let filter = query.filter(&state.settings)?;
     let actor = staff.actor();
     let details = query.echo();
+    let (cursor, fetch) = (request.cursor.clone(), request.fetch());
     let (rows, totals) = state
         .db
         .write(move |conn| {
-            let rows = store::list(conn, &filter, request.cursor.as_deref(), request.fetch())?;
+            let rows = store::list(conn, &filter, cursor.as_deref(), fetch)?;
             let totals = if with_totals {
                 store::totals(conn, &filter)?
             } else {
@@ -323,7 +324,6 @@ async fn list_data(
             Ok((rows, totals))
         })
         .await?;
-    let request = PageRequest::parse(query.cursor.as_deref(), query.limit)?;
     let items = rows.into_iter().map(StaffDonation::from).collect();
     Ok((Page::from_rows(items, &request, |d| d.id.clone()), totals))
 }
