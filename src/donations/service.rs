@@ -215,7 +215,9 @@ pub fn record_payment(
 }
 
 /// Staff confirm that a pledge's money arrived: the gift is paid, one payment is stored and
-/// its receipt queued, all audited. A second call finds nothing pledged: 409.
+/// its receipt queued, all audited. A monthly pledge gets one payment per calendar month
+/// (marked each month while the gift is active). A second call for the same money: 409,
+/// nothing changes.
 pub fn mark_paid(
     conn: &mut DbConnection,
     ctx: &Ctx,
@@ -229,26 +231,42 @@ pub fn mark_paid(
                 .into(),
         ));
     }
-    if store::transition(conn, id, &[Status::Pledged], Status::Paid)? == 0 {
+    let now = crate::db::now();
+    let monthly = donation.frequency == "monthly";
+    let next_installment = monthly
+        && donation.status == Status::Paid.as_str()
+        && donation.recurring_status.as_deref() == Some(super::model::RECURRING_ACTIVE);
+    if !next_installment && store::transition(conn, id, &[Status::Pledged], Status::Paid)? == 0 {
         return Err(AppError::Conflict(format!(
             "This gift is {}, not pledged.",
             donation.status
         )));
     }
+    let provider_ref = if monthly {
+        format!("manual:{id}:{}", now.format("%Y-%m"))
+    } else {
+        format!("manual:{id}")
+    };
     let payment = record_payment(
         conn,
         ctx,
         &donation,
         PaymentSpec {
-            provider_ref: format!("manual:{id}"),
+            provider_ref,
             payment_intent: None,
             charge: None,
             amount_minor: donation.total_minor,
             currency: donation.currency.clone(),
-            paid_at: crate::db::now(),
+            paid_at: now,
         },
     )?
-    .ok_or_else(|| AppError::Conflict("This pledge was already marked paid.".into()))?;
+    .ok_or_else(|| {
+        AppError::Conflict(if monthly {
+            "This month's installment was already marked paid.".into()
+        } else {
+            "This pledge was already marked paid.".into()
+        })
+    })?;
     audit::record(
         conn,
         actor,

@@ -770,7 +770,7 @@ pub async fn list_page(
                 "frequency": d.frequency, "recurring_status": d.recurring_status,
                 "total": money(d.total_minor, &d.currency), "campaign": d.campaign,
                 "provider": d.provider, "created_at": d.created_at,
-                "can_mark_paid": d.provider == "manual" && d.status == "pledged",
+                "can_mark_paid": can_mark_paid(&d.provider, &d.status, &d.frequency, d.recurring_status.as_deref()),
             })
         })
         .collect();
@@ -838,7 +838,7 @@ pub async fn show_page(
         "fee": money(g.fee_minor, &g.currency),
         "total": money(g.total_minor, &g.currency),
         "payments": payments,
-        "can_mark_paid": g.provider == "manual" && g.status == "pledged",
+        "can_mark_paid": can_mark_paid(&g.provider, &g.status, &g.frequency, g.recurring_status.as_deref()),
     });
     if let Some(notice) = done_notice(&req) {
         context["notice"] = json!(notice);
@@ -852,6 +852,13 @@ pub async fn show_page(
         StatusCode::OK,
         context,
     )
+}
+
+/// A pledge, or an active monthly pledge already paid before (the next installment).
+fn can_mark_paid(provider: &str, status: &str, frequency: &str, recurring: Option<&str>) -> bool {
+    provider == "manual"
+        && (status == "pledged"
+            || (status == "paid" && frequency == "monthly" && recurring == Some("active")))
 }
 
 fn see_other(location: String) -> HttpResponse {

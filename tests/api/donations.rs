@@ -27,6 +27,7 @@ both_backends!(
     staff_list_filters_csv_and_reports,
     staff_pages_list_and_mark_paid_with_csrf,
     card_testing_limits_and_cool_down_with_staff_alert,
+    manual_monthly_pledge_is_marked_paid_once_per_month,
 );
 
 fn gift(amount: i64, email: &str) -> Value {
@@ -901,4 +902,40 @@ async fn card_testing_limits_and_cool_down_with_staff_alert(backend: Backend) {
         .unwrap_or_default()
         .contains("failed donation payments"));
     app.smtp.expect_none(QUIET).await;
+}
+
+async fn manual_monthly_pledge_is_marked_paid_once_per_month(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.staff_token("fundraising").await;
+    let body = created(
+        &app,
+        &json!({"amount_minor": 1000, "currency": "USD", "frequency": "monthly", "email": "m@example.org"}),
+    )
+    .await;
+    let id = body["id"].as_str().expect("id");
+
+    let first = staff_post(
+        &app,
+        &token,
+        &format!("/api/v1/staff/donations/{id}/mark-paid"),
+    )
+    .await;
+    let again = staff_post(
+        &app,
+        &token,
+        &format!("/api/v1/staff/donations/{id}/mark-paid"),
+    )
+    .await;
+
+    assert_eq!(first.status(), 200);
+    assert_eq!(again.status(), 409);
+    assert_eq!(payments(&app, id).await.len(), 1);
+    let stored = donation(&app, id).await;
+    assert_eq!(
+        (stored.status.as_str(), stored.recurring_status.as_deref()),
+        ("paid", Some("active"))
+    );
+    app.smtp.wait_for(2, WAIT).await;
+    app.smtp.expect_none(QUIET).await;
+    assert_eq!(receipts(&app).len(), 1);
 }
