@@ -173,7 +173,11 @@ fn server(
         settings.limits.enabled,
         settings.limits.public_per_minute,
     ));
-    spawn_limiter_cleanup(vec![public_limiter.0.clone(), state.login_limiter.clone()]);
+    let donations = crate::donations::Donations::new(&settings)?;
+    let mut limiters = vec![public_limiter.0.clone(), state.login_limiter.clone()];
+    limiters.extend(donations.limiters());
+    spawn_limiter_cleanup(limiters);
+    let donations = web::Data::new(donations);
     spawn_session_cleanup(state.clone());
     let policy = access_policy()?;
     let policy = web::Data::new(policy);
@@ -192,6 +196,7 @@ fn server(
             .app_data(public_limiter.clone())
             .app_data(policy.clone())
             .app_data(nav.clone())
+            .app_data(donations.clone())
             .app_data(
                 web::FormConfig::default()
                     .limit(settings.server.max_body_bytes)
@@ -212,24 +217,28 @@ fn server(
             )
             .app_data(web::PayloadConfig::default().limit(settings.server.max_body_bytes))
             .configure(crate::ops::routes)
+            .configure(crate::donations::pages)
             .configure(crate::web::assets::routes)
             .configure(crate::staff::public_pages)
             .service(
                 web::scope("/api/v1/staff")
                     .wrap(from_fn(require_staff))
-                    .configure(crate::staff::api),
+                    .configure(crate::staff::api)
+                    .configure(crate::donations::staff_api),
             )
             .service(
                 web::scope("/staff")
                     .wrap(from_fn(require_staff))
-                    .configure(crate::staff::pages),
+                    .configure(crate::staff::pages)
+                    .configure(crate::donations::staff_pages),
             )
             .service(
                 web::scope("/api/v1")
                     .configure(crate::feedback::routes)
                     .configure(crate::comments::routes)
                     .wrap(from_fn(limit_public_posts))
-                    .wrap(headers::public_cors(&settings)),
+                    .wrap(headers::public_cors(&settings))
+                    .configure(crate::donations::routes),
             )
             .default_service(web::to(crate::error::not_found))
             .wrap(from_fn(crate::web::metrics::record))
@@ -286,7 +295,9 @@ fn spawn_session_cleanup(state: AppState) {
 
 /// Every staff route's access rule: the frame's and each feature's.
 pub fn access_rules() -> Vec<crate::staff::Rule> {
-    crate::staff::rules()
+    let mut rules = crate::staff::rules();
+    rules.extend(crate::donations::staff_rules());
+    rules
 }
 
 fn access_policy() -> anyhow::Result<AccessPolicy> {
@@ -302,6 +313,7 @@ fn access_policy() -> anyhow::Result<AccessPolicy> {
 /// The staff navigation: the dashboard, each feature's sections, then the admin sections.
 fn staff_nav() -> Vec<crate::staff::NavItem> {
     let mut nav = crate::staff::nav();
+    nav.extend(crate::donations::staff_nav());
     nav.extend(crate::staff::admin_nav());
     nav
 }
@@ -312,5 +324,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::staff::ApiDoc::openapi());
     doc.merge(crate::feedback::ApiDoc::openapi());
     doc.merge(crate::comments::ApiDoc::openapi());
+    doc.merge(crate::donations::ApiDoc::openapi());
     doc
 }

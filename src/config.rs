@@ -148,6 +148,26 @@ pub struct StripeSettings {
 #[serde(deny_unknown_fields)]
 pub struct DonationSettings {
     pub currencies: BTreeMap<String, CurrencyBounds>,
+    /// Processor fee in percent of the charged total, for the optional "cover the fees" gross-up.
+    pub fee_percent: f64,
+    /// Fixed processor fee per charge in minor units, for the same gross-up.
+    pub fee_fixed_minor: i64,
+    /// First month (1-12) of the fiscal year used by yearly statements; 1 means calendar years.
+    pub fiscal_year_start_month: u32,
+    /// Print "No goods or services were provided in exchange for this contribution" on receipts.
+    pub no_goods_or_services: bool,
+    /// Hours a donor's self-service link stays valid.
+    pub manage_link_hours: u32,
+    /// Donation attempts per minute per client IP (card-testing defence; off with limits.enabled = false).
+    pub per_ip_per_minute: u32,
+    /// Donation attempts per minute per donor email address.
+    pub per_email_per_minute: u32,
+    /// Failed payments within an hour from one IP or email address before a cool-down starts.
+    pub failure_threshold: u32,
+    /// Minutes of that cool-down.
+    pub failure_cooldown_minutes: u32,
+    /// Failed payments within an hour, across all donors, that trigger one alert to mail.staff_inbox per hour.
+    pub failure_alert_threshold: u32,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -163,6 +183,10 @@ pub struct SiteSettings {
     pub name: String,
     pub article_hosts: Vec<String>,
     pub timezone: String,
+    /// The organisation's legal name, printed on donation receipts.
+    pub legal_name: String,
+    /// The organisation's tax id (e.g. an EIN), printed on donation receipts when set.
+    pub tax_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -277,11 +301,23 @@ impl Default for Settings {
                         max: 10_000_000,
                     },
                 )]),
+                fee_percent: 2.9,
+                fee_fixed_minor: 30,
+                fiscal_year_start_month: 1,
+                no_goods_or_services: true,
+                manage_link_hours: 24,
+                per_ip_per_minute: 10,
+                per_email_per_minute: 5,
+                failure_threshold: 5,
+                failure_cooldown_minutes: 60,
+                failure_alert_threshold: 20,
             },
             site: SiteSettings {
                 name: "Newsroom".into(),
                 article_hosts: vec!["localhost".into(), "127.0.0.1".into()],
                 timezone: "UTC".into(),
+                legal_name: "Newsroom".into(),
+                tax_id: None,
             },
             uploads: UploadSettings {
                 dir: PathBuf::from("data/uploads"),
@@ -445,6 +481,26 @@ impl Settings {
                     bounds.min, bounds.max
                 ));
             }
+        }
+        if !(0.0..50.0).contains(&self.donations.fee_percent) {
+            problems.push("donations.fee_percent: must be at least 0 and below 50".into());
+        }
+        if self.donations.fee_fixed_minor < 0 {
+            problems.push("donations.fee_fixed_minor: must not be negative".into());
+        }
+        if !(1..=12).contains(&self.donations.fiscal_year_start_month) {
+            problems.push("donations.fiscal_year_start_month: must be 1 to 12".into());
+        }
+        if self.donations.manage_link_hours == 0 {
+            problems.push("donations.manage_link_hours: must be at least 1".into());
+        }
+        if self.limits.enabled
+            && (self.donations.per_ip_per_minute == 0 || self.donations.per_email_per_minute == 0)
+        {
+            problems.push(
+                "donations: per-minute limits must be at least 1 (or set limits.enabled = false)"
+                    .into(),
+            );
         }
         if self.server.public_url.scheme() != "http" && self.server.public_url.scheme() != "https" {
             problems.push("server.public_url: must be an http or https URL".into());

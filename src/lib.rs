@@ -6,6 +6,7 @@ pub mod comments;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod donations;
 pub mod error;
 pub mod feedback;
 pub mod keys;

@@ -186,3 +186,85 @@ diesel::joinable!(comment_notes -> comments (comment_id));
 diesel::joinable!(comment_replies -> comments (comment_id));
 diesel::allow_tables_to_appear_in_same_query!(feedback_votes, feedback_notes);
 diesel::allow_tables_to_appear_in_same_query!(comments, comment_notes, comment_replies);
+
+diesel::table! {
+    donations (id) {
+        id -> Text,
+        status -> Text,
+        provider -> Text,
+        frequency -> Text,
+        recurring_status -> Nullable<Text>,
+        amount_minor -> BigInt,
+        fee_minor -> BigInt,
+        total_minor -> BigInt,
+        currency -> Text,
+        email -> Text,
+        email_normalized -> Text,
+        name -> Nullable<Text>,
+        anonymous -> Bool,
+        dedication_kind -> Nullable<Text>,
+        dedication_name -> Nullable<Text>,
+        message -> Nullable<Text>,
+        source_url -> Nullable<Text>,
+        campaign -> Nullable<Text>,
+        utm_source -> Nullable<Text>,
+        utm_medium -> Nullable<Text>,
+        utm_campaign -> Nullable<Text>,
+        utm_term -> Nullable<Text>,
+        utm_content -> Nullable<Text>,
+        newsletter_opt_in -> Bool,
+        ip_hash -> Nullable<Text>,
+        provider_session_id -> Nullable<Text>,
+        provider_customer_id -> Nullable<Text>,
+        provider_subscription_id -> Nullable<Text>,
+        checkout_url -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    donation_payments (id) {
+        id -> Text,
+        donation_id -> Text,
+        receipt_number -> Text,
+        provider_ref -> Text,
+        provider_payment_intent -> Nullable<Text>,
+        provider_charge -> Nullable<Text>,
+        status -> Text,
+        amount_minor -> BigInt,
+        refunded_minor -> BigInt,
+        currency -> Text,
+        paid_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    donation_idempotency (key) {
+        key -> Text,
+        request_hash -> Text,
+        donation_id -> Nullable<Text>,
+        response -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stripe_events (id) {
+        id -> Text,
+        event_type -> Text,
+        donation_id -> Nullable<Text>,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    donation_counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::joinable!(donation_payments -> donations (donation_id));
+diesel::allow_tables_to_appear_in_same_query!(donations, donation_payments);

@@ -5,6 +5,8 @@ mod helpers;
 mod browser;
 mod cli;
 mod comments;
+mod donations;
+mod fake_stripe;
 mod feedback;
 mod migrations;
 mod ops;

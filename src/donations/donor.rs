@@ -1,0 +1,361 @@
+//! The donor's own pages, opened from a signed, expiring link: their gifts, cancelling a
+//! monthly gift, and a yearly statement (printable HTML, or CSV). The link is the only key:
+//! no account, no cookie. Also the page the processor's checkout returns to.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::web::page::render;
+
+use super::csv;
+use super::model::{format_amount, plain_amount, RECURRING_ACTIVE, RECURRING_CANCELLED};
+use super::payments::PaymentProvider;
+use super::store::{self, Donation, Payment};
+use super::token;
+use super::Donations;
+
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+    cancelled: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatementQuery {
+    token: Option<String>,
+    year: Option<i32>,
+    format: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CancelForm {
+    donation_id: String,
+}
+
+/// The address a link opens, or the "link expired" page.
+fn donor(state: &AppState, token: Option<&str>) -> Result<String, Box<HttpResponse>> {
+    token
+        .and_then(|t| token::verify(&state.keys, t, chrono::Utc::now().timestamp()))
+        .ok_or_else(|| {
+            render(
+                &state.templates,
+                &state.settings,
+                StatusCode::NOT_FOUND,
+                "pages/donations/link_expired.html",
+                json!({}),
+            )
+            .unwrap_or_else(|e| actix_web::ResponseError::error_response(&e))
+            .into()
+        })
+}
+
+/// The fiscal year (named by the calendar year it starts in) that `at` falls in.
+pub fn fiscal_year_of(at: NaiveDateTime, start_month: u32) -> i32 {
+    if at.month() >= start_month {
+        at.year()
+    } else {
+        at.year() - 1
+    }
+}
+
+/// `[start, end)` of fiscal year `year`.
+pub fn fiscal_year_range(year: i32, start_month: u32) -> Option<(NaiveDateTime, NaiveDateTime)> {
+    let start = NaiveDate::from_ymd_opt(year, start_month, 1)?.and_hms_opt(0, 0, 0)?;
+    let end = NaiveDate::from_ymd_opt(year + 1, start_month, 1)?.and_hms_opt(0, 0, 0)?;
+    Some((start, end))
+}
+
+fn year_label(year: i32, start_month: u32) -> String {
+    if start_month == 1 {
+        year.to_string()
+    } else {
+        format!("{year}/{:02}", (year + 1) % 100)
+    }
+}
+
+fn gift_view(d: &Donation) -> serde_json::Value {
+    json!({
+        "id": d.id,
+        "date": d.created_at.format("%Y-%m-%d").to_string(),
+        "amount": format_amount(d.total_minor, &d.currency),
+        "monthly": d.frequency == "monthly",
+        "status": d.status,
+        "recurring_status": d.recurring_status,
+        "cancellable": d.frequency == "monthly"
+            && d.recurring_status.as_deref() == Some(RECURRING_ACTIVE)
+            && matches!(d.status.as_str(), "paid" | "pledged" | "pending"),
+    })
+}
+
+/// The donor's gifts, with a cancel button for active monthly gifts and statement links.
+pub async fn manage_page(
+    state: web::Data<AppState>,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
+    let email = match donor(&state, query.token.as_deref()) {
+        Ok(e) => e,
+        Err(page) => return Ok(*page),
+    };
+    let lookup = email.clone();
+    let (gifts, payments) = state
+        .db
+        .run(move |conn| {
+            let gifts = store::donations_for_email(conn, &lookup)?;
+            let payments = all_payments(conn, &lookup)?;
+            Ok((gifts, payments))
+        })
+        .await?;
+    let start_month = state.settings.donations.fiscal_year_start_month;
+    let mut years: Vec<i32> = payments
+        .iter()
+        .map(|(p, _)| fiscal_year_of(p.paid_at, start_month))
+        .collect();
+    years.sort_unstable_by(|a, b| b.cmp(a));
+    years.dedup();
+    let years: Vec<_> = years
+        .into_iter()
+        .map(|y| json!({"year": y, "label": year_label(y, start_month)}))
+        .collect();
+    let mut response = render(
+        &state.templates,
+        &state.settings,
+        StatusCode::OK,
+        "pages/donations/manage.html",
+        json!({
+            "email": email,
+            "token": query.token,
+            "gifts": gifts.iter().map(gift_view).collect::<Vec<_>>(),
+            "years": years,
+            "cancelled": query.cancelled.is_some(),
+        }),
+    )?;
+    private(&mut response);
+    Ok(response)
+}
+
+fn all_payments(
+    conn: &mut crate::db::DbConnection,
+    email: &str,
+) -> Result<Vec<(Payment, Donation)>, AppError> {
+    let from = NaiveDate::from_ymd_opt(1970, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or_default();
+    let to = NaiveDate::from_ymd_opt(9999, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or_default();
+    Ok(store::payments_for_email_between(conn, email, from, to)?)
+}
+
+/// Pages for one donor: never cached, never sent on as a referrer (the link is the key).
+fn private(response: &mut HttpResponse) {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+}
+
+/// Cancels a monthly gift at the end of the period already paid (through the processor for
+/// `stripe` gifts), then shows the gifts again.
+pub async fn cancel(
+    state: web::Data<AppState>,
+    data: web::Data<Donations>,
+    query: web::Query<TokenQuery>,
+    form: web::Form<CancelForm>,
+) -> Result<HttpResponse, AppError> {
+    let email = match donor(&state, query.token.as_deref()) {
+        Ok(e) => e,
+        Err(page) => return Ok(*page),
+    };
+    let id = form.into_inner().donation_id;
+    let lookup = id.clone();
+    let donation = state
+        .db
+        .run(move |conn| Ok(store::find_donation(conn, &lookup)?))
+        .await?;
+    if donation.email_normalized != email || donation.frequency != "monthly" {
+        return Err(AppError::NotFound);
+    }
+    if donation.recurring_status.as_deref() == Some(RECURRING_ACTIVE) {
+        data.payments
+            .named(&donation.provider)?
+            .cancel_recurring(&donation)
+            .await?;
+        state
+            .db
+            .write(move |conn| {
+                store::set_recurring_status(conn, &id, RECURRING_CANCELLED)?;
+                Ok(())
+            })
+            .await?;
+        tracing::info!(donation = %donation.id, "monthly gift cancelled by the donor");
+    }
+    let token = query.token.clone().unwrap_or_default();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!(
+                "/donations/manage?token={}&cancelled=1",
+                url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+            ),
+        ))
+        .finish())
+}
+
+/// Every gift received in one fiscal year: a printable page, or CSV with `format=csv`.
+pub async fn statement(
+    state: web::Data<AppState>,
+    query: web::Query<StatementQuery>,
+) -> Result<HttpResponse, AppError> {
+    let email = match donor(&state, query.token.as_deref()) {
+        Ok(e) => e,
+        Err(page) => return Ok(*page),
+    };
+    let start_month = state.settings.donations.fiscal_year_start_month;
+    let year = query
+        .year
+        .unwrap_or_else(|| fiscal_year_of(crate::db::now(), start_month));
+    let (from, to) = fiscal_year_range(year, start_month)
+        .filter(|_| (1970..=9998).contains(&year))
+        .ok_or_else(|| AppError::field("year", "Choose a year from the list."))?;
+    let lookup = email.clone();
+    let rows = state
+        .db
+        .run(move |conn| Ok(store::payments_for_email_between(conn, &lookup, from, to)?))
+        .await?;
+    let mut totals: std::collections::BTreeMap<String, i64> = Default::default();
+    for (p, _) in &rows {
+        *totals.entry(p.currency.clone()).or_default() += p.amount_minor - p.refunded_minor;
+    }
+    let label = year_label(year, start_month);
+    if query.format.as_deref() == Some("csv") {
+        let mut out = csv::row(&[
+            "receipt_number",
+            "date",
+            "amount",
+            "refunded",
+            "currency",
+            "frequency",
+            "status",
+        ]);
+        for (p, d) in &rows {
+            out.push_str(&csv::row(&[
+                p.receipt_number.clone(),
+                p.paid_at.format("%Y-%m-%d").to_string(),
+                plain_amount(p.amount_minor, &p.currency),
+                plain_amount(p.refunded_minor, &p.currency),
+                p.currency.clone(),
+                d.frequency.clone(),
+                p.status.clone(),
+            ]));
+        }
+        let mut response = HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"donations-{}.csv\"",
+                    label.replace('/', "-")
+                ),
+            ))
+            .body(out);
+        private(&mut response);
+        return Ok(response);
+    }
+    let site = &state.settings.site;
+    let mut response = render(
+        &state.templates,
+        &state.settings,
+        StatusCode::OK,
+        "pages/donations/statement.html",
+        json!({
+            "label": label,
+            "email": email,
+            "legal_name": site.legal_name,
+            "tax_id": site.tax_id,
+            "no_goods_or_services": state.settings.donations.no_goods_or_services,
+            "from": from.format("%Y-%m-%d").to_string(),
+            "to": (to - chrono::TimeDelta::days(1)).format("%Y-%m-%d").to_string(),
+            "payments": rows.iter().map(|(p, d)| json!({
+                "receipt_number": p.receipt_number,
+                "date": p.paid_at.format("%Y-%m-%d").to_string(),
+                "amount": format_amount(p.amount_minor, &p.currency),
+                "refunded": (p.refunded_minor > 0).then(|| format_amount(p.refunded_minor, &p.currency)),
+                "monthly": d.frequency == "monthly",
+                "status": p.status,
+            })).collect::<Vec<_>>(),
+            "totals": totals.iter().map(|(c, t)| format_amount(*t, c)).collect::<Vec<_>>(),
+        }),
+    )?;
+    private(&mut response);
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ThanksQuery {
+    donation: Option<String>,
+    cancelled: Option<String>,
+}
+
+/// Where the processor's checkout returns the donor.
+pub async fn thanks(
+    state: web::Data<AppState>,
+    query: web::Query<ThanksQuery>,
+) -> Result<HttpResponse, AppError> {
+    let found = match query.donation.clone() {
+        Some(id) => {
+            state
+                .db
+                .run(move |conn| match store::find_donation(conn, &id) {
+                    Ok(d) => Ok(Some(d)),
+                    Err(diesel::result::Error::NotFound) => Ok(None),
+                    Err(e) => Err(e.into()),
+                })
+                .await?
+        }
+        None => None,
+    };
+    render(
+        &state.templates,
+        &state.settings,
+        StatusCode::OK,
+        "pages/donations/thanks.html",
+        json!({
+            "found": found.is_some(),
+            "cancelled": query.cancelled.is_some(),
+            "amount": found.as_ref().map(|d| format_amount(d.total_minor, &d.currency)),
+            "monthly": found.as_ref().is_some_and(|d| d.frequency == "monthly"),
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(y: i32, m: u32, d: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .expect("date")
+    }
+
+    #[test]
+    fn fiscal_years_start_in_the_configured_month() {
+        assert_eq!(fiscal_year_of(at(2026, 1, 1), 1), 2026);
+        assert_eq!(fiscal_year_of(at(2026, 6, 30), 7), 2025);
+        assert_eq!(fiscal_year_of(at(2026, 7, 1), 7), 2026);
+        let (from, to) = fiscal_year_range(2025, 7).expect("range");
+        assert_eq!(from, at(2025, 7, 1) - chrono::TimeDelta::hours(12));
+        assert_eq!(to, at(2026, 7, 1) - chrono::TimeDelta::hours(12));
+        assert_eq!(year_label(2025, 7), "2025/26");
+        assert_eq!(year_label(2025, 1), "2025");
+    }
+}

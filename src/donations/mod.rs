@@ -1,0 +1,116 @@
+//! Donations: one-time and monthly gifts through a payment provider (`manual` pledges or
+//! Stripe Checkout), exactly one receipt per payment, processor webhooks applied once each,
+//! donor self-service by signed link, and the staff side (lists, exports, mark paid, refunds,
+//! reports).
+
+pub mod csv;
+pub mod donor;
+pub mod handlers;
+pub mod model;
+pub mod payments;
+pub mod service;
+pub mod signature;
+pub mod staff;
+pub mod store;
+pub mod token;
+pub mod webhook;
+
+use actix_web::web;
+
+use crate::config::Settings;
+use crate::web::RateLimiter;
+
+pub use staff::{staff_api, staff_nav, staff_pages, staff_rules};
+
+/// What donation handlers share across workers (app data): payment providers and the
+/// card-testing limits.
+#[derive(Clone)]
+pub struct Donations {
+    pub payments: payments::Payments,
+    /// Donation attempts per client IP.
+    pub per_ip: RateLimiter,
+    /// Donation attempts per donor address.
+    pub per_email: RateLimiter,
+    /// Self-service links per address.
+    pub manage: RateLimiter,
+}
+
+impl Donations {
+    pub fn new(settings: &Settings) -> anyhow::Result<Donations> {
+        let enabled = settings.limits.enabled;
+        Ok(Donations {
+            payments: payments::Payments::from_settings(settings)?,
+            per_ip: RateLimiter::per_minute(enabled, settings.donations.per_ip_per_minute),
+            per_email: RateLimiter::per_minute(enabled, settings.donations.per_email_per_minute),
+            manage: RateLimiter::per_minute(enabled, 1),
+        })
+    }
+
+    /// The limiters, for the periodic clean-up.
+    pub fn limiters(&self) -> Vec<RateLimiter> {
+        vec![
+            self.per_ip.clone(),
+            self.per_email.clone(),
+            self.manage.clone(),
+        ]
+    }
+}
+
+/// The public JSON API, inside the `/api/v1` scope.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/donations", web::post().to(handlers::create))
+        .route("/donations/manage", web::post().to(handlers::manage))
+        .route("/donations/{id}", web::get().to(handlers::show));
+}
+
+/// Pages outside `/api/v1`, and the processor's webhook. The webhook is registered here, at
+/// the app level ahead of the `/api/v1` scope (as `/api/v1/openapi.json` is), because it is
+/// authenticated by its signature and must not share the per-IP budget of readers' POSTs:
+/// the processor delivers bursts from few addresses.
+pub fn pages(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/api/v1/webhooks/stripe",
+        web::post().to(handlers::stripe_webhook),
+    )
+    .route("/donations/manage", web::get().to(donor::manage_page))
+    .route("/donations/manage/cancel", web::post().to(donor::cancel))
+    .route(
+        "/donations/manage/statement",
+        web::get().to(donor::statement),
+    )
+    .route("/donate/thanks", web::get().to(donor::thanks));
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        handlers::create,
+        handlers::show,
+        handlers::stripe_webhook,
+        handlers::manage,
+        staff::list_json,
+        staff::export_csv,
+        staff::reports_json,
+        staff::show_json,
+        staff::mark_paid_json,
+        staff::refund_json
+    ),
+    components(schemas(
+        model::DonationRequest,
+        model::DedicationRequest,
+        model::UtmRequest,
+        model::CreatedDonation,
+        model::PublicDonation,
+        model::ManageRequest,
+        model::Status,
+        model::Frequency,
+        staff::StaffDonation,
+        staff::StaffPayment,
+        staff::StaffDonationDetail,
+        staff::Reports,
+        staff::ReportLine,
+        staff::RecurringRevenue,
+        store::CurrencyTotal
+    ))
+)]
+pub struct ApiDoc;

@@ -1,0 +1,40 @@
+//! The `manual` provider: the gift is pledged, the donor gets the configured payment
+//! instructions, and staff mark it paid when the money arrives.
+
+use crate::error::AppError;
+
+use super::{Checkout, PaymentProvider};
+use crate::donations::model::Status;
+use crate::donations::store::{Donation, Payment};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Manual;
+
+impl PaymentProvider for Manual {
+    fn kind(&self) -> &'static str {
+        "manual"
+    }
+
+    fn initial_status(&self) -> Status {
+        Status::Pledged
+    }
+
+    async fn begin_checkout(&self, _donation: &Donation) -> Result<Checkout, AppError> {
+        Ok(Checkout {
+            status: Status::Pledged,
+            session_id: None,
+            url: None,
+        })
+    }
+
+    /// Nothing to tell a processor: the newsroom simply stops expecting transfers.
+    async fn cancel_recurring(&self, _donation: &Donation) -> Result<(), AppError> {
+        Ok(())
+    }
+
+    async fn refund(&self, _payment: &Payment) -> Result<String, AppError> {
+        Err(AppError::Conflict(
+            "Pledges paid by transfer are refunded outside Frontdesk.".into(),
+        ))
+    }
+}

@@ -1,0 +1,314 @@
+//! The flows that several entry points share (public API, webhooks, staff): recording a
+//! payment with its one receipt, marking a pledge paid, telling staff when failures spike.
+//! Each runs inside the caller's write transaction.
+
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDateTime, TimeDelta};
+use lettre::message::Mailbox;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::config::Settings;
+use crate::db::DbConnection;
+use crate::error::AppError;
+use crate::keys::Keys;
+use crate::mail::{outbox, Email, Mailer, NewOutboxEmail};
+use crate::staff::audit::{self, Actor, Entry};
+
+use super::model::{format_amount, Status};
+use super::store::{self, Donation, Payment};
+use super::token;
+
+/// What the flows need from the application.
+#[derive(Clone)]
+pub struct Ctx {
+    pub mailer: Mailer,
+    pub settings: Arc<Settings>,
+    pub keys: Keys,
+}
+
+impl Ctx {
+    pub fn from_state(state: &AppState) -> Ctx {
+        Ctx {
+            mailer: state.mailer.clone(),
+            settings: state.settings.clone(),
+            keys: state.keys.clone(),
+        }
+    }
+
+    fn public_url(&self) -> &str {
+        self.settings
+            .server
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+    }
+
+    /// A signed link to the donor's self-service page, valid `donations.manage_link_hours`.
+    pub fn manage_url(&self, email_normalized: &str) -> String {
+        let hours = i64::from(self.settings.donations.manage_link_hours);
+        let expires = chrono::Utc::now().timestamp() + hours * 3600;
+        format!(
+            "{}/donations/manage?token={}",
+            self.public_url(),
+            token::issue(&self.keys, email_normalized, expires)
+        )
+    }
+}
+
+/// The donor as an email recipient (typed, never string-built).
+pub fn donor_mailbox(d: &Donation) -> Result<Mailbox, AppError> {
+    let address: lettre::Address = d
+        .email
+        .parse()
+        .map_err(|e| AppError::unexpected(anyhow::anyhow!("stored donor address: {e}")))?;
+    Ok(Mailbox::new(d.name.clone(), address))
+}
+
+/// The email context every donation email shares.
+fn donation_context(d: &Donation) -> serde_json::Value {
+    json!({
+        "donation_id": d.id,
+        "name": d.name,
+        "amount": format_amount(d.amount_minor, &d.currency),
+        "fee": (d.fee_minor > 0).then(|| format_amount(d.fee_minor, &d.currency)),
+        "total": format_amount(d.total_minor, &d.currency),
+        "monthly": d.frequency == "monthly",
+        "dedication_kind": d.dedication_kind,
+        "dedication_name": d.dedication_name,
+    })
+}
+
+fn with(mut base: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
+    if let (Some(b), serde_json::Value::Object(e)) = (base.as_object_mut(), extra) {
+        b.extend(e);
+    }
+    base
+}
+
+/// The pledge email of the manual provider: the configured payment instructions.
+pub fn pledge_email(ctx: &Ctx, d: &Donation) -> Result<NewOutboxEmail, AppError> {
+    ctx.mailer.compose(
+        Email::new(
+            "donation_pledge",
+            donor_mailbox(d)?,
+            with(
+                donation_context(d),
+                json!({
+                    "instructions": ctx.settings.payments.manual.instructions,
+                    "manage_url": ctx.manage_url(&d.email_normalized),
+                }),
+            ),
+        )
+        .reference("donation", d.id.clone()),
+    )
+}
+
+fn receipt_email(ctx: &Ctx, d: &Donation, p: &Payment) -> Result<NewOutboxEmail, AppError> {
+    let site = &ctx.settings.site;
+    ctx.mailer.compose(
+        Email::new(
+            "donation_receipt",
+            donor_mailbox(d)?,
+            with(
+                donation_context(d),
+                json!({
+                    "receipt_number": p.receipt_number,
+                    "legal_name": site.legal_name,
+                    "tax_id": site.tax_id,
+                    "date": p.paid_at.format("%Y-%m-%d").to_string(),
+                    "paid": format_amount(p.amount_minor, &p.currency),
+                    "currency": p.currency,
+                    "no_goods_or_services": ctx.settings.donations.no_goods_or_services,
+                    "manage_url": ctx.manage_url(&d.email_normalized),
+                }),
+            ),
+        )
+        .reference("donation_payment", p.id.clone()),
+    )
+}
+
+/// A kind note to the donor when a payment did not go through.
+pub fn failed_payment_email(ctx: &Ctx, d: &Donation) -> Result<NewOutboxEmail, AppError> {
+    ctx.mailer.compose(
+        Email::new(
+            "donation_payment_failed",
+            donor_mailbox(d)?,
+            with(
+                donation_context(d),
+                json!({ "manage_url": ctx.manage_url(&d.email_normalized) }),
+            ),
+        )
+        .reference("donation", d.id.clone()),
+    )
+}
+
+fn staff_inbox(ctx: &Ctx) -> Result<Mailbox, AppError> {
+    ctx.settings
+        .mail
+        .staff_inbox
+        .parse()
+        .map_err(|e| AppError::unexpected(anyhow::anyhow!("mail.staff_inbox: {e}")))
+}
+
+/// A note to staff that a donor disputed a payment.
+pub fn dispute_email(ctx: &Ctx, d: &Donation, p: &Payment) -> Result<NewOutboxEmail, AppError> {
+    ctx.mailer.compose(
+        Email::new(
+            "donation_dispute",
+            staff_inbox(ctx)?,
+            json!({
+                "donation_id": d.id,
+                "receipt_number": p.receipt_number,
+                "paid": format_amount(p.amount_minor, &p.currency),
+                "staff_url": format!("{}/staff/donations/{}", ctx.public_url(), d.id),
+            }),
+        )
+        .reference("donation", d.id.clone()),
+    )
+}
+
+/// What a payment is, as the processor (or staff) reports it.
+#[derive(Debug, Clone)]
+pub struct PaymentSpec {
+    /// Unique per payment: a checkout session or invoice id, or `manual:<donation id>`.
+    pub provider_ref: String,
+    pub payment_intent: Option<String>,
+    pub charge: Option<String>,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub paid_at: NaiveDateTime,
+}
+
+/// Stores a payment and queues its one receipt; does nothing when this payment is already
+/// stored. Call inside the write transaction of whatever reported it.
+pub fn record_payment(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    donation: &Donation,
+    spec: PaymentSpec,
+) -> Result<Option<Payment>, AppError> {
+    if store::find_payment_by_ref(conn, &spec.provider_ref)?.is_some() {
+        return Ok(None);
+    }
+    let receipt_number = store::next_receipt_number(conn, spec.paid_at.year())?;
+    let payment = Payment {
+        id: crate::db::new_id(),
+        donation_id: donation.id.clone(),
+        receipt_number,
+        provider_ref: spec.provider_ref,
+        provider_payment_intent: spec.payment_intent,
+        provider_charge: spec.charge,
+        status: "paid".into(),
+        amount_minor: spec.amount_minor,
+        refunded_minor: 0,
+        currency: spec.currency,
+        paid_at: spec.paid_at,
+        created_at: crate::db::now(),
+    };
+    store::insert_payment(conn, &payment)?;
+    // The receipt number exists only inside this transaction, so the receipt is rendered here.
+    let receipt = receipt_email(ctx, donation, &payment)?;
+    outbox::enqueue(conn, &[receipt])?;
+    Ok(Some(payment))
+}
+
+/// Staff confirm that a pledge's money arrived: the gift is paid, one payment is stored and
+/// its receipt queued, all audited. A monthly pledge gets one payment per calendar month
+/// (marked each month while the gift is active). A second call for the same money: 409,
+/// nothing changes.
+pub fn mark_paid(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    actor: &Actor,
+    id: &str,
+) -> Result<Payment, AppError> {
+    let donation = store::find_donation(conn, id)?;
+    if donation.provider != "manual" {
+        return Err(AppError::Conflict(
+            "Only pledges (manual provider) are marked paid by hand; the processor reports the others."
+                .into(),
+        ));
+    }
+    let now = crate::db::now();
+    let monthly = donation.frequency == "monthly";
+    let next_installment = monthly
+        && donation.status == Status::Paid.as_str()
+        && donation.recurring_status.as_deref() == Some(super::model::RECURRING_ACTIVE);
+    if !next_installment && store::transition(conn, id, &[Status::Pledged], Status::Paid)? == 0 {
+        return Err(AppError::Conflict(format!(
+            "This gift is {}, not pledged.",
+            donation.status
+        )));
+    }
+    let provider_ref = if monthly {
+        format!("manual:{id}:{}", now.format("%Y-%m"))
+    } else {
+        format!("manual:{id}")
+    };
+    let payment = record_payment(
+        conn,
+        ctx,
+        &donation,
+        PaymentSpec {
+            provider_ref,
+            payment_intent: None,
+            charge: None,
+            amount_minor: donation.total_minor,
+            currency: donation.currency.clone(),
+            paid_at: now,
+        },
+    )?
+    .ok_or_else(|| {
+        AppError::Conflict(if monthly {
+            "This month's installment was already marked paid.".into()
+        } else {
+            "This pledge was already marked paid.".into()
+        })
+    })?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new("donation.marked_paid")
+            .target("donation", id)
+            .details(json!({
+                "payment_id": payment.id,
+                "receipt_number": payment.receipt_number,
+                "amount_minor": payment.amount_minor,
+                "currency": payment.currency,
+            })),
+    )?;
+    Ok(payment)
+}
+
+/// Call after a payment failure is stored: when failures in the last hour reach
+/// `donations.failure_alert_threshold`, queue one alert to the staff inbox (at most hourly).
+pub fn note_failure(conn: &mut DbConnection, ctx: &Ctx) -> Result<(), AppError> {
+    let now = crate::db::now();
+    let threshold = i64::from(ctx.settings.donations.failure_alert_threshold);
+    if threshold == 0 {
+        return Ok(());
+    }
+    let failures = store::all_failures_since(conn, now - TimeDelta::hours(1))?;
+    if failures < threshold {
+        return Ok(());
+    }
+    let now_secs = now.and_utc().timestamp();
+    let last = store::get_counter(conn, "failure-alert")?;
+    if last.is_some_and(|t| now_secs - t < 3600) {
+        return Ok(());
+    }
+    store::set_counter(conn, "failure-alert", now_secs)?;
+    let alert = ctx.mailer.compose(Email::new(
+        "donation_failure_alert",
+        staff_inbox(ctx)?,
+        json!({
+            "failures": failures,
+            "staff_url": format!("{}/staff/donations?status=failed", ctx.public_url()),
+        }),
+    ))?;
+    tracing::warn!(failures, "donation payment failures spiked; staff alerted");
+    outbox::enqueue(conn, &[alert])?;
+    Ok(())
+}

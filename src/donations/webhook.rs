@@ -1,0 +1,365 @@
+//! Stripe events, applied once each. The event id goes into the ledger in the same
+//! transaction as the event's effects, so a replay (Stripe retries for days, in any order)
+//! finds it and changes nothing. Every event names its gift through metadata that Frontdesk
+//! put on the session, payment intent and subscription, so events that overtake each other
+//! still find their gift.
+
+use chrono::{DateTime, NaiveDateTime};
+use serde_json::Value;
+
+use crate::db::DbConnection;
+use crate::error::AppError;
+use crate::mail::outbox;
+
+use super::model::{Status, RECURRING_CANCELLED};
+use super::service::{self, Ctx, PaymentSpec};
+use super::store::{self, Donation};
+
+/// What became of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// Seen before: nothing changed.
+    Duplicate,
+    /// Not a kind we handle, or not about one of our gifts.
+    Ignored,
+    /// About one of our gifts, but what it refers to is not stored yet (an event that overtook
+    /// the one creating it): not recorded, answered with an error so Stripe retries later.
+    Retry,
+}
+
+/// A parsed event: `{"id", "type", "created", "data": {"object": {…}}}`.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub id: String,
+    pub kind: String,
+    pub created: Option<i64>,
+    pub object: Value,
+}
+
+impl Event {
+    pub fn parse(body: &[u8]) -> Result<Event, AppError> {
+        let v: Value = serde_json::from_slice(body)
+            .map_err(|e| AppError::BadRequest(format!("The event is not valid JSON: {e}")))?;
+        let id = v["id"].as_str().filter(|s| !s.is_empty() && s.len() <= 255);
+        let kind = v["type"].as_str();
+        match (id, kind) {
+            (Some(id), Some(kind)) => Ok(Event {
+                id: id.to_string(),
+                kind: kind.to_string(),
+                created: v["created"].as_i64(),
+                object: v["data"]["object"].clone(),
+            }),
+            _ => Err(AppError::BadRequest("The event has no id or type.".into())),
+        }
+    }
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// An id field that may be a string or an expanded object with an `id`.
+fn id_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    match v.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s),
+        Some(obj @ Value::Object(_)) => str_at(obj, &["id"]),
+        _ => None,
+    }
+}
+
+fn timestamp(secs: Option<i64>) -> NaiveDateTime {
+    secs.and_then(|s| DateTime::from_timestamp(s, 0))
+        .map(|t| t.naive_utc())
+        .unwrap_or_else(crate::db::now)
+}
+
+/// The gift an object names: our metadata first, then the ids the processor gave us.
+fn find_donation(
+    conn: &mut DbConnection,
+    object: &Value,
+    subscription: Option<&str>,
+) -> Result<Option<Donation>, AppError> {
+    let named = str_at(object, &["metadata", "donation_id"])
+        .or_else(|| str_at(object, &["client_reference_id"]))
+        .or_else(|| str_at(object, &["subscription_details", "metadata", "donation_id"]))
+        .or_else(|| {
+            str_at(
+                object,
+                &["parent", "subscription_details", "metadata", "donation_id"],
+            )
+        });
+    if let Some(id) = named {
+        match store::find_donation(conn, id) {
+            Ok(d) => return Ok(Some(d)),
+            Err(diesel::result::Error::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(sub) = subscription {
+        if let Some(d) = store::find_by_subscription(conn, sub)? {
+            return Ok(Some(d));
+        }
+    }
+    if str_at(object, &["object"]) == Some("checkout.session") {
+        if let Some(id) = str_at(object, &["id"]) {
+            return Ok(store::find_by_session(conn, id)?);
+        }
+    }
+    Ok(None)
+}
+
+/// Applies one verified event inside the caller's write transaction.
+pub fn apply(conn: &mut DbConnection, ctx: &Ctx, event: &Event) -> Result<Outcome, AppError> {
+    if store::event_seen(conn, &event.id)? {
+        return Ok(Outcome::Duplicate);
+    }
+    let o = &event.object;
+    let subscription = id_at(o, "subscription")
+        .or_else(|| str_at(o, &["parent", "subscription_details", "subscription"]));
+    let handled = matches!(
+        event.kind.as_str(),
+        "checkout.session.completed"
+            | "checkout.session.async_payment_succeeded"
+            | "checkout.session.async_payment_failed"
+            | "invoice.paid"
+            | "invoice.payment_failed"
+            | "charge.refunded"
+            | "charge.dispute.created"
+            | "customer.subscription.deleted"
+    );
+    if !handled {
+        store::record_event(conn, &event.id, &event.kind, None)?;
+        return Ok(Outcome::Ignored);
+    }
+    let subscription_for_lookup = if event.kind == "customer.subscription.deleted" {
+        str_at(o, &["id"])
+    } else {
+        subscription
+    };
+    // Charges of monthly installments carry no metadata of ours: find them by their payment.
+    let by_payment = match event.kind.as_str() {
+        "charge.refunded" => {
+            store::find_payment_by_charge(conn, id_at(o, "payment_intent"), str_at(o, &["id"]))?
+        }
+        "charge.dispute.created" => {
+            store::find_payment_by_charge(conn, id_at(o, "payment_intent"), id_at(o, "charge"))?
+        }
+        _ => None,
+    };
+    let donation = match by_payment {
+        Some(p) => Some(store::find_donation(conn, &p.donation_id)?),
+        None => find_donation(conn, o, subscription_for_lookup)?,
+    };
+    let Some(donation) = donation else {
+        // A refund or dispute of a payment not stored yet (it overtook the payment's own
+        // event, and carries none of our metadata): deliver it again later.
+        if event.kind.starts_with("charge.") {
+            return Err(RetryLater.into());
+        }
+        store::record_event(conn, &event.id, &event.kind, None)?;
+        return Ok(Outcome::Ignored);
+    };
+    // The ledger row first: a concurrent delivery of the same event waits here and then fails
+    // on the primary key, so its transaction changes nothing.
+    store::record_event(conn, &event.id, &event.kind, Some(&donation.id))?;
+    let outcome = match event.kind.as_str() {
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+            session_completed(conn, ctx, &donation, o, subscription)?
+        }
+        "checkout.session.async_payment_failed" => payment_failed(conn, ctx, &donation, true)?,
+        "invoice.paid" => invoice_paid(conn, ctx, &donation, o, event, subscription)?,
+        "invoice.payment_failed" => {
+            let first = donation.status == Status::Pending.as_str();
+            payment_failed(conn, ctx, &donation, first)?
+        }
+        "charge.refunded" => charge_refunded(conn, &donation, o)?,
+        "charge.dispute.created" => dispute_created(conn, ctx, &donation, o)?,
+        "customer.subscription.deleted" => {
+            store::set_recurring_status(conn, &donation.id, RECURRING_CANCELLED)?;
+            Outcome::Applied
+        }
+        _ => Outcome::Ignored,
+    };
+    if outcome == Outcome::Retry {
+        // Undo the ledger row by failing the transaction.
+        return Err(RetryLater.into());
+    }
+    Ok(outcome)
+}
+
+/// Raised to roll back an event that must be delivered again later.
+#[derive(Debug, thiserror::Error)]
+#[error("the event refers to a payment that is not stored yet")]
+pub struct RetryLater;
+
+impl From<RetryLater> for AppError {
+    fn from(e: RetryLater) -> Self {
+        AppError::Unprocessable(e.to_string())
+    }
+}
+
+fn session_completed(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    donation: &Donation,
+    o: &Value,
+    subscription: Option<&str>,
+) -> Result<Outcome, AppError> {
+    store::set_provider_ids(conn, &donation.id, id_at(o, "customer"), subscription)?;
+    if donation.provider_session_id.is_none() {
+        if let Some(session) = str_at(o, &["id"]) {
+            store::set_checkout(
+                conn,
+                &donation.id,
+                session,
+                donation.checkout_url.as_deref(),
+            )?;
+        }
+    }
+    // `unpaid` (a delayed method such as a bank debit): wait for async_payment_succeeded/failed.
+    if str_at(o, &["payment_status"]) != Some("paid") {
+        return Ok(Outcome::Applied);
+    }
+    store::transition(
+        conn,
+        &donation.id,
+        &[Status::Pending, Status::Failed],
+        Status::Paid,
+    )?;
+    // Subscriptions are paid by invoices, each its own payment (see invoice.paid).
+    if str_at(o, &["mode"]) == Some("payment") {
+        let session = str_at(o, &["id"]).unwrap_or(&donation.id);
+        service::record_payment(
+            conn,
+            ctx,
+            donation,
+            PaymentSpec {
+                provider_ref: session.to_string(),
+                payment_intent: id_at(o, "payment_intent").map(String::from),
+                charge: None,
+                amount_minor: o["amount_total"].as_i64().unwrap_or(donation.total_minor),
+                currency: str_at(o, &["currency"])
+                    .map(str::to_ascii_uppercase)
+                    .unwrap_or_else(|| donation.currency.clone()),
+                paid_at: crate::db::now(),
+            },
+        )?;
+    }
+    Ok(Outcome::Applied)
+}
+
+fn invoice_paid(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    donation: &Donation,
+    o: &Value,
+    event: &Event,
+    subscription: Option<&str>,
+) -> Result<Outcome, AppError> {
+    let Some(invoice) = str_at(o, &["id"]) else {
+        return Ok(Outcome::Ignored);
+    };
+    let amount = o["amount_paid"].as_i64().unwrap_or(0);
+    if amount <= 0 {
+        return Ok(Outcome::Ignored);
+    }
+    store::set_provider_ids(conn, &donation.id, id_at(o, "customer"), subscription)?;
+    store::transition(
+        conn,
+        &donation.id,
+        &[Status::Pending, Status::Failed],
+        Status::Paid,
+    )?;
+    let paid_at = o["status_transitions"]["paid_at"]
+        .as_i64()
+        .or(event.created);
+    service::record_payment(
+        conn,
+        ctx,
+        donation,
+        PaymentSpec {
+            provider_ref: invoice.to_string(),
+            payment_intent: id_at(o, "payment_intent").map(String::from),
+            charge: id_at(o, "charge").map(String::from),
+            amount_minor: amount,
+            currency: str_at(o, &["currency"])
+                .map(str::to_ascii_uppercase)
+                .unwrap_or_else(|| donation.currency.clone()),
+            paid_at: timestamp(paid_at),
+        },
+    )?;
+    Ok(Outcome::Applied)
+}
+
+/// A payment did not go through: a kind email to the donor; a gift that never got paid is
+/// `failed` (which counts towards the card-testing cool-down and the staff alert).
+fn payment_failed(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    donation: &Donation,
+    fail_gift: bool,
+) -> Result<Outcome, AppError> {
+    if fail_gift && store::transition(conn, &donation.id, &[Status::Pending], Status::Failed)? > 0 {
+        service::note_failure(conn, ctx)?;
+    }
+    let email = service::failed_payment_email(ctx, donation)?;
+    outbox::enqueue(conn, &[email])?;
+    Ok(Outcome::Applied)
+}
+
+fn charge_refunded(
+    conn: &mut DbConnection,
+    donation: &Donation,
+    o: &Value,
+) -> Result<Outcome, AppError> {
+    let Some(payment) =
+        store::find_payment_by_charge(conn, id_at(o, "payment_intent"), str_at(o, &["id"]))?
+    else {
+        return Ok(Outcome::Retry);
+    };
+    let refunded = o["amount_refunded"]
+        .as_i64()
+        .unwrap_or(payment.amount_minor);
+    let full = o["refunded"]
+        .as_bool()
+        .unwrap_or(refunded >= payment.amount_minor);
+    let status = if full {
+        "refunded"
+    } else {
+        payment.status.as_str()
+    };
+    store::set_payment_status(conn, &payment.id, status, Some(refunded))?;
+    if full && donation.frequency == "one_time" {
+        store::transition(
+            conn,
+            &donation.id,
+            &[Status::Paid, Status::Disputed],
+            Status::Refunded,
+        )?;
+    }
+    Ok(Outcome::Applied)
+}
+
+fn dispute_created(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    donation: &Donation,
+    o: &Value,
+) -> Result<Outcome, AppError> {
+    let Some(payment) =
+        store::find_payment_by_charge(conn, id_at(o, "payment_intent"), id_at(o, "charge"))?
+    else {
+        return Ok(Outcome::Retry);
+    };
+    store::set_payment_status(conn, &payment.id, "disputed", None)?;
+    if donation.frequency == "one_time" {
+        store::transition(conn, &donation.id, &[Status::Paid], Status::Disputed)?;
+    }
+    let note = service::dispute_email(ctx, donation, &payment)?;
+    outbox::enqueue(conn, &[note])?;
+    Ok(Outcome::Applied)
+}

@@ -1,0 +1,316 @@
+//! A fake payment processor for the tests: a small, stateful HTTP server speaking the parts of
+//! Stripe's REST API that Frontdesk calls (Checkout Sessions, subscription updates, refunds).
+//! It records every request, remembers the sessions it created, answers a repeated
+//! `Idempotency-Key` with its first answer (as Stripe does), and builds and signs the events
+//! Stripe would send, to deliver them to the app's webhook.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+pub const SECRET_KEY: &str = "sk_test_frontdesk";
+pub const WEBHOOK_SECRET: &str = "whsec_test_frontdesk";
+
+/// One request the fake received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub path: String,
+    pub authorization: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub form: Vec<(String, String)>,
+}
+
+impl Recorded {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A Checkout Session the fake created.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub donation_id: String,
+    pub mode: String,
+    pub amount: i64,
+    pub currency: String,
+    pub customer: String,
+    pub payment_intent: Option<String>,
+    pub subscription: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    requests: Vec<Recorded>,
+    answers: HashMap<String, Value>,
+    sessions: Vec<Session>,
+    counter: u64,
+}
+
+pub struct FakeStripe {
+    pub url: String,
+    state: Arc<Mutex<State>>,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl Drop for FakeStripe {
+    fn drop(&mut self) {
+        let server = self.server.clone();
+        tokio::spawn(async move { server.stop(false).await });
+    }
+}
+
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+async fn handle(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<Arc<Mutex<State>>>,
+) -> HttpResponse {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
+    let recorded = Recorded {
+        path: req.path().to_string(),
+        authorization: header("authorization"),
+        idempotency_key: header("idempotency-key"),
+        form: url::form_urlencoded::parse(&body).into_owned().collect(),
+    };
+    let mut s = lock(&state);
+    s.requests.push(recorded.clone());
+    if recorded.authorization.as_deref() != Some(&format!("Bearer {SECRET_KEY}")) {
+        return HttpResponse::Unauthorized()
+            .json(json!({"error": {"message": "Invalid API Key provided"}}));
+    }
+    let key = recorded.idempotency_key.clone().unwrap_or_default();
+    if let Some(answer) = s.answers.get(&format!("{}|{key}", recorded.path)) {
+        return HttpResponse::Ok().json(answer.clone());
+    }
+    s.counter += 1;
+    let n = s.counter;
+    let answer = if recorded.path == "/v1/checkout/sessions" {
+        let mode = recorded.get("mode").unwrap_or_default().to_string();
+        let session = Session {
+            id: format!("cs_test_{n}"),
+            donation_id: recorded
+                .get("metadata[donation_id]")
+                .unwrap_or_default()
+                .to_string(),
+            amount: recorded
+                .get("line_items[0][price_data][unit_amount]")
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(0),
+            currency: recorded
+                .get("line_items[0][price_data][currency]")
+                .unwrap_or("usd")
+                .to_string(),
+            customer: format!("cus_test_{n}"),
+            payment_intent: (mode == "payment").then(|| format!("pi_test_{n}")),
+            subscription: (mode == "subscription").then(|| format!("sub_test_{n}")),
+            mode,
+        };
+        let answer = json!({
+            "id": session.id, "object": "checkout.session",
+            "url": format!("https://checkout.stripe.test/c/pay/{}", session.id),
+        });
+        s.sessions.push(session);
+        answer
+    } else if let Some(sub) = recorded.path.strip_prefix("/v1/subscriptions/") {
+        json!({"id": sub, "object": "subscription", "cancel_at_period_end": recorded.get("cancel_at_period_end") == Some("true")})
+    } else if recorded.path == "/v1/refunds" {
+        json!({"id": format!("re_test_{n}"), "object": "refund", "status": "succeeded"})
+    } else {
+        return HttpResponse::NotFound()
+            .json(json!({"error": {"message": "Unrecognized request URL"}}));
+    };
+    s.answers
+        .insert(format!("{}|{key}", recorded.path), answer.clone());
+    HttpResponse::Ok().json(answer)
+}
+
+impl FakeStripe {
+    pub async fn start() -> FakeStripe {
+        let state = Arc::new(Mutex::new(State::default()));
+        let data = web::Data::new(state.clone());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .default_service(web::to(handle))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .expect("listen")
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        FakeStripe {
+            url: format!("http://127.0.0.1:{port}"),
+            state,
+            server: handle,
+        }
+    }
+
+    /// Settings that point the app at this fake.
+    pub fn configure(&self, s: &mut frontdesk::config::Settings) {
+        s.payments.provider = frontdesk::config::PaymentProviderKind::Stripe;
+        s.payments.stripe.api_base = self.url.parse().expect("url");
+        s.payments.stripe.secret_key = Some(frontdesk::config::Secret::new(SECRET_KEY));
+        s.payments.stripe.webhook_secret = Some(frontdesk::config::Secret::new(WEBHOOK_SECRET));
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        lock(&self.state).requests.clone()
+    }
+
+    pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
+    }
+
+    pub fn session_for(&self, donation_id: &str) -> Session {
+        lock(&self.state)
+            .sessions
+            .iter()
+            .find(|s| s.donation_id == donation_id)
+            .cloned()
+            .expect("a session for the donation")
+    }
+
+    fn next(&self) -> u64 {
+        let mut s = lock(&self.state);
+        s.counter += 1;
+        s.counter
+    }
+
+    fn event(&self, kind: &str, object: Value) -> Value {
+        let n = self.next();
+        json!({
+            "id": format!("evt_test_{n}"), "object": "event", "type": kind,
+            "created": chrono::Utc::now().timestamp(), "livemode": false,
+            "data": {"object": object},
+        })
+    }
+
+    /// `checkout.session.completed` (or one of the async pair, by `kind`).
+    pub fn session_event(&self, kind: &str, s: &Session, payment_status: &str) -> Value {
+        self.event(
+            kind,
+            json!({
+                "id": s.id, "object": "checkout.session", "mode": s.mode,
+                "client_reference_id": s.donation_id,
+                "metadata": {"donation_id": s.donation_id},
+                "payment_status": payment_status, "status": "complete",
+                "amount_total": s.amount, "currency": s.currency,
+                "customer": s.customer, "payment_intent": s.payment_intent,
+                "subscription": s.subscription,
+            }),
+        )
+    }
+
+    /// An invoice of a subscription session (`invoice.paid` or `invoice.payment_failed`).
+    pub fn invoice_event(&self, kind: &str, s: &Session, invoice: &str) -> Value {
+        let paid = kind == "invoice.paid";
+        self.event(
+            kind,
+            json!({
+                "id": invoice, "object": "invoice",
+                "customer": s.customer, "subscription": s.subscription,
+                "subscription_details": {"metadata": {"donation_id": s.donation_id}},
+                "amount_paid": if paid { s.amount } else { 0 },
+                "amount_due": s.amount, "currency": s.currency,
+                "payment_intent": format!("pi_{invoice}"), "charge": format!("ch_{invoice}"),
+                "status": if paid { "paid" } else { "open" },
+            }),
+        )
+    }
+
+    pub fn charge_refunded_event(&self, payment_intent: &str, amount: i64) -> Value {
+        let n = self.next();
+        self.event(
+            "charge.refunded",
+            json!({
+                "id": format!("ch_test_{n}"), "object": "charge",
+                "payment_intent": payment_intent, "amount": amount,
+                "amount_refunded": amount, "refunded": true,
+            }),
+        )
+    }
+
+    pub fn dispute_event(&self, payment_intent: &str) -> Value {
+        let n = self.next();
+        self.event(
+            "charge.dispute.created",
+            json!({
+                "id": format!("dp_test_{n}"), "object": "dispute",
+                "charge": format!("ch_test_{n}"), "payment_intent": payment_intent,
+            }),
+        )
+    }
+
+    pub fn subscription_deleted_event(&self, s: &Session) -> Value {
+        self.event(
+            "customer.subscription.deleted",
+            json!({
+                "id": s.subscription, "object": "subscription", "customer": s.customer,
+                "metadata": {"donation_id": s.donation_id}, "status": "canceled",
+            }),
+        )
+    }
+
+    pub fn unknown_event(&self) -> Value {
+        self.event(
+            "customer.created",
+            json!({"id": "cus_other", "object": "customer"}),
+        )
+    }
+}
+
+/// A `Stripe-Signature` header for `body` signed at `t` with `secrets` (several while rolling).
+pub fn signature_header(secrets: &[&str], t: i64, body: &str) -> String {
+    let mut header = format!("t={t}");
+    for secret in secrets {
+        header.push_str(&format!(
+            ",v1={}",
+            frontdesk::donations::signature::sign(secret, t, body.as_bytes())
+        ));
+    }
+    header
+}
+
+/// POSTs a raw body with a given signature header to the app's webhook.
+pub async fn post_webhook(app: &TestApp, body: &str, signature: Option<&str>) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(app.url("/api/v1/webhooks/stripe"))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(sig) = signature {
+        req = req.header("stripe-signature", sig);
+    }
+    req.send().await.expect("webhook request")
+}
+
+/// Signs an event as Stripe would, now, and delivers it.
+pub async fn deliver(app: &TestApp, event: &Value) -> reqwest::Response {
+    let body = event.to_string();
+    let header = signature_header(&[WEBHOOK_SECRET], chrono::Utc::now().timestamp(), &body);
+    post_webhook(app, &body, Some(&header)).await
+}
