@@ -107,6 +107,8 @@ impl Application {
             None
         };
 
+        crate::jobs::retention::spawn(state.clone());
+
         let listener = TcpListener::bind(settings.server.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
@@ -175,11 +177,13 @@ fn server(
             .app_data(web::FormConfig::default().limit(settings.server.max_body_bytes))
             .app_data(web::PayloadConfig::default().limit(settings.server.max_body_bytes))
             .configure(crate::ops::routes)
+            .configure(crate::jobs::pages)
             .configure(crate::web::assets::routes)
             .service(
                 web::scope("/api/v1")
                     .wrap(from_fn(limit_public_posts))
-                    .wrap(headers::public_cors(&settings)),
+                    .wrap(headers::public_cors(&settings))
+                    .configure(crate::jobs::routes),
             )
             .default_service(web::to(crate::error::not_found))
             .wrap(from_fn(crate::web::metrics::record))
@@ -211,5 +215,7 @@ fn spawn_limiter_cleanup(limiter: RateLimiter) {
 
 /// The whole OpenAPI document: every feature's paths merged.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    crate::ops::ApiDoc::openapi()
+    let mut doc = crate::ops::ApiDoc::openapi();
+    doc.merge(crate::jobs::ApiDoc::openapi());
+    doc
 }

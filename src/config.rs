@@ -31,6 +31,7 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub security: SecuritySettings,
     pub log: LogSettings,
+    pub jobs: JobsSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -277,6 +278,11 @@ impl Default for Settings {
                 format: LogFormat::Pretty,
                 level: "info".into(),
             },
+            jobs: JobsSettings {
+                retention_days: 180,
+                privacy_notice_version: "1".into(),
+                privacy_notice_url: None,
+            },
         }
     }
 }
@@ -430,6 +436,12 @@ impl Settings {
                     .into(),
             );
         }
+        if self.jobs.retention_days == 0 {
+            problems.push("jobs.retention_days: must be at least 1".into());
+        }
+        if self.jobs.privacy_notice_version.trim().is_empty() {
+            problems.push("jobs.privacy_notice_version: must not be empty".into());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -541,6 +553,19 @@ pub fn absolute(path: &Path) -> PathBuf {
             .map(|d| d.join(path))
             .unwrap_or_else(|_| path.to_path_buf())
     }
+}
+
+/// Open positions: applications, CVs and how long they are kept.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct JobsSettings {
+    /// Days after a posting closes before its applicants' CVs are erased and their records
+    /// anonymised (unless they agreed to be kept on file).
+    pub retention_days: u32,
+    /// The version of the privacy notice applicants agree to; stored with each consent.
+    pub privacy_notice_version: String,
+    /// Where the privacy notice can be read; linked from the application form when set.
+    pub privacy_notice_url: Option<url::Url>,
 }
 
 #[cfg(test)]
