@@ -296,6 +296,34 @@ mod tests {
         assert!(matches!(check(&macros), Err(CvRejection::Unsafe)));
     }
 
+    /// Rewrites every declared uncompressed size of a one-entry zip to `size`.
+    fn lie_about_size(mut zip: Vec<u8>, size: u32) -> Vec<u8> {
+        let find = |zip: &[u8], sig: &[u8]| {
+            zip.windows(4)
+                .position(|w| w == sig)
+                .expect("header signature")
+        };
+        let local = find(&zip, b"PK\x03\x04");
+        zip[local + 22..local + 26].copy_from_slice(&size.to_le_bytes());
+        let central = find(&zip, b"PK\x01\x02");
+        zip[central + 24..central + 28].copy_from_slice(&size.to_le_bytes());
+        zip
+    }
+
+    #[test]
+    fn refuses_a_bomb_that_declares_a_small_size() {
+        let zeros = vec![0u8; (MAX_UNPACKED_BYTES as usize) + 1024];
+        let honest = zip_of(&[("word/document.xml", &zeros, CompressionMethod::Deflated)]);
+        let liar = lie_about_size(honest, 10);
+
+        let result = check(&liar);
+
+        assert!(
+            matches!(result, Err(CvRejection::TooLargeUnpacked)),
+            "{result:?}"
+        );
+    }
+
     #[test]
     fn download_names_keep_the_stem_and_fix_the_extension() {
         assert_eq!(

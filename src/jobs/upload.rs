@@ -68,6 +68,12 @@ impl UploadLimits {
             .saturating_add(self.text_bytes)
             .saturating_add(FRAMING_BYTES)
     }
+
+    /// How much of a refused body is read and thrown away: enough for a client that sent
+    /// a little over the limit to finish and read the answer; bounded in time as well.
+    fn drain_bytes(self) -> usize {
+        self.body_bytes().saturating_mul(2)
+    }
 }
 
 /// A received file in `uploads.dir/cvs`: deleted when dropped, unless [`StagedFile::persist`]ed.
@@ -168,7 +174,7 @@ async fn drain(payload: &Rc<RefCell<web::Payload>>, cap: usize) {
 
 /// Discards the body of a request refused before it was read (unknown or closed posting).
 pub async fn discard(payload: web::Payload, limits: UploadLimits) {
-    drain(&Rc::new(RefCell::new(payload)), limits.body_bytes()).await;
+    drain(&Rc::new(RefCell::new(payload)), limits.drain_bytes()).await;
 }
 
 fn too_large(limits: UploadLimits) -> AppError {
@@ -200,7 +206,7 @@ pub async fn receive(
     let payload = Rc::new(RefCell::new(payload));
     let result = read_form(headers, &payload, limits, uploads_dir).await;
     if result.is_err() {
-        drain(&payload, limits.body_bytes()).await;
+        drain(&payload, limits.drain_bytes()).await;
     }
     result
 }

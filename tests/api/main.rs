@@ -3,6 +3,7 @@
 mod helpers;
 
 mod cli;
+mod jobs;
 mod migrations;
 mod ops;
 mod outbox;
