@@ -37,6 +37,7 @@ both_backends!(
     page_has_a_json_ld_job_posting_and_an_accessible_form,
     page_form_answers_with_pages,
     retention_erases_what_it_must_and_keeps_what_was_consented,
+    retention_sweeps_upload_leftovers,
     staff_store_lists_rates_notes_and_moves_applications,
     rejection_emails_only_on_a_move_to_rejected,
     erasure_on_request_removes_cv_and_personal_data,
@@ -880,6 +881,48 @@ async fn retention_erases_what_it_must_and_keeps_what_was_consented(backend: Bac
     let again = run(closed_at + TimeDelta::days(200)).await.expect("run");
 
     assert_eq!(again.erased, 0, "nothing twice");
+}
+
+async fn retention_sweeps_upload_leftovers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    create_open(&app, "data-reporter").await;
+    applied_id(apply(&app, "data-reporter", pdf_form("jane@example.org")).await).await;
+    let live = files_under(&uploads(&app));
+    let dir = upload::cv_dir(&uploads(&app));
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+    for (name, old) in [
+        (".upload-crashed.part", true),
+        ("never-committed", true),
+        ("being-committed", false),
+    ] {
+        let file = std::fs::File::create(dir.join(name)).expect("create");
+        if old {
+            file.set_modified(two_hours_ago).expect("age the file");
+        }
+    }
+    for path in &live {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_modified(two_hours_ago))
+            .expect("age the live CV");
+    }
+    let uploads_dir = uploads(&app);
+
+    let report = app
+        .state
+        .db
+        .run(move |conn| retention::run(conn, frontdesk::db::now(), 180, &uploads_dir))
+        .await
+        .expect("run");
+
+    assert_eq!(report.leftovers_removed, 2);
+    let mut left = files_under(&uploads(&app));
+    left.sort();
+    let mut expected = live.clone();
+    expected.push(dir.join("being-committed"));
+    expected.sort();
+    assert_eq!(left, expected, "the live CV and the fresh file stay");
 }
 
 async fn staff_store_lists_rates_notes_and_moves_applications(backend: Backend) {
