@@ -204,13 +204,7 @@ async fn apply(
     ip: ClientIp,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let public = match service::find_public(&state, &slug).await {
-        Ok(public) => public,
-        Err(e) => {
-            super::upload::discard(payload, service::limits(&state)).await;
-            return Err(e);
-        }
-    };
+    let (public, payload) = service::find_for_application(&state, &slug, payload).await?;
     let received = service::apply(&state, &public, req.headers(), payload, ip)
         .await
         .map_err(|rejected| rejected.error)?;

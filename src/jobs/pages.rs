@@ -186,15 +186,10 @@ async fn apply_form(
     ip: ClientIp,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let public = match service::find_public(&state, &slug).await {
-        Ok(public) => public,
-        Err(e) => {
-            super::upload::discard(payload, service::limits(&state)).await;
-            return match e {
-                AppError::NotFound => not_found_page(&state),
-                other => Err(other),
-            };
-        }
+    let (public, payload) = match service::find_for_application(&state, &slug, payload).await {
+        Ok(found) => found,
+        Err(AppError::NotFound) => return not_found_page(&state),
+        Err(e) => return Err(e),
     };
     match service::apply(&state, &public, req.headers(), payload, ip).await {
         Ok(received) => thank_you(&state, &public, received),

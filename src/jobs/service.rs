@@ -53,6 +53,22 @@ pub async fn find_public(state: &AppState, slug: &str) -> Result<PublicPosting, 
         .await
 }
 
+/// [`find_public`] for a request that carries an application: when the posting cannot be
+/// had, the body is read and discarded (bounded) before the refusal, so the client reads it.
+pub async fn find_for_application(
+    state: &AppState,
+    slug: &str,
+    payload: web::Payload,
+) -> Result<(PublicPosting, web::Payload), AppError> {
+    match find_public(state, slug).await {
+        Ok(public) => Ok((public, payload)),
+        Err(e) => {
+            upload::discard(payload, limits(state)).await;
+            Err(e)
+        }
+    }
+}
+
 /// The upload limits from configuration.
 pub fn limits(state: &AppState) -> UploadLimits {
     UploadLimits {

@@ -84,6 +84,58 @@ async fn create_open(app: &TestApp, slug: &str) -> Posting {
     create(app, posting_input(slug)).await
 }
 
+/// Replaces a posting's fields with `input` (as the staff API's update will).
+async fn replace(app: &TestApp, posting: &Posting, input: PostingInput) -> Posting {
+    let new = NewPosting::try_from(input).expect("valid posting");
+    let id = posting.id.clone();
+    app.state
+        .db
+        .write(move |conn| store::update_posting(conn, &id, &new, frontdesk::db::now()))
+        .await
+        .expect("update posting")
+}
+
+/// Closes a posting the way staff do.
+async fn close(app: &TestApp, posting: &Posting) -> Posting {
+    let mut input = posting_input(&posting.slug);
+    input.status = PostingStatus::Closed;
+    replace(app, posting, input).await
+}
+
+/// Moves a posting's closing time to `at` behind the store's back (the past cannot be
+/// entered through validation).
+async fn set_closes_at(app: &TestApp, posting: &Posting, at: chrono::NaiveDateTime) {
+    let id = posting.id.clone();
+    app.state
+        .db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use frontdesk::db::schema::job_postings as p;
+            diesel::update(p::table.find(&id))
+                .set(p::closes_at.eq(Some(at)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .expect("move closing time");
+}
+
+/// The ids of a public posting's questions, as an API client learns them.
+async fn question_ids(app: &TestApp, slug: &str) -> Vec<String> {
+    let detail: serde_json::Value = app
+        .get(&format!("/api/v1/jobs/{slug}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    detail["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .map(|q| q["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
 fn pdf() -> Vec<u8> {
     b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n".to_vec()
 }
@@ -415,29 +467,10 @@ async fn second_application_from_the_same_email_is_409(backend: Backend) {
 async fn closed_posting_is_409_and_past_closes_at_closes_it(backend: Backend) {
     let app = spawn_app(backend).await;
     let closed = create_open(&app, "closed-role").await;
-    let mut input = posting_input("closed-role");
-    input.status = PostingStatus::Closed;
-    let new = NewPosting::try_from(input).expect("valid");
-    app.state
-        .db
-        .write(move |conn| store::update_posting(conn, &closed.id, &new, frontdesk::db::now()))
-        .await
-        .expect("close");
+    close(&app, &closed).await;
     let expiring = create_open(&app, "expiring-role").await;
     let past = frontdesk::db::now() - TimeDelta::seconds(1);
-    let expiring_id = expiring.id.clone();
-    app.state
-        .db
-        .run(move |conn| {
-            use diesel::prelude::*;
-            use frontdesk::db::schema::job_postings as p;
-            diesel::update(p::table.find(&expiring_id))
-                .set(p::closes_at.eq(Some(past)))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-        .expect("move closing time");
+    set_closes_at(&app, &expiring, past).await;
 
     let closed_res = apply(&app, "closed-role", pdf_form("jane@example.org")).await;
     let expired_res = apply(&app, "expiring-role", pdf_form("jane@example.org")).await;
@@ -508,18 +541,7 @@ async fn required_questions_are_enforced(backend: Backend) {
         },
     ];
     create(&app, input).await;
-    let detail: serde_json::Value = app
-        .get("/api/v1/jobs/data-reporter")
-        .await
-        .json()
-        .await
-        .expect("json");
-    let ids: Vec<String> = detail["questions"]
-        .as_array()
-        .expect("questions")
-        .iter()
-        .map(|q| q["id"].as_str().expect("id").to_string())
-        .collect();
+    let ids = question_ids(&app, "data-reporter").await;
     assert_eq!(ids.len(), 3);
 
     let missing = apply(
@@ -609,19 +631,7 @@ async fn list_shows_open_postings_only(backend: Backend) {
     later.opens_at = Some(Utc::now() + TimeDelta::days(1));
     create(&app, later).await;
     let expired = create_open(&app, "expired-role").await;
-    let past = frontdesk::db::now() - TimeDelta::minutes(1);
-    app.state
-        .db
-        .run(move |conn| {
-            use diesel::prelude::*;
-            use frontdesk::db::schema::job_postings as p;
-            diesel::update(p::table.find(&expired.id))
-                .set(p::closes_at.eq(Some(past)))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-        .expect("expire");
+    set_closes_at(&app, &expired, frontdesk::db::now() - TimeDelta::minutes(1)).await;
 
     let res = app.get("/api/v1/jobs").await;
 
@@ -812,16 +822,7 @@ async fn retention_erases_what_it_must_and_keeps_what_was_consented(backend: Bac
     )
     .await;
     app.smtp.wait_for(6, WAIT).await;
-    let mut input = posting_input("data-reporter");
-    input.status = PostingStatus::Closed;
-    let new = NewPosting::try_from(input).expect("valid");
-    let posting_id = posting.id.clone();
-    let closed = app
-        .state
-        .db
-        .write(move |conn| store::update_posting(conn, &posting_id, &new, frontdesk::db::now()))
-        .await
-        .expect("close");
+    let closed = close(&app, &posting).await;
     let closed_at = closed.closed_at.expect("closed_at");
     assert_eq!(files_under(&uploads(&app)).len(), 2);
     let dir = uploads(&app);
@@ -1116,16 +1117,7 @@ async fn erasure_on_request_removes_cv_and_personal_data(backend: Backend) {
         required: true,
     }];
     create(&app, input).await;
-    let detail: serde_json::Value = app
-        .get("/api/v1/jobs/data-reporter")
-        .await
-        .json()
-        .await
-        .expect("json");
-    let qid = detail["questions"][0]["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let qid = question_ids(&app, "data-reporter").await.remove(0);
     let id = applied_id(
         apply(
             &app,
@@ -1270,15 +1262,8 @@ async fn updating_a_posting_keeps_answered_questions(backend: Backend) {
     edit.title = "Senior Data Reporter".into();
     edit.questions.truncate(1);
     edit.questions[0].label = "Which city do you live in?".into();
-    let new = NewPosting::try_from(edit).expect("valid");
-    let pid = posting.id.clone();
 
-    let updated = app
-        .state
-        .db
-        .write(move |conn| store::update_posting(conn, &pid, &new, frontdesk::db::now()))
-        .await
-        .expect("update");
+    let updated = replace(&app, &posting, edit).await;
 
     assert_eq!(updated.title, "Senior Data Reporter");
     let pid = posting.id.clone();
