@@ -1185,7 +1185,7 @@ async fn hiring_contacts_see_only_their_postings(backend: Backend) {
     let id = applied_id(apply(&app, "data-reporter", pdf_form("jane@example.org")).await).await;
     let (ours_id, theirs_id) = (ours.id.clone(), theirs.id.clone());
 
-    let (posting_of_cv, editor_ok, photo_ok, photo_postings) = app
+    let (posting_of_cv, editor_ok, photo_ok, photo_postings, open, drafts) = app
         .state
         .db
         .run(move |conn| {
@@ -1195,6 +1195,8 @@ async fn hiring_contacts_see_only_their_postings(backend: Backend) {
                 store::is_hiring_contact(conn, &posting_of_cv, "Editor@Newsroom.test")?,
                 store::is_hiring_contact(conn, &posting_of_cv, "photo@newsroom.test")?,
                 store::postings_for_contact(conn, "photo@newsroom.test")?,
+                store::list_postings(conn, Some(PostingStatus::Open))?,
+                store::list_postings(conn, Some(PostingStatus::Draft))?,
             ))
         })
         .await
@@ -1211,8 +1213,14 @@ async fn hiring_contacts_see_only_their_postings(backend: Backend) {
             .iter()
             .map(|p| p.id.clone())
             .collect::<Vec<_>>(),
-        vec![theirs_id]
+        vec![theirs_id.clone()]
     );
+    assert_eq!(
+        open.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+        vec![theirs_id, ours_id],
+        "newest first"
+    );
+    assert!(drafts.is_empty());
 }
 
 async fn updating_a_posting_keeps_answered_questions(backend: Backend) {
