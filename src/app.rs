@@ -121,6 +121,8 @@ impl Application {
             None
         };
 
+        crate::jobs::retention::spawn(state.clone());
+
         let listener = TcpListener::bind(settings.server.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
@@ -218,6 +220,7 @@ fn server(
             .app_data(web::PayloadConfig::default().limit(settings.server.max_body_bytes))
             .configure(crate::ops::routes)
             .configure(crate::donations::pages)
+            .configure(crate::jobs::pages)
             .configure(crate::web::assets::routes)
             .configure(crate::staff::public_pages)
             .service(
@@ -238,7 +241,8 @@ fn server(
                     .configure(crate::comments::routes)
                     .wrap(from_fn(limit_public_posts))
                     .wrap(headers::public_cors(&settings))
-                    .configure(crate::donations::routes),
+                    .configure(crate::donations::routes)
+                    .configure(crate::jobs::routes),
             )
             .default_service(web::to(crate::error::not_found))
             .wrap(from_fn(crate::web::metrics::record))
@@ -325,5 +329,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::feedback::ApiDoc::openapi());
     doc.merge(crate::comments::ApiDoc::openapi());
     doc.merge(crate::donations::ApiDoc::openapi());
+    doc.merge(crate::jobs::ApiDoc::openapi());
     doc
 }

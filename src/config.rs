@@ -34,6 +34,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub feedback: FeedbackSettings,
     pub comments: CommentSettings,
+    pub jobs: JobsSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -343,6 +344,11 @@ impl Default for Settings {
             },
             feedback: FeedbackSettings::default(),
             comments: CommentSettings::default(),
+            jobs: JobsSettings {
+                retention_days: 180,
+                privacy_notice_version: "1".into(),
+                privacy_notice_url: None,
+            },
         }
     }
 }
@@ -524,6 +530,12 @@ impl Settings {
         }
         problems.extend(self.feedback.problems());
         problems.extend(self.comments.problems());
+        if self.jobs.retention_days == 0 {
+            problems.push("jobs.retention_days: must be at least 1".into());
+        }
+        if self.jobs.privacy_notice_version.trim().is_empty() {
+            problems.push("jobs.privacy_notice_version: must not be empty".into());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -748,6 +760,19 @@ impl CommentSettings {
         }
         problems
     }
+}
+
+/// Open positions: applications, CVs and how long they are kept.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct JobsSettings {
+    /// Days after a posting closes before its applicants' CVs are erased and their records
+    /// anonymised (unless they agreed to be kept on file).
+    pub retention_days: u32,
+    /// The version of the privacy notice applicants agree to; stored with each consent.
+    pub privacy_notice_version: String,
+    /// Where the privacy notice can be read; linked from the application form when set.
+    pub privacy_notice_url: Option<url::Url>,
 }
 
 #[cfg(test)]

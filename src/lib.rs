@@ -9,6 +9,7 @@ pub mod domain;
 pub mod donations;
 pub mod error;
 pub mod feedback;
+pub mod jobs;
 pub mod keys;
 pub mod mail;
 pub mod ops;

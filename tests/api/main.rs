@@ -8,6 +8,7 @@ mod comments;
 mod donations;
 mod fake_stripe;
 mod feedback;
+mod jobs;
 mod migrations;
 mod ops;
 mod outbox;
