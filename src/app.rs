@@ -102,7 +102,14 @@ impl Application {
                 mailer.waker(),
             )?;
             let (tx, rx) = watch::channel(false);
-            Some((tx, tokio::spawn(worker.run(rx))))
+            let dispatcher = crate::newsletter::Dispatcher::from_state(&state).run(rx.clone());
+            let (mail, newsletter) = (tokio::spawn(worker.run(rx)), tokio::spawn(dispatcher));
+            Some((
+                tx,
+                tokio::spawn(async move {
+                    let _ = tokio::join!(mail, newsletter);
+                }),
+            ))
         } else {
             None
         };
@@ -175,9 +182,11 @@ fn server(
             .app_data(web::FormConfig::default().limit(settings.server.max_body_bytes))
             .app_data(web::PayloadConfig::default().limit(settings.server.max_body_bytes))
             .configure(crate::ops::routes)
+            .configure(crate::newsletter::pages)
             .configure(crate::web::assets::routes)
             .service(
                 web::scope("/api/v1")
+                    .configure(crate::newsletter::routes)
                     .wrap(from_fn(limit_public_posts))
                     .wrap(headers::public_cors(&settings)),
             )
@@ -211,5 +220,7 @@ fn spawn_limiter_cleanup(limiter: RateLimiter) {
 
 /// The whole OpenAPI document: every feature's paths merged.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    crate::ops::ApiDoc::openapi()
+    let mut doc = crate::ops::ApiDoc::openapi();
+    doc.merge(crate::newsletter::ApiDoc::openapi());
+    doc
 }

@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod keys;
 pub mod mail;
+pub mod newsletter;
 pub mod ops;
 pub mod telemetry;
 pub mod web;
