@@ -528,8 +528,8 @@ pub fn consents_of(conn: &mut DbConnection, subscriber_id: &str) -> QueryResult<
         .load(conn)
 }
 
-/// Cancels the queued, not in-flight newsletter emails of one subscriber; they count as
-/// skipped in their issue's progress.
+/// Cancels the queued newsletter emails of one subscriber that no worker has claimed yet
+/// (a claimed one is in flight and goes); they count as skipped in their issue's progress.
 fn cancel_queued_deliveries(
     conn: &mut DbConnection,
     subscriber_id: &str,
@@ -1223,7 +1223,8 @@ fn cancel_queued(
 }
 
 /// Pauses a scheduled or sending issue: no more recipients are queued and queued emails
-/// are held (those in flight finish).
+/// are held. Emails a worker has already claimed (at most `mail.batch_size` per worker) are
+/// in flight and still go out.
 pub fn pause_issue(conn: &mut DbConnection, id: &str) -> Result<Issue, AppError> {
     let now = crate::db::now();
     let changed = set_issue_status(

@@ -4,5 +4,6 @@ mod helpers;
 
 mod cli;
 mod migrations;
+mod newsletter;
 mod ops;
 mod outbox;
