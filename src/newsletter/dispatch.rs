@@ -25,6 +25,9 @@ use super::model::EmailAddress;
 use super::render::{IssueContent, IssueEmail};
 use super::store::{self, Issue, PreparedDelivery};
 
+/// How long one dispatch pass queues an issue before letting the loop look around.
+const PASS_BUDGET: Duration = Duration::from_secs(1);
+
 /// The link in every newsletter to the unsubscribe and preferences page.
 pub fn unsubscribe_url(settings: &Settings, keys: &Keys, subscriber_id: &str) -> String {
     format!(
@@ -207,8 +210,9 @@ impl Dispatcher {
         tracing::info!("newsletter dispatcher stopped");
     }
 
-    /// One pass: start due issues, queue one batch of each issue being sent, settle issues
-    /// that are done.
+    /// One pass: start due issues, settle issues that are done, and queue recipients of each
+    /// issue being sent for up to about a second (then `more` asks for another pass, so a
+    /// stop request is honoured between passes).
     pub async fn dispatch_once(&self) -> Result<DispatchReport, AppError> {
         let issues = self
             .db
@@ -221,122 +225,148 @@ impl Dispatcher {
             .await?;
         let mut report = DispatchReport::default();
         for issue in issues {
-            let batch = self.queue_next_batch(issue).await?;
+            let batch = self.queue_issue(issue, PASS_BUDGET).await?;
             report.queued += batch.queued;
             report.skipped += batch.skipped;
             report.more |= batch.more;
         }
-        if report.queued > 0 {
-            self.mailer.wake();
-        }
         Ok(report)
     }
 
-    /// Queues the next batch of one issue.
-    async fn queue_next_batch(&self, issue: Issue) -> Result<DispatchReport, AppError> {
-        let limit = i64::from(self.settings.newsletter.dispatch_batch_size.max(1));
-        let cursor = issue.queue_cursor.clone();
-        // Read and render outside the write transaction.
-        let prepared = {
-            let this = self.clone();
-            let issue = issue.clone();
-            self.db
-                .run(move |conn| {
-                    let candidates = store::next_candidates(
-                        conn,
-                        &issue.id,
-                        issue.queue_cursor.as_deref(),
-                        limit,
-                    )?;
-                    if candidates.is_empty() {
-                        return Ok(None);
-                    }
-                    let hashes: Vec<String> = candidates
-                        .iter()
-                        .map(|c| this.keys.hash("newsletter-suppression", c.email.as_bytes()))
-                        .collect();
-                    let suppressed: std::collections::HashSet<String> =
-                        store::suppressed_among(conn, &hashes)?
-                            .into_iter()
-                            .collect();
-                    let email = IssueEmail::build(
-                        &this.mailer,
-                        &this.settings,
-                        &IssueContent {
-                            subject: &issue.subject,
-                            body_markdown: &issue.body_markdown,
-                        },
-                    )?;
-                    let last = candidates.last().map(|c| c.id.clone()).unwrap_or_default();
-                    let batch: Vec<PreparedDelivery> = candidates
-                        .into_iter()
-                        .zip(hashes)
-                        .map(|(c, hash)| {
-                            let delivery_id = crate::db::new_id();
-                            if suppressed.contains(&hash) {
-                                return PreparedDelivery {
-                                    delivery_id,
-                                    subscriber_id: c.id,
-                                    email: None,
-                                    skipped_reason: Some("suppressed"),
-                                };
-                            }
-                            let url = unsubscribe_url(&this.settings, &this.keys, &c.id);
-                            let row = email.for_recipient(
-                                &c.email,
-                                c.name.as_deref(),
-                                &url,
-                                &delivery_id,
-                            );
-                            PreparedDelivery {
-                                delivery_id,
-                                subscriber_id: c.id,
-                                email: Some(row),
-                                skipped_reason: None,
-                            }
-                        })
-                        .collect();
-                    Ok(Some((last, batch)))
-                })
-                .await?
-        };
-        let issue_id = issue.id.clone();
-        let Some((last, batch)) = prepared else {
-            let done = self
+    /// Queues batches of one issue for about `budget`. The next batch is read and rendered
+    /// while the current one is written, so both cores work.
+    async fn queue_issue(
+        &self,
+        issue: Issue,
+        budget: Duration,
+    ) -> Result<DispatchReport, AppError> {
+        let started = std::time::Instant::now();
+        let issue = Arc::new(issue);
+        let mut cursor = issue.queue_cursor.clone();
+        let mut prepared = self.prepare_batch(issue.clone(), cursor.clone()).await?;
+        let mut report = DispatchReport::default();
+        loop {
+            let Some((last, batch)) = prepared else {
+                let issue_id = issue.id.clone();
+                let done = self
+                    .db
+                    .write(move |conn| {
+                        Ok(store::finish_queuing(
+                            conn,
+                            &issue_id,
+                            cursor.as_deref(),
+                            crate::db::now(),
+                        )?)
+                    })
+                    .await?;
+                if done {
+                    tracing::info!(issue_id = %issue.id, "newsletter issue fully queued");
+                }
+                return Ok(report);
+            };
+            let next = {
+                let this = self.clone();
+                let (issue, from) = (issue.clone(), Some(last.clone()));
+                tokio::spawn(async move { this.prepare_batch(issue, from).await })
+            };
+            let (issue_id, expected, new_cursor) = (issue.id.clone(), cursor.clone(), last.clone());
+            let outcome = self
                 .db
                 .write(move |conn| {
-                    Ok(store::finish_queuing(
+                    Ok(store::queue_batch(
                         conn,
                         &issue_id,
-                        cursor.as_deref(),
+                        expected.as_deref(),
+                        &new_cursor,
+                        batch,
                         crate::db::now(),
                     )?)
                 })
-                .await?;
-            if done {
-                tracing::info!(issue_id = %issue.id, "newsletter issue fully queued");
+                .await;
+            let outcome = match outcome {
+                Ok(o) => o,
+                Err(e) => {
+                    next.abort();
+                    return Err(e);
+                }
+            };
+            report.queued += outcome.queued;
+            report.skipped += outcome.skipped;
+            if outcome.queued > 0 {
+                self.mailer.wake();
             }
-            return Ok(DispatchReport::default());
-        };
-        let outcome = self
-            .db
-            .write(move |conn| {
-                Ok(store::queue_batch(
-                    conn,
-                    &issue_id,
-                    cursor.as_deref(),
-                    &last,
-                    batch,
-                    crate::db::now(),
-                )?)
+            tracing::debug!(issue_id = %issue.id, queued = outcome.queued, skipped = outcome.skipped, "newsletter batch");
+            // Not applied: another dispatcher moved the cursor, or the issue was paused or
+            // cancelled. Either way, look again from what is stored.
+            if !outcome.applied || started.elapsed() >= budget {
+                next.abort();
+                report.more = true;
+                return Ok(report);
+            }
+            cursor = Some(last);
+            prepared = next
+                .await
+                .map_err(|e| AppError::unexpected(anyhow::anyhow!("batch task failed: {e}")))??;
+        }
+    }
+
+    /// Reads the recipients after `cursor` and renders their emails (no write lock held).
+    /// None when there is nobody left.
+    async fn prepare_batch(
+        &self,
+        issue: Arc<Issue>,
+        cursor: Option<String>,
+    ) -> Result<Option<(String, Vec<PreparedDelivery>)>, AppError> {
+        let limit = i64::from(self.settings.newsletter.dispatch_batch_size.max(1));
+        let this = self.clone();
+        self.db
+            .run(move |conn| {
+                let candidates = store::next_candidates(conn, &issue.id, cursor.as_deref(), limit)?;
+                let Some(last) = candidates.last().map(|c| c.id.clone()) else {
+                    return Ok(None);
+                };
+                let hashes: Vec<String> = candidates
+                    .iter()
+                    .map(|c| this.keys.hash("newsletter-suppression", c.email.as_bytes()))
+                    .collect();
+                let suppressed: std::collections::HashSet<String> =
+                    store::suppressed_among(conn, &hashes)?
+                        .into_iter()
+                        .collect();
+                let email = IssueEmail::build(
+                    &this.mailer,
+                    &this.settings,
+                    &IssueContent {
+                        subject: &issue.subject,
+                        body_markdown: &issue.body_markdown,
+                    },
+                )?;
+                let batch = candidates
+                    .into_iter()
+                    .zip(hashes)
+                    .map(|(c, hash)| {
+                        let delivery_id = crate::db::new_id();
+                        if suppressed.contains(&hash) {
+                            return PreparedDelivery {
+                                delivery_id,
+                                subscriber_id: c.id,
+                                email: None,
+                                skipped_reason: Some("suppressed"),
+                            };
+                        }
+                        let url = unsubscribe_url(&this.settings, &this.keys, &c.id);
+                        let row =
+                            email.for_recipient(&c.email, c.name.as_deref(), &url, &delivery_id);
+                        PreparedDelivery {
+                            delivery_id,
+                            subscriber_id: c.id,
+                            email: Some(row),
+                            skipped_reason: None,
+                        }
+                    })
+                    .collect();
+                Ok(Some((last, batch)))
             })
-            .await?;
-        tracing::debug!(issue_id = %issue.id, queued = outcome.queued, skipped = outcome.skipped, "newsletter batch");
-        Ok(DispatchReport {
-            queued: outcome.queued,
-            skipped: outcome.skipped,
-            // Whether applied or not (another dispatcher took the batch), look again now.
-            more: true,
-        })
+            .await
     }
 }

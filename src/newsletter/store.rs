@@ -227,45 +227,56 @@ pub fn memberships(
         .load(conn)
 }
 
-/// Sets one membership's status, creating it when missing. With `keep_unsubscribed`, an
-/// unsubscribed membership is left alone (imports never re-add).
+/// How [`set_membership`] treats an existing membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// Whatever it was, it becomes the status given.
+    Set,
+    /// Only pending may become confirmed; confirmed and unsubscribed ones are left alone
+    /// (imports never re-add a list someone left).
+    UpgradeOnly,
+    /// A reader asks for the list: a missing or left membership becomes pending; pending and
+    /// confirmed ones are left alone.
+    Request,
+}
+
+/// Sets one membership's status, creating it when missing. Returns whether anything changed.
 fn set_membership(
     conn: &mut DbConnection,
     subscriber_id: &str,
     list_id: &str,
     status: &str,
     now: NaiveDateTime,
-    upgrade_only: bool,
+    change: Change,
 ) -> QueryResult<bool> {
     let current: Option<String> = members::table
         .find((subscriber_id, list_id))
         .select(members::status)
         .first(conn)
         .optional()?;
-    match current.as_deref() {
-        None => {
-            diesel::insert_into(members::table)
-                .values((
-                    members::subscriber_id.eq(subscriber_id),
-                    members::list_id.eq(list_id),
-                    members::status.eq(status),
-                    members::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-            Ok(true)
-        }
-        Some(cur) if cur == status => Ok(false),
-        // Upgrades only: pending -> confirmed, never touching confirmed or unsubscribed.
-        Some(cur) if upgrade_only && !(cur == MEMBER_PENDING && status == MEMBER_CONFIRMED) => {
-            Ok(false)
-        }
-        Some(_) => {
-            diesel::update(members::table.find((subscriber_id, list_id)))
-                .set((members::status.eq(status), members::updated_at.eq(now)))
-                .execute(conn)?;
-            Ok(true)
-        }
+    let Some(current) = current else {
+        diesel::insert_into(members::table)
+            .values((
+                members::subscriber_id.eq(subscriber_id),
+                members::list_id.eq(list_id),
+                members::status.eq(status),
+                members::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        return Ok(true);
+    };
+    let update = current != status
+        && match change {
+            Change::Set => true,
+            Change::UpgradeOnly => current == MEMBER_PENDING && status == MEMBER_CONFIRMED,
+            Change::Request => current == MEMBER_UNSUBSCRIBED,
+        };
+    if update {
+        diesel::update(members::table.find((subscriber_id, list_id)))
+            .set((members::status.eq(status), members::updated_at.eq(now)))
+            .execute(conn)?;
     }
+    Ok(update)
 }
 
 /// What a subscription request asks the store to do.
@@ -334,22 +345,24 @@ pub fn subscribe(conn: &mut DbConnection, input: &SubscribeInput) -> QueryResult
     }
     for list_id in &input.list_ids {
         // A list the reader left is asked for again: pending until confirmed.
-        set_membership(conn, &subscriber_id, list_id, MEMBER_PENDING, now, false).map(|_| ())?;
+        set_membership(
+            conn,
+            &subscriber_id,
+            list_id,
+            MEMBER_PENDING,
+            now,
+            Change::Request,
+        )?;
     }
     if status == SubscriberStatus::Confirmed {
         // Lists already confirmed stay confirmed; set_membership above only touched missing
         // or left ones, which wait for a confirmation from the preferences page.
         return Ok(SubscribeOutcome::AlreadyConfirmed);
     }
-    if let Some(s) = &existing {
-        if let Some(sent) = s.last_confirmation_sent_at {
-            if status == SubscriberStatus::Pending && now - sent < input.min_interval {
-                return Ok(SubscribeOutcome::RecentlyAsked);
-            }
-            if status == SubscriberStatus::Unsubscribed && now - sent < input.min_interval {
-                return Ok(SubscribeOutcome::RecentlyAsked);
-            }
-        }
+    // Pending or unsubscribed: one confirmation email per interval at most.
+    let last_sent = existing.as_ref().and_then(|s| s.last_confirmation_sent_at);
+    if last_sent.is_some_and(|sent| now - sent < input.min_interval) {
+        return Ok(SubscribeOutcome::RecentlyAsked);
     }
     diesel::update(subs::table.find(&subscriber_id))
         .set((
@@ -631,12 +644,19 @@ pub fn set_preferences(
                 &list.id,
                 MEMBER_UNSUBSCRIBED,
                 now,
-                false,
+                Change::Set,
             )?;
         }
     }
     for list_id in keep_list_ids {
-        set_membership(conn, subscriber_id, list_id, MEMBER_CONFIRMED, now, false)?;
+        set_membership(
+            conn,
+            subscriber_id,
+            list_id,
+            MEMBER_CONFIRMED,
+            now,
+            Change::Set,
+        )?;
     }
     for (list, status) in memberships(conn, subscriber_id)? {
         if status == MEMBER_CONFIRMED {
@@ -1725,7 +1745,7 @@ pub fn import_new_subscriber(
         MEMBER_PENDING
     };
     for list_id in list_ids {
-        set_membership(conn, &id, list_id, member_status, now, false)?;
+        set_membership(conn, &id, list_id, member_status, now, Change::Set)?;
     }
     if consent {
         record_consent(conn, &id, "imported", now, None, None, None)?;
@@ -1771,7 +1791,14 @@ pub fn import_existing_subscriber(
         MEMBER_PENDING
     };
     for list_id in list_ids {
-        changed |= set_membership(conn, &subscriber.id, list_id, member_status, now, true)?;
+        changed |= set_membership(
+            conn,
+            &subscriber.id,
+            list_id,
+            member_status,
+            now,
+            Change::UpgradeOnly,
+        )?;
     }
     Ok(changed)
 }

@@ -312,9 +312,20 @@ async fn subscribe_email_get_page_then_post_confirms(backend: Backend) {
 
 async fn resubscribing_a_confirmed_address_sends_nothing(backend: Backend) {
     let app = spawn(backend).await;
-    add_confirmed(&app, vec!["reader@example.org".into()], vec![]).await;
+    add_list(&app, "weekly", true).await;
+    add_list(&app, "daily", true).await;
+    add_confirmed(
+        &app,
+        vec!["reader@example.org".into()],
+        vec!["weekly".into()],
+    )
+    .await;
 
-    let response = subscribe(&app, json!({"email": "reader@example.org"})).await;
+    let response = subscribe(
+        &app,
+        json!({"email": "reader@example.org", "lists": ["weekly", "daily"]}),
+    )
+    .await;
 
     assert_eq!(response.status(), 202);
     assert_eq!(
@@ -323,9 +334,23 @@ async fn resubscribing_a_confirmed_address_sends_nothing(backend: Backend) {
         "the same answer as for a new address"
     );
     app.smtp.expect_none(Duration::from_millis(1500)).await;
+    let s = subscriber(&app, "reader@example.org").await;
+    assert_eq!(s.status, "confirmed");
+    let id = s.id.clone();
+    let lists = app
+        .state
+        .db
+        .run(move |conn| Ok(store::memberships(conn, &id)?))
+        .await
+        .expect("memberships");
+    let states: HashSet<(String, String)> = lists.into_iter().map(|(l, st)| (l.slug, st)).collect();
     assert_eq!(
-        subscriber(&app, "reader@example.org").await.status,
-        "confirmed"
+        states,
+        HashSet::from([
+            ("weekly".to_string(), "confirmed".to_string()),
+            ("daily".to_string(), "pending".to_string()),
+        ]),
+        "a confirmed list stays confirmed; a new one waits for the reader"
     );
 }
 
