@@ -214,6 +214,13 @@ impl Dispatcher {
     /// issue being sent for up to about a second (then `more` asks for another pass, so a
     /// stop request is honoured between passes).
     pub async fn dispatch_once(&self) -> Result<DispatchReport, AppError> {
+        let open = self
+            .db
+            .run(|conn| Ok(store::has_open_issues(conn, crate::db::now())?))
+            .await?;
+        if !open {
+            return Ok(DispatchReport::default());
+        }
         let issues = self
             .db
             .write(|conn| {

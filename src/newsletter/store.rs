@@ -1433,6 +1433,27 @@ pub struct Candidate {
     pub name: Option<String>,
 }
 
+/// True when some issue needs the dispatcher: scheduled, sending, paused, or cancelled
+/// within the last hour (its stragglers are cancelled). Lets an idle dispatcher skip its
+/// write transaction.
+pub fn has_open_issues(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<bool> {
+    let open = [
+        IssueStatus::Scheduled.as_str(),
+        IssueStatus::Sending.as_str(),
+        IssueStatus::Paused.as_str(),
+    ];
+    let found: Option<String> = issues::table
+        .filter(
+            issues::status.eq_any(open).or(issues::status
+                .eq(IssueStatus::Cancelled.as_str())
+                .and(issues::finished_at.gt(now - chrono::TimeDelta::hours(1)))),
+        )
+        .select(issues::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
 /// Moves scheduled issues whose time has come to `sending`.
 pub fn start_due_issues(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
