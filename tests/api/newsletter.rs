@@ -37,6 +37,7 @@ both_backends!(
     import_dry_run_reports_without_writing,
     subscriber_list_filters_and_export_escapes_formulas,
     list_targeted_issue_reaches_only_that_list,
+    erased_address_stays_blocked,
 );
 
 async fn spawn(backend: Backend) -> TestApp {
@@ -1160,4 +1161,55 @@ async fn list_targeted_issue_reaches_only_that_list(backend: Backend) {
     assert_eq!(mails[0].rcpt_to, vec!["fan@example.org".to_string()]);
     let p = wait_progress(&app, &id, |p| p.status.as_str() == "sent").await;
     assert_eq!((p.recipients, p.sent), (1, 1));
+}
+
+async fn erased_address_stays_blocked(backend: Backend) {
+    let app = spawn(backend).await;
+    add_confirmed(&app, vec!["gone@example.org".into()], vec![]).await;
+    let keys = app.state.keys.clone();
+    let erased = app
+        .state
+        .db
+        .write(move |conn| {
+            let address = email("gone@example.org");
+            let hash = address.suppression_hash(&keys);
+            Ok(store::erase_subscriber(
+                conn,
+                &address,
+                &hash,
+                frontdesk::db::now(),
+            )?)
+        })
+        .await
+        .expect("erase");
+    assert!(erased);
+
+    let keys = app.state.keys.clone();
+    let report = app
+        .state
+        .db
+        .write(move |conn| {
+            csv_io::import_subscribers(
+                conn,
+                &keys,
+                b"email,consent\nGone@Example.org,yes\n",
+                false,
+                frontdesk::db::now(),
+            )
+        })
+        .await
+        .expect("import");
+    let again = subscribe(&app, json!({"email": "gone@example.org"})).await;
+
+    assert_eq!((report.created, report.skipped_suppressed), (0, 1));
+    assert_eq!(again.status(), 202);
+    app.smtp.expect_none(Duration::from_millis(800)).await;
+    let address = email("gone@example.org");
+    let found = app
+        .state
+        .db
+        .run(move |conn| Ok(store::find_subscriber_by_email(conn, &address)?))
+        .await
+        .expect("query");
+    assert!(found.is_none(), "nothing about the address is stored again");
 }
