@@ -116,7 +116,14 @@ impl Application {
                 mailer.waker(),
             )?;
             let (tx, rx) = watch::channel(false);
-            Some((tx, tokio::spawn(worker.run(rx))))
+            let dispatcher = crate::newsletter::Dispatcher::from_state(&state).run(rx.clone());
+            let (mail, newsletter) = (tokio::spawn(worker.run(rx)), tokio::spawn(dispatcher));
+            Some((
+                tx,
+                tokio::spawn(async move {
+                    let _ = tokio::join!(mail, newsletter);
+                }),
+            ))
         } else {
             None
         };
@@ -221,6 +228,7 @@ fn server(
             .configure(crate::ops::routes)
             .configure(crate::donations::pages)
             .configure(crate::jobs::pages)
+            .configure(crate::newsletter::pages)
             .configure(crate::web::assets::routes)
             .configure(crate::staff::public_pages)
             .service(
@@ -239,6 +247,7 @@ fn server(
                 web::scope("/api/v1")
                     .configure(crate::feedback::routes)
                     .configure(crate::comments::routes)
+                    .configure(crate::newsletter::routes)
                     .wrap(from_fn(limit_public_posts))
                     .wrap(headers::public_cors(&settings))
                     .configure(crate::donations::routes)
@@ -330,5 +339,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::comments::ApiDoc::openapi());
     doc.merge(crate::donations::ApiDoc::openapi());
     doc.merge(crate::jobs::ApiDoc::openapi());
+    doc.merge(crate::newsletter::ApiDoc::openapi());
     doc
 }

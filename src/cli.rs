@@ -38,7 +38,7 @@ pub enum Command {
     },
     /// Apply pending migrations and exit.
     Migrate,
-    /// Run only the mail worker (several may share one PostgreSQL database).
+    /// Run only the mail worker and newsletter dispatcher (several may share one PostgreSQL database).
     Worker,
     /// Load and validate the configuration, print it with secrets masked.
     CheckConfig,
@@ -232,14 +232,20 @@ async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {
 async fn worker(settings: Settings) -> anyhow::Result<()> {
     let db = Db::connect(&settings.database)?;
     let transport = Arc::new(Transport::from_settings(&settings.mail)?);
-    let wake = Mailer::new(&settings, Templates::embedded()).waker();
+    let mailer = Mailer::new(&settings, Templates::embedded());
+    let wake = mailer.waker();
+    let dispatcher =
+        crate::newsletter::Dispatcher::for_worker(Arc::new(settings.clone()), db.clone(), mailer)
+            .await?;
     let worker = Worker::new(db, transport, settings.mail.clone(), Metrics::new(), wake)?;
     let (stop, rx) = watch::channel(false);
-    let handle = tokio::spawn(worker.run(rx));
+    let handle = tokio::spawn(worker.run(rx.clone()));
+    let newsletter = tokio::spawn(dispatcher.run(rx));
     shutdown_signal().await;
     tracing::info!("stopping after the message in flight");
     let _ = stop.send(true);
     handle.await?;
+    newsletter.await?;
     Ok(())
 }
 

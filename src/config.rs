@@ -35,6 +35,7 @@ pub struct Settings {
     pub feedback: FeedbackSettings,
     pub comments: CommentSettings,
     pub jobs: JobsSettings,
+    pub newsletter: NewsletterSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -349,6 +350,7 @@ impl Default for Settings {
                 privacy_notice_version: "1".into(),
                 privacy_notice_url: None,
             },
+            newsletter: NewsletterSettings::default(),
         }
     }
 }
@@ -535,6 +537,11 @@ impl Settings {
         }
         if self.jobs.privacy_notice_version.trim().is_empty() {
             problems.push("jobs.privacy_notice_version: must not be empty".into());
+        }
+        if self.newsletter.confirm_token_days == 0 || self.newsletter.dispatch_batch_size == 0 {
+            problems.push(
+                "newsletter: confirm_token_days and dispatch_batch_size must be at least 1".into(),
+            );
         }
         if problems.is_empty() {
             Ok(())
@@ -773,6 +780,49 @@ pub struct JobsSettings {
     pub privacy_notice_version: String,
     /// Where the privacy notice can be read; linked from the application form when set.
     pub privacy_notice_url: Option<url::Url>,
+}
+
+/// The newsletter: double opt-in, sending, bounce webhooks.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NewsletterSettings {
+    /// Version of the consent wording shown on the sign-up form; recorded with each consent.
+    pub consent_wording_version: String,
+    /// Days a confirmation link stays valid.
+    pub confirm_token_days: u32,
+    /// Minutes between two confirmation emails to one address.
+    pub confirmation_interval_minutes: u32,
+    /// Subscription requests per address per minute (burst of a fifth); 429 beyond.
+    pub per_address_per_minute: u32,
+    /// Text at the foot of every newsletter issue (who sends it, postal address).
+    pub footer: String,
+    /// Milliseconds between two looks for issues due to send.
+    pub dispatch_interval_ms: u64,
+    /// Recipients queued per transaction while sending an issue.
+    pub dispatch_batch_size: u32,
+    /// Soft bounces in a row that suppress an address.
+    pub soft_bounce_limit: u32,
+    /// Key for `POST /api/v1/webhooks/mail/generic` (HMAC-SHA256 of the body). Secret.
+    pub webhook_secret: Option<Secret>,
+    /// Mailgun's webhook signing key for `POST /api/v1/webhooks/mail/mailgun`. Secret.
+    pub mailgun_signing_key: Option<Secret>,
+}
+
+impl Default for NewsletterSettings {
+    fn default() -> Self {
+        NewsletterSettings {
+            consent_wording_version: "1".into(),
+            confirm_token_days: 7,
+            confirmation_interval_minutes: 10,
+            per_address_per_minute: 10,
+            footer: "You receive this email because you subscribed to our newsletter.".into(),
+            dispatch_interval_ms: 1_000,
+            dispatch_batch_size: 500,
+            soft_bounce_limit: 3,
+            webhook_secret: None,
+            mailgun_signing_key: None,
+        }
+    }
 }
 
 #[cfg(test)]

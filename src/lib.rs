@@ -12,6 +12,7 @@ pub mod feedback;
 pub mod jobs;
 pub mod keys;
 pub mod mail;
+pub mod newsletter;
 pub mod ops;
 pub mod staff;
 pub mod telemetry;

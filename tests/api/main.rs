@@ -10,6 +10,7 @@ mod fake_stripe;
 mod feedback;
 mod jobs;
 mod migrations;
+mod newsletter;
 mod ops;
 mod outbox;
 mod staff;

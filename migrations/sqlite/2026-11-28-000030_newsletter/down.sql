@@ -1,0 +1,10 @@
+DROP TABLE newsletter_deliveries;
+DROP TABLE newsletter_issue_lists;
+DROP TABLE newsletter_issues;
+DROP TABLE newsletter_soft_bounces;
+DROP TABLE newsletter_suppressions;
+DROP TABLE newsletter_consents;
+DROP TABLE newsletter_confirm_tokens;
+DROP TABLE newsletter_memberships;
+DROP TABLE newsletter_subscribers;
+DROP TABLE newsletter_lists;

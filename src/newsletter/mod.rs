@@ -1,0 +1,99 @@
+//! The newsletter: double opt-in subscriptions with per-list membership, consent records,
+//! one-click unsubscribe (RFC 8058) and a preferences page, suppression of bounced and
+//! complaining addresses, and the sending engine that queues one email per recipient
+//! through the outbox, restart-safe.
+//!
+//! Links in emails:
+//! - confirmation: `/newsletter/confirm?token=T`, T 256 random bits, stored as its SHA-256,
+//!   single use, valid `newsletter.confirm_token_days`;
+//! - unsubscribe / preferences: `/newsletter/unsubscribe?token=ID.SIG`, where SIG is the
+//!   service key's HMAC of the subscriber id. Nothing is stored; the link works as long as
+//!   the subscriber exists and the key (`security.secret_key`) is unchanged.
+
+pub mod csv_io;
+pub mod dispatch;
+mod handlers;
+pub mod model;
+pub mod render;
+pub mod store;
+mod webhook;
+
+use actix_web::web;
+use utoipa::OpenApi;
+
+use crate::keys::Keys;
+
+pub use dispatch::{render_preview, send_test, DispatchReport, Dispatcher, Preview};
+
+const UNSUBSCRIBE_PURPOSE: &str = "newsletter-unsubscribe";
+
+/// The long-lived unsubscribe/preferences token of a subscriber.
+pub fn unsubscribe_token(keys: &Keys, subscriber_id: &str) -> String {
+    format!(
+        "{subscriber_id}.{}",
+        keys.sign(UNSUBSCRIBE_PURPOSE, subscriber_id)
+    )
+}
+
+/// The subscriber id an unsubscribe token names, when its signature holds.
+pub fn verify_unsubscribe_token(keys: &Keys, token: &str) -> Option<String> {
+    let (id, signature) = token.rsplit_once('.')?;
+    (!id.is_empty() && keys.verify(UNSUBSCRIBE_PURPOSE, id, signature)).then(|| id.to_string())
+}
+
+/// The public JSON API (registered inside `/api/v1`).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::Data::new(handlers::AddressLimiter::default()))
+        .service(handlers::subscribe)
+        .service(handlers::public_lists)
+        .service(webhook::mail_webhook);
+}
+
+/// The reader's pages: confirm and unsubscribe/preferences (registered at the top level).
+pub fn pages(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/newsletter/confirm")
+            .route(web::get().to(handlers::confirm_page))
+            .route(web::post().to(handlers::confirm)),
+    )
+    .service(
+        web::resource("/newsletter/unsubscribe")
+            .route(web::get().to(handlers::unsubscribe_page))
+            .route(web::post().to(handlers::unsubscribe)),
+    );
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(handlers::subscribe, handlers::public_lists, webhook::mail_webhook),
+    components(schemas(
+        model::SubscriptionRequest,
+        handlers::SubscriptionAccepted,
+        handlers::PublicList,
+        webhook::GenericMailEvent,
+        webhook::WebhookAnswer,
+        store::MailEvent,
+        store::EventOutcome,
+    )),
+    tags((name = "newsletter", description = "Subscriptions with double opt-in, lists, bounce and complaint webhooks"))
+)]
+pub struct ApiDoc;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsubscribe_tokens_verify_only_unchanged() {
+        let keys = Keys::new("k");
+        let token = unsubscribe_token(&keys, "0190-abc");
+        assert_eq!(
+            verify_unsubscribe_token(&keys, &token).as_deref(),
+            Some("0190-abc")
+        );
+        assert!(verify_unsubscribe_token(&keys, &token.replace("abc", "abd")).is_none());
+        assert!(verify_unsubscribe_token(&Keys::new("other"), &token).is_none());
+        assert!(verify_unsubscribe_token(&keys, "no-dot").is_none());
+        assert!(verify_unsubscribe_token(&keys, "").is_none());
+    }
+}
