@@ -217,12 +217,16 @@ fn server(
             .service(
                 web::scope("/api/v1/staff")
                     .wrap(from_fn(require_staff))
-                    .configure(crate::staff::api),
+                    .configure(crate::staff::api)
+                    .configure(crate::feedback::staff::staff_api)
+                    .configure(crate::comments::staff::staff_api),
             )
             .service(
                 web::scope("/staff")
                     .wrap(from_fn(require_staff))
-                    .configure(crate::staff::pages),
+                    .configure(crate::staff::pages)
+                    .configure(crate::feedback::staff::staff_pages)
+                    .configure(crate::comments::staff::staff_pages),
             )
             .service(
                 web::scope("/api/v1")
@@ -286,7 +290,10 @@ fn spawn_session_cleanup(state: AppState) {
 
 /// Every staff route's access rule: the frame's and each feature's.
 pub fn access_rules() -> Vec<crate::staff::Rule> {
-    crate::staff::rules()
+    let mut rules = crate::staff::rules();
+    rules.extend(crate::feedback::staff::staff_rules());
+    rules.extend(crate::comments::staff::staff_rules());
+    rules
 }
 
 fn access_policy() -> anyhow::Result<AccessPolicy> {
@@ -302,6 +309,8 @@ fn access_policy() -> anyhow::Result<AccessPolicy> {
 /// The staff navigation: the dashboard, each feature's sections, then the admin sections.
 fn staff_nav() -> Vec<crate::staff::NavItem> {
     let mut nav = crate::staff::nav();
+    nav.extend(crate::feedback::staff::staff_nav());
+    nav.extend(crate::comments::staff::staff_nav());
     nav.extend(crate::staff::admin_nav());
     nav
 }

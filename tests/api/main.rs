@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod comments;
 mod feedback;
+mod feedback_staff;
 mod migrations;
 mod ops;
 mod outbox;
