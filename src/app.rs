@@ -235,13 +235,17 @@ fn server(
                 web::scope("/api/v1/staff")
                     .wrap(from_fn(require_staff))
                     .configure(crate::staff::api)
-                    .configure(crate::donations::staff_api),
+                    .configure(crate::donations::staff_api)
+                    .configure(crate::feedback::staff::staff_api)
+                    .configure(crate::comments::staff::staff_api),
             )
             .service(
                 web::scope("/staff")
                     .wrap(from_fn(require_staff))
                     .configure(crate::staff::pages)
-                    .configure(crate::donations::staff_pages),
+                    .configure(crate::donations::staff_pages)
+                    .configure(crate::feedback::staff::staff_pages)
+                    .configure(crate::comments::staff::staff_pages),
             )
             .service(
                 web::scope("/api/v1")
@@ -310,6 +314,8 @@ fn spawn_session_cleanup(state: AppState) {
 pub fn access_rules() -> Vec<crate::staff::Rule> {
     let mut rules = crate::staff::rules();
     rules.extend(crate::donations::staff_rules());
+    rules.extend(crate::feedback::staff::staff_rules());
+    rules.extend(crate::comments::staff::staff_rules());
     rules
 }
 
@@ -327,6 +333,8 @@ fn access_policy() -> anyhow::Result<AccessPolicy> {
 fn staff_nav() -> Vec<crate::staff::NavItem> {
     let mut nav = crate::staff::nav();
     nav.extend(crate::donations::staff_nav());
+    nav.extend(crate::feedback::staff::staff_nav());
+    nav.extend(crate::comments::staff::staff_nav());
     nav.extend(crate::staff::admin_nav());
     nav
 }

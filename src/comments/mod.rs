@@ -6,6 +6,7 @@ pub mod handlers;
 pub mod mail;
 pub mod model;
 pub mod spam;
+pub mod staff;
 pub mod store;
 
 use actix_web::web;
@@ -13,7 +14,9 @@ use utoipa::OpenApi;
 
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::staff::audit::{self, Actor, Entry};
 pub use model::{Clearance, NewComment, ReplyText, Status};
+use serde_json::json;
 
 /// The public JSON API, registered inside `/api/v1`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -21,14 +24,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Sends a staff reply to the reader through the outbox and keeps it with the comment, in
-/// one transaction; the comment becomes `replied`. The email is threaded on the reader's
-/// acknowledgement and earlier replies (`In-Reply-To`, `References`). `author` names the
-/// staff member (kept with the reply); `NotFound` when the comment is unknown or the
-/// clearance does not cover it.
+/// one transaction with its audit entry (`comment.replied`); the comment becomes `replied`.
+/// The email is threaded on the reader's acknowledgement and earlier replies
+/// (`In-Reply-To`, `References`). `actor` is the staff member (their label is kept with the
+/// reply as its author). `NotFound` when the comment is unknown or the clearance does not
+/// cover it; `Conflict` for a comment in the spam folder (take it out first).
 pub async fn reply(
     state: &AppState,
     comment_id: &str,
-    author: &str,
+    actor: &Actor,
     text: &str,
     clearance: Clearance,
 ) -> Result<store::CommentReply, AppError> {
@@ -42,22 +46,35 @@ pub async fn reply(
             Ok((comment, thread))
         })
         .await?;
+    if comment.status() == Some(Status::Spam) {
+        return Err(AppError::Conflict(
+            "This comment is in the spam folder; mark it as not spam before replying.".into(),
+        ));
+    }
     let email = mail::reply_email(&state.mailer, &state.settings, &comment, &thread, &text)?;
     let reply = store::CommentReply {
         id: crate::db::new_id(),
         comment_id: comment.id.clone(),
-        author: author.to_string(),
+        author: actor.label.clone(),
         message: text.as_str().to_string(),
         message_id: email.message_id.clone(),
         outbox_id: email.id.clone(),
         created_at: crate::db::now(),
     };
     let stored = reply.clone();
+    let actor = actor.clone();
     state
         .db
         .write(move |conn| {
             store::record_reply(conn, &stored)?;
             crate::mail::outbox::enqueue(conn, &[email])?;
+            audit::record(
+                conn,
+                &actor,
+                Entry::new("comment.replied")
+                    .target("comment", &stored.comment_id)
+                    .details(json!({ "reply_id": stored.id, "outbox_id": stored.outbox_id })),
+            )?;
             Ok(())
         })
         .await?;
@@ -72,11 +89,27 @@ pub async fn reply(
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(handlers::submit, handlers::form_token),
+    paths(
+        handlers::submit,
+        handlers::form_token,
+        staff::list_json,
+        staff::detail_json,
+        staff::patch_json,
+        staff::note_json,
+        staff::reply_json,
+        staff::export_csv
+    ),
     components(schemas(
         model::CommentRequest,
         model::CommentReceived,
-        model::FormTokenResponse
+        model::FormTokenResponse,
+        staff::CommentItem,
+        staff::CommentDetail,
+        staff::NoteItem,
+        staff::ReplyItem,
+        staff::CommentPatch,
+        staff::NoteRequest,
+        staff::ReplyRequest
     )),
     tags((name = "comments", description = "\"What are your thoughts?\""))
 )]

@@ -4,6 +4,7 @@
 
 pub mod handlers;
 pub mod model;
+pub mod staff;
 pub mod store;
 pub mod voter;
 pub mod writer;
@@ -46,8 +47,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(handlers::vote, handlers::summary),
-    components(schemas(model::VoteRequest, model::VoteResponse, model::SummaryResponse)),
+    paths(
+        handlers::vote,
+        handlers::summary,
+        staff::ranking_json,
+        staff::queue_json,
+        staff::status_json,
+        staff::note_json
+    ),
+    components(schemas(
+        model::VoteRequest,
+        model::VoteResponse,
+        model::SummaryResponse,
+        staff::ArticleItem,
+        staff::QueueItem,
+        staff::NoteItem,
+        staff::StatusRequest,
+        staff::NoteRequest
+    )),
     tags((name = "feedback", description = "\"Was this content helpful?\""))
 )]
 pub struct ApiDoc;

@@ -504,6 +504,15 @@ pub fn comment_queue(
     Ok((rows, next))
 }
 
+/// One comment left with a vote; `NotFound` when the vote is unknown or has no comment.
+pub fn queued_comment(conn: &mut DbConnection, vote_id: &str) -> QueryResult<QueuedComment> {
+    fv::table
+        .find(vote_id)
+        .filter(fv::comment.is_not_null())
+        .select(QueuedComment::as_select())
+        .first(conn)
+}
+
 /// Moves a comment left with a vote to another status; `NotFound` when the vote has none.
 pub fn set_comment_status(
     conn: &mut DbConnection,
@@ -558,6 +567,18 @@ pub fn add_note(
 pub fn notes(conn: &mut DbConnection, vote_id: &str) -> QueryResult<Vec<FeedbackNote>> {
     feedback_notes::table
         .filter(feedback_notes::vote_id.eq(vote_id))
+        .order((feedback_notes::created_at, feedback_notes::id))
+        .select(FeedbackNote::as_select())
+        .load(conn)
+}
+
+/// The notes of several votes at once (a page of the queue), oldest first.
+pub fn notes_for(conn: &mut DbConnection, vote_ids: &[String]) -> QueryResult<Vec<FeedbackNote>> {
+    if vote_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    feedback_notes::table
+        .filter(feedback_notes::vote_id.eq_any(vote_ids))
         .order((feedback_notes::created_at, feedback_notes::id))
         .select(FeedbackNote::as_select())
         .load(conn)

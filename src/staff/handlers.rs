@@ -86,6 +86,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "role_changed" => "The role was changed.",
         "retry_queued" => "The email is queued again.",
         "saved" => "Saved.",
+        "reply_sent" => "The reply is on its way to the reader.",
         _ => return None,
     })
 }

@@ -7,6 +7,7 @@ use frontdesk::comments::model::{Clearance, Status};
 use frontdesk::comments::spam::issue_token;
 use frontdesk::comments::store::{self, CommentFilter};
 use frontdesk::error::AppError;
+use frontdesk::staff::audit::Actor;
 use serde_json::{json, Value};
 
 use crate::both_backends;
@@ -229,7 +230,7 @@ async fn staff_reply_reaches_the_reader_threaded(backend: Backend) {
     let reply = frontdesk::comments::reply(
         &app.state,
         &id,
-        "editor@newsroom",
+        &Actor::system("editor@newsroom"),
         "Thank you, we corrected the date.",
         Clearance::Sensitive,
     )
@@ -259,7 +260,7 @@ async fn staff_reply_reaches_the_reader_threaded(backend: Backend) {
     frontdesk::comments::reply(
         &app.state,
         &id,
-        "editor@newsroom",
+        &Actor::system("editor@newsroom"),
         "One more thing.",
         Clearance::Sensitive,
     )
@@ -290,7 +291,14 @@ async fn staff_reply_reaches_the_reader_threaded(backend: Backend) {
     assert_eq!(replies[0].author, "editor@newsroom");
     assert_eq!(replies[0].message, "Thank you, we corrected the date.");
     assert!(matches!(
-        frontdesk::comments::reply(&app.state, "unknown", "e", "x", Clearance::Sensitive).await,
+        frontdesk::comments::reply(
+            &app.state,
+            "unknown",
+            &Actor::system("e"),
+            "x",
+            Clearance::Sensitive
+        )
+        .await,
         Err(AppError::NotFound)
     ));
 }
@@ -342,7 +350,7 @@ async fn sensitive_comments_are_hidden_from_non_editors_and_exports(backend: Bac
     let fundraiser_reply = frontdesk::comments::reply(
         &app.state,
         &tip,
-        "x",
+        &Actor::system("x"),
         "hello",
         Clearance::for_role("fundraising"),
     )

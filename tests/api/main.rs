@@ -8,6 +8,7 @@ mod comments;
 mod donations;
 mod fake_stripe;
 mod feedback;
+mod feedback_staff;
 mod jobs;
 mod migrations;
 mod newsletter;
