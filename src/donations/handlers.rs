@@ -148,6 +148,15 @@ pub async fn create(
         serde_json::to_vec(&request).map_err(AppError::unexpected)?,
     ));
     let input = DonationInput::parse(request, &state.settings)?;
+    let newsletter_wish =
+        input
+            .newsletter_opt_in
+            .then(|| crate::newsletter::model::SubscriptionRequest {
+                email: input.email.as_str().to_string(),
+                name: input.name.clone(),
+                lists: None,
+                source_url: input.attribution.source_url.clone(),
+            });
     if let Some(key) = &key {
         if let Claim::Replay(body) = claim_key(&state, key.clone(), request_hash).await? {
             return Ok(HttpResponse::Created()
@@ -161,6 +170,16 @@ pub async fn create(
         release_key(&state, key).await;
     }
     let donation = result?;
+    if let Some(wish) = newsletter_wish {
+        // The wish is stored with the gift; the newsletter's double opt-in takes it from here.
+        let requested = match crate::newsletter::model::Subscription::try_from(wish) {
+            Ok(subscription) => crate::newsletter::request_subscription(&state, subscription).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = requested {
+            tracing::warn!(donation = %donation.id, error = %e, "newsletter opt-in could not be requested; the wish stays on the gift");
+        }
+    }
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,

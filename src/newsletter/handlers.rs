@@ -76,6 +76,17 @@ pub async fn subscribe(
         .get(&state)
         .check("newsletter-address", &address_key)?;
 
+    request_subscription(&state, subscription).await?;
+    Ok(HttpResponse::Accepted().json(SubscriptionAccepted { status: "pending" }))
+}
+
+/// Asks for a subscription: the same double opt-in whoever asks (the subscribe endpoint, or a
+/// donation made with `newsletter_opt_in`). Sends a confirmation email when the address's state
+/// calls for one; tells the caller nothing about that state.
+pub async fn request_subscription(
+    state: &AppState,
+    subscription: Subscription,
+) -> Result<(), AppError> {
     let slugs = subscription.lists.clone();
     let lists = state
         .db
@@ -142,7 +153,7 @@ pub async fn subscribe(
     if matches!(outcome, SubscribeOutcome::SendConfirmation { .. }) {
         state.mailer.wake();
     }
-    Ok(HttpResponse::Accepted().json(SubscriptionAccepted { status: "pending" }))
+    Ok(())
 }
 
 /// A list readers can choose.

@@ -24,6 +24,7 @@ use utoipa::OpenApi;
 use crate::keys::Keys;
 
 pub use dispatch::{render_preview, send_test, DispatchReport, Dispatcher, Preview};
+pub use handlers::request_subscription;
 
 const UNSUBSCRIBE_PURPOSE: &str = "newsletter-unsubscribe";
 

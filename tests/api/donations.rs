@@ -16,6 +16,7 @@ const WAIT: Duration = Duration::from_secs(15);
 const QUIET: Duration = Duration::from_millis(800);
 
 both_backends!(
+    newsletter_opt_in_goes_through_the_double_opt_in,
     manual_pledge_gets_instructions_and_one_receipt_when_marked_paid,
     invalid_donations_are_refused_naming_every_field,
     zero_decimal_currencies_and_covered_fees,
@@ -124,7 +125,17 @@ async fn manual_pledge_gets_instructions_and_one_receipt_when_marked_paid(backen
     assert_eq!(body["checkout_url"], Value::Null);
     assert_eq!(body["amount_minor"], 2500);
     let id = body["id"].as_str().expect("id").to_string();
-    let pledge = app.smtp.wait_for(1, WAIT).await.remove(0);
+    // The pledge email, and (the donor opted in) the newsletter's confirmation request.
+    let first = app.smtp.wait_for(2, WAIT).await;
+    let pledge = first
+        .iter()
+        .find(|m| m.subject().unwrap_or_default().contains("complete your"))
+        .expect("the pledge email")
+        .clone();
+    assert!(first.iter().any(|m| m
+        .subject()
+        .unwrap_or_default()
+        .contains("confirm your subscription")));
     assert_eq!(pledge.rcpt_to, vec!["jane@example.org".to_string()]);
     let text = pledge.text_body().expect("text");
     assert!(text.contains("IBAN DE00 1234"), "{text}");
@@ -156,8 +167,11 @@ async fn manual_pledge_gets_instructions_and_one_receipt_when_marked_paid(backen
         .expect("number")
         .to_string();
 
-    let mails = app.smtp.wait_for(2, WAIT).await;
-    let receipt = &mails[1];
+    let mails = app.smtp.wait_for(3, WAIT).await;
+    let receipt = mails
+        .iter()
+        .find(|m| m.subject().unwrap_or_default().contains(&receipt_number))
+        .expect("the receipt");
     let text = receipt.text_body().expect("text");
     assert!(receipt
         .subject()
@@ -938,4 +952,44 @@ async fn manual_monthly_pledge_is_marked_paid_once_per_month(backend: Backend) {
     app.smtp.wait_for(2, WAIT).await;
     app.smtp.expect_none(QUIET).await;
     assert_eq!(receipts(&app).len(), 1);
+}
+
+async fn newsletter_opt_in_goes_through_the_double_opt_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+
+    let mut wish = gift(2500, "reader@example.org");
+    wish["name"] = json!("Ana Reader");
+    wish["newsletter_opt_in"] = json!(true);
+    let with = donate(&app, &wish, None).await;
+    let without = donate(&app, &gift(2500, "quiet@example.org"), None).await;
+
+    assert_eq!(with.status(), 201);
+    assert_eq!(without.status(), 201);
+    let mails = app
+        .smtp
+        .wait_for(3, std::time::Duration::from_secs(15))
+        .await;
+    app.smtp
+        .expect_none(std::time::Duration::from_millis(500))
+        .await;
+    let to_reader: Vec<String> = mails
+        .iter()
+        .filter(|m| m.rcpt_to == vec!["reader@example.org".to_string()])
+        .filter_map(|m| m.subject())
+        .collect();
+    assert!(
+        to_reader
+            .iter()
+            .any(|s| s.contains("please confirm your subscription")),
+        "{to_reader:?}"
+    );
+    assert!(
+        to_reader.iter().any(|s| s.contains("complete your")),
+        "{to_reader:?}"
+    );
+    let to_quiet = mails
+        .iter()
+        .filter(|m| m.rcpt_to == vec!["quiet@example.org".to_string()])
+        .count();
+    assert_eq!(to_quiet, 1, "no opt-in, no confirmation email");
 }
