@@ -150,12 +150,21 @@ fn scrub_value(value: &mut serde_json::Value, needles: &[&str]) -> bool {
             }
             changed
         }
-        serde_json::Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |acc, v| scrub_value(v, needles) || acc),
-        serde_json::Value::Object(map) => map
-            .values_mut()
-            .fold(false, |acc, v| scrub_value(v, needles) || acc),
+        // Every element is visited (no short circuit): all of them must be scrubbed.
+        serde_json::Value::Array(items) => {
+            let mut changed = false;
+            for v in items {
+                changed |= scrub_value(v, needles);
+            }
+            changed
+        }
+        serde_json::Value::Object(map) => {
+            let mut changed = false;
+            for v in map.values_mut() {
+                changed |= scrub_value(v, needles);
+            }
+            changed
+        }
         _ => false,
     }
 }
