@@ -2,8 +2,8 @@
 //! list, detail and page (with a schema.org `JobPosting` block and a no-JavaScript form),
 //! applications with a streamed, content-checked CV, the emails they cause, and retention.
 //!
-//! The staff side (creating postings, reviewing applications) builds on [`store`] and
-//! [`emails::rejection`]; see `store`'s functions marked *staff*.
+//! The staff side (creating postings, reviewing applications) is [`staff`], built on
+//! [`store`]'s functions marked *staff* and [`emails::rejection`].
 
 pub mod cv;
 pub mod emails;
