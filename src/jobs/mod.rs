@@ -2,8 +2,8 @@
 //! list, detail and page (with a schema.org `JobPosting` block and a no-JavaScript form),
 //! applications with a streamed, content-checked CV, the emails they cause, and retention.
 //!
-//! The staff side (creating postings, reviewing applications) builds on [`store`] and
-//! [`emails::rejection`]; see `store`'s functions marked *staff*.
+//! The staff side (creating postings, reviewing applications) is [`staff`], built on
+//! [`store`]'s functions marked *staff* and [`emails::rejection`].
 
 pub mod cv;
 pub mod emails;
@@ -14,6 +14,7 @@ pub mod model;
 mod pages;
 pub mod retention;
 pub mod service;
+pub mod staff;
 pub mod store;
 pub mod upload;
 
@@ -24,7 +25,20 @@ pub use pages::pages;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(handlers::list, handlers::detail, handlers::apply),
+    paths(
+        handlers::list,
+        handlers::detail,
+        handlers::apply,
+        staff::list_postings_json,
+        staff::create_posting_json,
+        staff::posting_json,
+        staff::patch_posting_json,
+        staff::applications_json,
+        staff::application_json,
+        staff::patch_application_json,
+        staff::cv_json,
+        staff::erase_json,
+    ),
     components(schemas(
         handlers::PostingListItem,
         handlers::PostingDetail,
@@ -37,6 +51,19 @@ pub use pages::pages;
         model::Workplace,
         model::PostingStatus,
         model::SalaryPeriod,
+        model::PostingInput,
+        model::SalaryInput,
+        model::QuestionInput,
+        model::Stage,
+        staff::StaffPosting,
+        staff::PostingRow,
+        staff::ApplicationPatch,
+        store::ApplicationSummary,
+        store::ApplicationDetail,
+        store::Answer,
+        store::Note,
+        store::ReviewerRating,
+        store::CvInfo,
     )),
     tags((name = "jobs", description = "Open positions and applications"))
 )]

@@ -134,3 +134,102 @@ where
     })
     .await
 }
+
+/// What an erased personal value reads as in the audit log.
+pub const SCRUBBED: &str = "(erased)";
+
+fn scrub_value(value: &mut serde_json::Value, needles: &[&str]) -> bool {
+    match value {
+        serde_json::Value::String(s) => {
+            let mut changed = false;
+            for needle in needles {
+                if s.contains(needle) {
+                    *s = s.replace(needle, SCRUBBED);
+                    changed = true;
+                }
+            }
+            changed
+        }
+        // Every element is visited (no short circuit): all of them must be scrubbed.
+        serde_json::Value::Array(items) => {
+            let mut changed = false;
+            for v in items {
+                changed |= scrub_value(v, needles);
+            }
+            changed
+        }
+        serde_json::Value::Object(map) => {
+            let mut changed = false;
+            for v in map.values_mut() {
+                changed |= scrub_value(v, needles);
+            }
+            changed
+        }
+        _ => false,
+    }
+}
+
+/// Erasure on request: replaces each of `needles` (a person's name, address…) with
+/// [`SCRUBBED`] in the `details` of the entries about one record, so the log keeps what was
+/// done without keeping whom it was done to. Empty needles are ignored. Returns the number of
+/// entries changed; call inside the erasure's transaction.
+pub fn scrub(
+    conn: &mut DbConnection,
+    target_kind: &str,
+    target_id: &str,
+    needles: &[&str],
+) -> QueryResult<usize> {
+    let needles: Vec<&str> = needles
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if needles.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<(String, String)> = audit_log::table
+        .filter(audit_log::target_kind.eq(target_kind))
+        .filter(audit_log::target_id.eq(target_id))
+        .select((audit_log::id, audit_log::details))
+        .load(conn)?;
+    let mut changed = 0;
+    for (id, details) in rows {
+        let scrubbed = match serde_json::from_str::<serde_json::Value>(&details) {
+            Ok(mut value) => scrub_value(&mut value, &needles).then(|| value.to_string()),
+            Err(_) => {
+                let mut text = details.clone();
+                for needle in &needles {
+                    text = text.replace(needle, SCRUBBED);
+                }
+                (text != details).then_some(text)
+            }
+        };
+        if let Some(new_details) = scrubbed {
+            diesel::update(audit_log::table.find(&id))
+                .set(audit_log::details.eq(new_details))
+                .execute(conn)?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrubbing_reaches_nested_strings_only() {
+        let mut v = serde_json::json!({
+            "to": "Jane <jane@example.org>",
+            "list": ["jane@example.org", 3],
+            "keep": "other",
+        });
+        assert!(scrub_value(&mut v, &["jane@example.org", "Jane"]));
+        assert_eq!(v["to"], "(erased) <(erased)>");
+        assert_eq!(v["list"][0], "(erased)");
+        assert_eq!(v["list"][1], 3);
+        assert_eq!(v["keep"], "other");
+        assert!(!scrub_value(&mut v, &["nobody"]));
+    }
+}

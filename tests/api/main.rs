@@ -10,6 +10,7 @@ mod fake_stripe;
 mod feedback;
 mod feedback_staff;
 mod jobs;
+mod jobs_staff;
 mod migrations;
 mod newsletter;
 mod ops;
