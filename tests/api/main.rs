@@ -12,6 +12,7 @@ mod feedback_staff;
 mod jobs;
 mod migrations;
 mod newsletter;
+mod newsletter_staff;
 mod ops;
 mod outbox;
 mod staff;
