@@ -20,6 +20,7 @@ both_backends!(
     editors_write_issues_but_cannot_see_subscribers,
     compose_page_previews_and_saves_for_a_signed_in_editor,
     issue_can_be_paused_resumed_and_cancelled,
+    subscriber_pages_filter_and_import_a_file_with_a_dry_run,
 );
 
 // ---- helpers ----
@@ -618,4 +619,52 @@ async fn issue_can_be_paused_resumed_and_cancelled(backend: Backend) {
     ] {
         assert!(actions.contains(&action.to_string()), "{action}");
     }
+}
+
+async fn subscriber_pages_filter_and_import_a_file_with_a_dry_run(backend: Backend) {
+    let app = spawn(backend).await;
+    add_confirmed(&app, &["first@example.org", "second@example.org"], &[]).await;
+    let csrf = app.signed_in("fundraising").await;
+    let upload = |dry_run: bool, token: &str| {
+        let file =
+            reqwest::multipart::Part::bytes(b"email,consent\nuploaded@example.org,yes\n".to_vec())
+                .file_name("subscribers.csv")
+                .mime_str("text/csv")
+                .expect("mime");
+        let mut form = reqwest::multipart::Form::new().part("file", file);
+        if dry_run {
+            form = form.text("dry_run", "true");
+        }
+        app.client
+            .post(app.url(&format!("/staff/subscribers/import?csrf_token={token}")))
+            .multipart(form)
+            .send()
+    };
+
+    let list = app.get("/staff/subscribers?q=first&limit=1").await;
+    let form = app.get("/staff/subscribers/import").await;
+    let forged = upload(true, "wrong").await.expect("post");
+    let dry = upload(true, &csrf).await.expect("dry run");
+    let dry = dry.text().await.expect("page");
+    let after_dry_run = count_subscribers(&app).await;
+    let real = upload(false, &csrf).await.expect("import");
+
+    assert_eq!(list.status(), 200);
+    let list = list.text().await.expect("page");
+    assert!(list.contains("first@example.org") && !list.contains("second@example.org"));
+    assert!(list.contains("/api/v1/staff/subscribers.csv?q=first"));
+    assert_eq!(form.status(), 200);
+    assert!(form
+        .text()
+        .await
+        .expect("page")
+        .contains(&format!("?csrf_token={csrf}")));
+    assert_eq!(forged.status(), 403);
+    assert!(
+        dry.contains("Dry run: nothing was changed") && dry.contains("<td id=\"created\">1</td>")
+    );
+    assert_eq!(after_dry_run, 2);
+    assert_eq!(real.status(), 200);
+    assert!(real.text().await.expect("page").contains("Imported"));
+    assert_eq!(count_subscribers(&app).await, 3);
 }
