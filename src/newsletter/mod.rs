@@ -87,6 +87,7 @@ pub struct ApiDoc;
         staff::subscribers_json,
         staff::subscribers_csv,
         staff::import_json,
+        staff::subscriber_json,
         staff::lists_json,
         staff::create_list_json,
         staff::issues_json,
@@ -100,6 +101,9 @@ pub struct ApiDoc;
     components(schemas(
         staff::StaffSubscriber,
         staff::SubscriberPage,
+        staff::SubscriberDetail,
+        staff::StaffMembership,
+        staff::StaffConsent,
         staff::StaffList,
         staff::ListRequest,
         staff::IssueSummary,

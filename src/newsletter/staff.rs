@@ -75,8 +75,10 @@ pub fn staff_rules() -> Vec<Rule> {
         rule(Method::GET, "/api/v1/staff/newsletter-lists", NEWSLETTERS),
         rule(Method::POST, "/api/v1/staff/newsletter-lists", NEWSLETTERS),
         rule(Method::GET, "/staff/subscribers", SUBSCRIBERS),
+        rule(Method::GET, "/api/v1/staff/subscribers/{id}", SUBSCRIBERS),
         rule(Method::GET, "/staff/subscribers/import", SUBSCRIBERS),
         rule(Method::POST, "/staff/subscribers/import", SUBSCRIBERS),
+        rule(Method::GET, "/staff/subscribers/{id}", SUBSCRIBERS),
         rule(Method::GET, "/staff/newsletters", NEWSLETTERS),
         rule(Method::GET, "/staff/newsletters/new", NEWSLETTERS),
         rule(Method::POST, "/staff/newsletters/new", NEWSLETTERS),
@@ -121,6 +123,7 @@ pub fn staff_api(cfg: &mut web::ServiceConfig) {
     cfg.route("/subscribers", web::get().to(subscribers_json))
         .route("/subscribers.csv", web::get().to(subscribers_csv))
         .route("/subscribers/import", web::post().to(import_json))
+        .route("/subscribers/{id}", web::get().to(subscriber_json))
         .route("/newsletters", web::get().to(issues_json))
         .route("/newsletters", web::post().to(create_json))
         .route("/newsletters/{id}", web::get().to(issue_json))
@@ -143,6 +146,7 @@ pub fn staff_pages(cfg: &mut web::ServiceConfig) {
     cfg.route("/subscribers", web::get().to(subscribers_page))
         .route("/subscribers/import", web::get().to(import_form_page))
         .route("/subscribers/import", web::post().to(import_page))
+        .route("/subscribers/{id}", web::get().to(subscriber_page))
         .route("/newsletters", web::get().to(issues_page))
         .route("/newsletters/new", web::get().to(compose_page))
         .route("/newsletters/new", web::post().to(compose_submit))
@@ -354,6 +358,122 @@ pub async fn subscribers_csv(
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(csv))
+}
+
+/// A list membership of one subscriber.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StaffMembership {
+    pub list: String,
+    pub name: String,
+    /// pending, confirmed or unsubscribed
+    pub status: String,
+}
+
+/// One consent event (subscribed, confirmed, imported, unsubscribed, ...).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StaffConsent {
+    pub kind: String,
+    pub recorded_at: String,
+    pub source_url: Option<String>,
+    pub wording_version: Option<String>,
+    /// A keyed hash of the IP address, never the address itself.
+    pub ip_hash: Option<String>,
+}
+
+/// One subscriber with memberships and consent history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubscriberDetail {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub status: String,
+    pub source: String,
+    pub created_at: String,
+    pub confirmed_at: Option<String>,
+    pub unsubscribed_at: Option<String>,
+    pub memberships: Vec<StaffMembership>,
+    pub consents: Vec<StaffConsent>,
+}
+
+async fn subscriber_detail(
+    state: &AppState,
+    staff: &Staff,
+    id: String,
+) -> Result<SubscriberDetail, AppError> {
+    let actor = staff.actor();
+    state
+        .db
+        .write(move |conn| {
+            let s = store::find_subscriber(conn, &id)?;
+            let memberships = store::memberships(conn, &id)?;
+            let consents = store::consents_of(conn, &id)?;
+            audit::record(
+                conn,
+                &actor,
+                Entry::new("newsletter.subscriber_viewed").target("newsletter_subscriber", &id),
+            )?;
+            Ok(SubscriberDetail {
+                id: s.id,
+                email: s.email,
+                name: s.name,
+                status: s.status,
+                source: s.source,
+                created_at: rfc3339(s.created_at),
+                confirmed_at: s.confirmed_at.map(rfc3339),
+                unsubscribed_at: s.unsubscribed_at.map(rfc3339),
+                memberships: memberships
+                    .into_iter()
+                    .map(|(l, status)| StaffMembership {
+                        list: l.slug,
+                        name: l.name,
+                        status,
+                    })
+                    .collect(),
+                consents: consents
+                    .into_iter()
+                    .map(|c| StaffConsent {
+                        kind: c.kind,
+                        recorded_at: rfc3339(c.recorded_at),
+                        source_url: c.source_url,
+                        wording_version: c.wording_version,
+                        ip_hash: c.ip_hash,
+                    })
+                    .collect(),
+            })
+        })
+        .await
+}
+
+/// One subscriber: lists and the consent record.
+#[utoipa::path(get, path = "/api/v1/staff/subscribers/{id}", tag = "staff",
+    params(("id" = String, Path)),
+    responses((status = 200, body = SubscriberDetail), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn subscriber_json(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(subscriber_detail(&state, &staff, path.into_inner()).await?))
+}
+
+pub async fn subscriber_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let s = subscriber_detail(&state, &staff, path.into_inner()).await?;
+    crate::staff::handlers::page(
+        &req,
+        &state,
+        Some(&staff),
+        "subscribers",
+        "staff/newsletter/subscriber.html",
+        StatusCode::OK,
+        json!({ "s": s }),
+    )
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -1160,7 +1280,7 @@ async fn render_issue(
         "can_retry": d.failed > 0 && matches!(status, IssueStatus::Sending | IssueStatus::Sent | IssueStatus::Paused),
         "form": form.map(|f| json!({"subject": f.subject, "body_markdown": f.body_markdown})),
         "lists": form_lists,
-        "timezone_note": "Times are in UTC.",
+        "timezone_note": timezone_note(&state.settings.site.timezone),
         "errors": errors,
     });
     let code = if errors_present(&context) {
@@ -1177,6 +1297,15 @@ async fn render_issue(
         code,
         with_notice(req, context),
     )
+}
+
+/// Schedules are entered and shown in UTC (no time-zone database is built in).
+fn timezone_note(site_timezone: &str) -> String {
+    if site_timezone.eq_ignore_ascii_case("UTC") {
+        "Times are in UTC.".into()
+    } else {
+        format!("Times are in UTC, not in the site's time zone ({site_timezone}).")
+    }
 }
 
 fn errors_present(context: &serde_json::Value) -> bool {

@@ -306,7 +306,28 @@ async fn subscribers_are_filtered_and_exported_with_escaped_cells(backend: Backe
         lines[1].starts_with("pending@example.org,\"'=HYPERLINK(\"\"x\"\")\",pending,"),
         "{body}"
     );
+    let one = exact["items"][0]["id"].as_str().expect("id");
+    let (code, detail) = get_json(&app, &token, &format!("/api/v1/staff/subscribers/{one}")).await;
+    assert_eq!(code, 200);
+    assert_eq!(detail["email"], "three@example.org");
+    assert_eq!(detail["memberships"], json!([]));
+    let (_, weekly_one) = get_json(
+        &app,
+        &token,
+        &format!(
+            "/api/v1/staff/subscribers/{}",
+            weekly["items"][0]["id"].as_str().expect("id")
+        ),
+    )
+    .await;
+    assert_eq!(
+        weekly_one["memberships"],
+        json!([{"list": "weekly", "name": "List weekly", "status": "confirmed"}])
+    );
+    let (missing, _) = get_json(&app, &token, "/api/v1/staff/subscribers/nope").await;
+    assert_eq!(missing, 404);
     let actions = audit_actions(&app).await;
+    assert!(actions.contains(&"newsletter.subscriber_viewed".to_string()));
     assert!(actions.contains(&"newsletter.subscribers_viewed".to_string()));
     assert!(actions.contains(&"newsletter.subscribers_exported".to_string()));
 }
@@ -386,6 +407,16 @@ async fn import_dry_run_changes_nothing_and_the_real_import_does(backend: Backen
     assert_eq!(new.status(), SubscriberStatus::Confirmed);
     let (_, weekly) = get_json(&app, &token, "/api/v1/staff/subscribers?list=weekly").await;
     assert_eq!(weekly["items"].as_array().expect("items").len(), 2);
+    let (_, found) = get_json(
+        &app,
+        &token,
+        "/api/v1/staff/subscribers?email=new@example.org",
+    )
+    .await;
+    let new_id = found["items"][0]["id"].as_str().expect("id");
+    let (_, detail) = get_json(&app, &token, &format!("/api/v1/staff/subscribers/{new_id}")).await;
+    assert_eq!(detail["name"], "New Reader");
+    assert_eq!(detail["consents"][0]["kind"], "imported");
     let actions = audit_actions(&app).await;
     assert!(actions.contains(&"newsletter.import_checked".to_string()));
     assert!(actions.contains(&"newsletter.subscribers_imported".to_string()));
@@ -653,6 +684,18 @@ async fn subscriber_pages_filter_and_import_a_file_with_a_dry_run(backend: Backe
     let list = list.text().await.expect("page");
     assert!(list.contains("first@example.org") && !list.contains("second@example.org"));
     assert!(list.contains("/api/v1/staff/subscribers.csv?q=first"));
+    let start = list
+        .find("href=\"/staff/subscribers/0")
+        .expect("a link to the subscriber")
+        + 6;
+    let link = &list[start..start + list[start..].find('"').expect("end")];
+    let detail = app.get(link).await;
+    assert_eq!(detail.status(), 200);
+    assert!(detail
+        .text()
+        .await
+        .expect("page")
+        .contains("Consent record"));
     assert_eq!(form.status(), 200);
     assert!(form
         .text()
