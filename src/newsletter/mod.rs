@@ -96,7 +96,10 @@ pub struct ApiDoc;
         staff::issue_json,
         staff::test_json,
         staff::send_json,
-        staff::action_json,
+        staff::pause_json,
+        staff::resume_json,
+        staff::cancel_json,
+        staff::retry_failed_json,
     ),
     components(schemas(
         staff::StaffSubscriber,

@@ -130,12 +130,12 @@ pub fn staff_api(cfg: &mut web::ServiceConfig) {
         .route("/newsletters/{id}", web::put().to(update_json))
         .route("/newsletters/{id}/test", web::post().to(test_json))
         .route("/newsletters/{id}/send", web::post().to(send_json))
-        .route("/newsletters/{id}/pause", web::post().to(action_json))
-        .route("/newsletters/{id}/resume", web::post().to(action_json))
-        .route("/newsletters/{id}/cancel", web::post().to(action_json))
+        .route("/newsletters/{id}/pause", web::post().to(pause_json))
+        .route("/newsletters/{id}/resume", web::post().to(resume_json))
+        .route("/newsletters/{id}/cancel", web::post().to(cancel_json))
         .route(
             "/newsletters/{id}/retry-failed",
-            web::post().to(action_json),
+            web::post().to(retry_failed_json),
         )
         .route("/newsletter-lists", web::get().to(lists_json))
         .route("/newsletter-lists", web::post().to(create_list_json));
@@ -998,22 +998,71 @@ async fn act(state: &AppState, staff: &Staff, id: String, action: &str) -> Resul
     Ok(())
 }
 
-/// Pauses, resumes, cancels an issue or retries its failed emails (`.../pause`, `.../resume`,
-/// `.../cancel`, `.../retry-failed`; 409 when its state does not allow it).
+async fn action_json(
+    state: &AppState,
+    staff: &Staff,
+    id: String,
+    action: &str,
+) -> Result<HttpResponse, AppError> {
+    act(state, staff, id.clone(), action).await?;
+    Ok(HttpResponse::Ok().json(load_detail(state, id).await?))
+}
+
+/// Pauses a scheduled or sending issue: nothing more is queued and queued emails are held.
 #[utoipa::path(post, path = "/api/v1/staff/newsletters/{id}/pause", tag = "staff",
     params(("id" = String, Path)),
     responses((status = 200, body = IssueDetail), (status = 401), (status = 403), (status = 404), (status = 409)),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
-pub async fn action_json(
-    req: HttpRequest,
+pub async fn pause_json(
     state: web::Data<AppState>,
     staff: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    act(&state, &staff, id.clone(), action_of(&req)).await?;
-    Ok(HttpResponse::Ok().json(load_detail(&state, id).await?))
+    action_json(&state, &staff, path.into_inner(), "pause").await
+}
+
+/// Resumes a paused issue where it stopped.
+#[utoipa::path(post, path = "/api/v1/staff/newsletters/{id}/resume", tag = "staff",
+    params(("id" = String, Path)),
+    responses((status = 200, body = IssueDetail), (status = 401), (status = 403), (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn resume_json(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    action_json(&state, &staff, path.into_inner(), "resume").await
+}
+
+/// Cancels an issue: queued emails are cancelled, sent ones stay sent.
+#[utoipa::path(post, path = "/api/v1/staff/newsletters/{id}/cancel", tag = "staff",
+    params(("id" = String, Path)),
+    responses((status = 200, body = IssueDetail), (status = 401), (status = 403), (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn cancel_json(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    action_json(&state, &staff, path.into_inner(), "cancel").await
+}
+
+/// Queues the issue's failed emails again (recipients still confirmed only).
+#[utoipa::path(post, path = "/api/v1/staff/newsletters/{id}/retry-failed", tag = "staff",
+    params(("id" = String, Path)),
+    responses((status = 200, body = IssueDetail), (status = 401), (status = 403), (status = 404),
+              (status = 409, description = "not sending, sent or paused")),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn retry_failed_json(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    action_json(&state, &staff, path.into_inner(), "retry-failed").await
 }
 
 // ---- pages ----
