@@ -238,7 +238,8 @@ fn server(
                     .configure(crate::donations::staff_api)
                     .configure(crate::feedback::staff::staff_api)
                     .configure(crate::comments::staff::staff_api)
-                    .configure(crate::jobs::staff::staff_api),
+                    .configure(crate::jobs::staff::staff_api)
+                    .configure(crate::newsletter::staff::staff_api),
             )
             .service(
                 web::scope("/staff")
@@ -247,7 +248,8 @@ fn server(
                     .configure(crate::donations::staff_pages)
                     .configure(crate::feedback::staff::staff_pages)
                     .configure(crate::comments::staff::staff_pages)
-                    .configure(crate::jobs::staff::staff_pages),
+                    .configure(crate::jobs::staff::staff_pages)
+                    .configure(crate::newsletter::staff::staff_pages),
             )
             .service(
                 web::scope("/api/v1")
@@ -319,6 +321,7 @@ pub fn access_rules() -> Vec<crate::staff::Rule> {
     rules.extend(crate::feedback::staff::staff_rules());
     rules.extend(crate::comments::staff::staff_rules());
     rules.extend(crate::jobs::staff::staff_rules());
+    rules.extend(crate::newsletter::staff::staff_rules());
     rules
 }
 
@@ -339,6 +342,7 @@ fn staff_nav() -> Vec<crate::staff::NavItem> {
     nav.extend(crate::feedback::staff::staff_nav());
     nav.extend(crate::comments::staff::staff_nav());
     nav.extend(crate::jobs::staff::staff_nav());
+    nav.extend(crate::newsletter::staff::staff_nav());
     nav.extend(crate::staff::admin_nav());
     nav
 }
@@ -352,5 +356,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::donations::ApiDoc::openapi());
     doc.merge(crate::jobs::ApiDoc::openapi());
     doc.merge(crate::newsletter::ApiDoc::openapi());
+    doc.merge(crate::newsletter::StaffApiDoc::openapi());
     doc
 }

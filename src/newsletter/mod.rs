@@ -15,6 +15,7 @@ pub mod dispatch;
 mod handlers;
 pub mod model;
 pub mod render;
+pub mod staff;
 pub mod store;
 mod webhook;
 
@@ -79,6 +80,46 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
     tags((name = "newsletter", description = "Subscriptions with double opt-in, lists, bounce and complaint webhooks"))
 )]
 pub struct ApiDoc;
+
+/// The staff endpoints (merged into the document next to [`ApiDoc`]).
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        staff::subscribers_json,
+        staff::subscribers_csv,
+        staff::import_json,
+        staff::subscriber_json,
+        staff::lists_json,
+        staff::create_list_json,
+        staff::issues_json,
+        staff::create_json,
+        staff::update_json,
+        staff::issue_json,
+        staff::test_json,
+        staff::send_json,
+        staff::pause_json,
+        staff::resume_json,
+        staff::cancel_json,
+        staff::retry_failed_json,
+    ),
+    components(schemas(
+        staff::StaffSubscriber,
+        staff::SubscriberPage,
+        staff::SubscriberDetail,
+        staff::StaffMembership,
+        staff::StaffConsent,
+        staff::StaffList,
+        staff::ListRequest,
+        staff::IssueSummary,
+        staff::IssueDetail,
+        staff::IssuePage,
+        staff::IssueRequest,
+        staff::TestRequest,
+        staff::TestQueued,
+        staff::SendRequest,
+    ))
+)]
+pub struct StaffApiDoc;
 
 #[cfg(test)]
 mod tests {

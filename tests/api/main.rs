@@ -13,6 +13,7 @@ mod jobs;
 mod jobs_staff;
 mod migrations;
 mod newsletter;
+mod newsletter_staff;
 mod ops;
 mod outbox;
 mod staff;
