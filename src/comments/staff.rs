@@ -679,27 +679,6 @@ pub async fn reply_json(
 
 // ---- export ----
 
-/// A CSV cell: a leading `=`, `+`, `-`, `@`, tab or CR is defused with `'` so spreadsheets
-/// do not run it as a formula; quoted when it holds a comma, quote or line break.
-pub fn csv_cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
-fn csv_line(out: &mut String, cells: &[&str]) {
-    let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-    out.push_str(&line.join(","));
-    out.push_str("\r\n");
-}
-
 /// `GET /api/v1/staff/comments.csv` query.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -745,42 +724,36 @@ pub async fn export_csv(
         })
         .await?;
     let mut out = String::new();
-    csv_line(
-        &mut out,
-        &[
-            "id",
-            "reference",
-            "created_at",
-            "status",
-            "name",
-            "email",
-            "subject",
-            "message",
-            "article_url",
-            "assigned_to",
-            "replied_at",
-            "spam_rule",
-        ],
-    );
+    out.push_str(&crate::web::csv::row(&[
+        "id",
+        "reference",
+        "created_at",
+        "status",
+        "name",
+        "email",
+        "subject",
+        "message",
+        "article_url",
+        "assigned_to",
+        "replied_at",
+        "spam_rule",
+    ]));
     for c in rows {
         let (created, replied) = (rfc3339(c.created_at), c.replied_at.map(rfc3339));
-        csv_line(
-            &mut out,
-            &[
-                &c.id,
-                &c.reference,
-                &created,
-                &c.status,
-                &c.name,
-                &c.email,
-                c.subject.as_deref().unwrap_or(""),
-                &c.message,
-                c.article_url.as_deref().unwrap_or(""),
-                c.assigned_to.as_deref().unwrap_or(""),
-                replied.as_deref().unwrap_or(""),
-                c.spam_rule.as_deref().unwrap_or(""),
-            ],
-        );
+        out.push_str(&crate::web::csv::row(&[
+            &c.id,
+            &c.reference,
+            &created,
+            &c.status,
+            &c.name,
+            &c.email,
+            c.subject.as_deref().unwrap_or(""),
+            &c.message,
+            c.article_url.as_deref().unwrap_or(""),
+            c.assigned_to.as_deref().unwrap_or(""),
+            replied.as_deref().unwrap_or(""),
+            c.spam_rule.as_deref().unwrap_or(""),
+        ]));
     }
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
@@ -1080,19 +1053,6 @@ pub async fn reply_form(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_cells_defuse_formulas_and_quote() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell("=1+1"), "'=1+1");
-        assert_eq!(csv_cell("+31 6"), "'+31 6");
-        assert_eq!(csv_cell("-2"), "'-2");
-        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_cell("\tx"), "'\tx");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\"\nbye"), "\"say \"\"hi\"\"\nbye\"");
-        assert_eq!(csv_cell("=a,b"), "\"'=a,b\"");
-    }
 
     #[test]
     fn patches_name_every_bad_field() {

@@ -12,12 +12,12 @@ use crate::app::AppState;
 use crate::error::AppError;
 use crate::web::page::render;
 
-use super::csv;
 use super::model::{format_amount, plain_amount, RECURRING_ACTIVE, RECURRING_CANCELLED};
 use super::payments::PaymentProvider;
 use super::store::{self, Donation, Payment};
 use super::token;
 use super::Donations;
+use crate::web::csv;
 
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {

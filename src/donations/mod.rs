@@ -3,7 +3,6 @@
 //! donor self-service by signed link, and the staff side (lists, exports, mark paid, refunds,
 //! reports).
 
-pub mod csv;
 pub mod donor;
 pub mod handlers;
 pub mod model;

@@ -19,12 +19,12 @@ use crate::staff::audit::{self, Entry};
 use crate::staff::{rule, NavItem, Role, Rule, Staff};
 use crate::web::pagination::{Page, PageRequest};
 
-use super::csv;
 use super::model::{article_url, format_amount, plain_amount, Frequency, Status};
 use super::payments::PaymentProvider;
 use super::service::{self, Ctx};
 use super::store::{self, CurrencyTotal, Donation, Filter, Payment};
 use super::Donations;
+use crate::web::csv;
 
 const FUNDRAISING: &[Role] = &[Role::Fundraising];
 /// Most rows in one CSV export.

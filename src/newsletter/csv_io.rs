@@ -16,15 +16,6 @@ use crate::keys::Keys;
 use super::model::{EmailAddress, ListSlug, SubscriberName, SubscriberStatus};
 use super::store::{self, SubscriberFilter};
 
-/// A cell as a spreadsheet may safely open it: text starting with `=`, `+`, `-`, `@`, a tab
-/// or a carriage return gets a leading apostrophe.
-pub fn escape_cell(value: &str) -> String {
-    match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
-        _ => value.to_string(),
-    }
-}
-
 fn timestamp(t: Option<NaiveDateTime>) -> String {
     t.map(|t| {
         t.and_utc()
@@ -59,10 +50,10 @@ pub fn export_subscribers(
         let page = store::list_subscribers(conn, &page_filter)?;
         for s in &page.items {
             out.write_record([
-                escape_cell(&s.email),
-                escape_cell(s.name.as_deref().unwrap_or("")),
-                escape_cell(&s.status),
-                escape_cell(&s.lists.join(" ")),
+                crate::web::csv::defuse(&s.email),
+                crate::web::csv::defuse(s.name.as_deref().unwrap_or("")),
+                crate::web::csv::defuse(&s.status),
+                crate::web::csv::defuse(&s.lists.join(" ")),
                 timestamp(Some(s.created_at)),
                 timestamp(s.confirmed_at),
             ])
@@ -330,10 +321,13 @@ mod tests {
     #[test]
     fn formula_cells_are_escaped() {
         for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert!(escape_cell(bad).starts_with('\''), "{bad:?}");
+            assert!(crate::web::csv::defuse(bad).starts_with('\''), "{bad:?}");
         }
-        assert_eq!(escape_cell("jane@example.org"), "jane@example.org");
-        assert_eq!(escape_cell(""), "");
+        assert_eq!(
+            crate::web::csv::defuse("jane@example.org"),
+            "jane@example.org"
+        );
+        assert_eq!(crate::web::csv::defuse(""), "");
     }
 
     #[test]

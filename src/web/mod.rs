@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod client_ip;
+pub mod csv;
 pub mod headers;
 pub mod json;
 pub mod metrics;

@@ -1,13 +1,19 @@
-//! CSV cells for exports that staff and donors open in spreadsheets: quoted when needed, and
-//! cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) prefixed with `'`.
+//! CSV for exports that staff and donors open in spreadsheets: every feature's export goes
+//! through here, so cells a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR)
+//! are always prefixed with `'`, and cells are quoted when needed (RFC 4180).
 
-/// One cell, escaped.
-pub fn cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+/// Defuses a value a spreadsheet would run as a formula (for writers that quote themselves).
+pub fn defuse(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_string()
-    };
+    }
+}
+
+/// One cell: defused, and quoted when it holds a comma, a quote or a line break.
+pub fn cell(value: &str) -> String {
+    let value = defuse(value);
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
@@ -39,6 +45,10 @@ mod tests {
         assert_eq!(cell("\tx"), "'\tx");
         assert_eq!(cell("plain"), "plain");
         assert_eq!(cell("a,b"), "\"a,b\"");
+        assert_eq!(cell("say \"hi\"\nbye"), "\"say \"\"hi\"\"\nbye\"");
+        assert_eq!(cell("=a,b"), "\"'=a,b\"");
+        assert_eq!(defuse("=1"), "'=1");
+        assert_eq!(defuse(""), "");
         assert_eq!(row(&["a", "b"]), "a,b\r\n");
     }
 }
