@@ -268,7 +268,8 @@ async fn run_bench(args: Args) {
         Metrics::new(),
         Arc::new(Notify::new()),
     )
-    .expect("worker");
+    .expect("worker")
+    .with_renderer(dispatcher.renderer());
     let (stop, rx) = watch::channel(false);
     let started = Instant::now();
     let handle = tokio::spawn(worker.run(rx));

@@ -108,15 +108,17 @@ impl Application {
 
         let worker = if settings.mail.worker_in_serve {
             let transport = Arc::new(Transport::from_settings(&settings.mail)?);
+            let dispatcher = crate::newsletter::Dispatcher::from_state(&state);
             let worker = Worker::new(
                 db.clone(),
                 transport,
                 settings.mail.clone(),
                 metrics.clone(),
                 mailer.waker(),
-            )?;
+            )?
+            .with_renderer(dispatcher.renderer());
             let (tx, rx) = watch::channel(false);
-            let dispatcher = crate::newsletter::Dispatcher::from_state(&state).run(rx.clone());
+            let dispatcher = dispatcher.run(rx.clone());
             let (mail, newsletter) = (tokio::spawn(worker.run(rx)), tokio::spawn(dispatcher));
             Some((
                 tx,

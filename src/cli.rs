@@ -237,7 +237,8 @@ async fn worker(settings: Settings) -> anyhow::Result<()> {
     let dispatcher =
         crate::newsletter::Dispatcher::for_worker(Arc::new(settings.clone()), db.clone(), mailer)
             .await?;
-    let worker = Worker::new(db, transport, settings.mail.clone(), Metrics::new(), wake)?;
+    let worker = Worker::new(db, transport, settings.mail.clone(), Metrics::new(), wake)?
+        .with_renderer(dispatcher.renderer());
     let (stop, rx) = watch::channel(false);
     let handle = tokio::spawn(worker.run(rx.clone()));
     let newsletter = tokio::spawn(dispatcher.run(rx));

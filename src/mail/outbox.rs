@@ -88,6 +88,14 @@ pub struct OutboxRow {
     pub sent_at: Option<NaiveDateTime>,
 }
 
+impl OutboxRow {
+    /// Stored by reference: its bodies are made at send time by the renderer of its
+    /// `ref_kind` (see [`crate::mail::worker::Renderer`]).
+    pub fn is_deferred(&self) -> bool {
+        self.body_text.is_empty() && self.body_html.is_empty()
+    }
+}
+
 /// Stores emails; call inside the transaction of whatever caused them.
 #[tracing::instrument(skip_all, fields(count = emails.len()))]
 pub fn enqueue(conn: &mut DbConnection, emails: &[NewOutboxEmail]) -> QueryResult<()> {

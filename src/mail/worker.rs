@@ -17,7 +17,7 @@ use lettre::message::Mailbox;
 use tokio::sync::{watch, Notify};
 
 use crate::config::MailSettings;
-use crate::db::Db;
+use crate::db::{Db, DbConnection};
 use crate::error::AppError;
 use crate::mail::backoff::retry_delay;
 use crate::mail::mask_email;
@@ -25,8 +25,21 @@ use crate::mail::outbox::{self, OutboxRow, Outcome};
 use crate::mail::transport::{build_message, SendError, Transport};
 use crate::web::metrics::Metrics;
 
+/// Makes, at send time, the emails a feature stored by reference: rows with empty bodies
+/// whose `ref_kind` the renderer owns. A newsletter issue stores one small row per recipient
+/// instead of 5 KB of rendered email, and its renderer writes each copy when a worker claims
+/// it (the row keeps its `Message-ID`, so a retry is the same message).
+pub trait Renderer: Send + Sync {
+    /// The `ref_kind` of the rows this renderer makes.
+    fn ref_kind(&self) -> &'static str;
+    /// Fills in subject, bodies and headers of `rows` (all of this renderer's kind). A row
+    /// it cannot make (its record is gone) is left empty; the worker fails it.
+    fn render(&self, conn: &mut DbConnection, rows: &mut [OutboxRow]) -> Result<(), AppError>;
+}
+
 pub struct Worker {
     db: Db,
+    renderers: Vec<Arc<dyn Renderer>>,
     transport: Arc<Transport>,
     from: Mailbox,
     settings: MailSettings,
@@ -53,6 +66,7 @@ impl Worker {
         });
         Ok(Worker {
             db,
+            renderers: Vec::new(),
             transport,
             from,
             settings,
@@ -61,6 +75,12 @@ impl Worker {
             owner: format!("worker-{}", uuid::Uuid::new_v4().simple()),
             limiter,
         })
+    }
+
+    /// Adds the renderer of one kind of deferred email.
+    pub fn with_renderer(mut self, renderer: Arc<dyn Renderer>) -> Worker {
+        self.renderers.push(renderer);
+        self
     }
 
     /// The lease owner name of this worker.
@@ -108,6 +128,10 @@ impl Worker {
             return Ok(0);
         }
         tracing::debug!(claimed, "claimed outbox rows");
+        let (rows, unrenderable) = self.render_deferred(rows).await?;
+        if !unrenderable.is_empty() {
+            self.record(unrenderable).await?;
+        }
         let mut results = futures_util::stream::iter(rows)
             .map(|row| self.deliver(row, shutdown))
             .buffer_unordered(self.settings.smtp_connections.max(1))
@@ -116,6 +140,48 @@ impl Worker {
             self.record(chunk).await?;
         }
         Ok(claimed)
+    }
+
+    /// Renders the claimed rows stored by reference. Returns the rows to deliver and the
+    /// failures of rows that could not be made (no renderer, or their record is gone).
+    async fn render_deferred(
+        &self,
+        rows: Vec<OutboxRow>,
+    ) -> Result<(Vec<OutboxRow>, Vec<(String, Outcome)>), AppError> {
+        if !rows.iter().any(OutboxRow::is_deferred) {
+            return Ok((rows, Vec::new()));
+        }
+        let renderers = self.renderers.clone();
+        let rows = self
+            .db
+            .run(move |conn| {
+                let (mut deferred, mut ready): (Vec<OutboxRow>, Vec<OutboxRow>) =
+                    rows.into_iter().partition(OutboxRow::is_deferred);
+                for renderer in &renderers {
+                    let (mut mine, rest): (Vec<OutboxRow>, Vec<OutboxRow>) = deferred
+                        .into_iter()
+                        .partition(|r| r.ref_kind.as_deref() == Some(renderer.ref_kind()));
+                    if !mine.is_empty() {
+                        renderer.render(conn, &mut mine)?;
+                    }
+                    ready.extend(mine);
+                    deferred = rest;
+                }
+                ready.extend(deferred);
+                Ok(ready)
+            })
+            .await?;
+        let (failed, rows): (Vec<OutboxRow>, Vec<OutboxRow>) =
+            rows.into_iter().partition(OutboxRow::is_deferred);
+        let failures = failed
+            .into_iter()
+            .map(|row| {
+                tracing::warn!(id = %row.id, kind = ?row.ref_kind, "email stored by reference could not be rendered");
+                let error = "the email could not be rendered: its record is gone or no renderer is set up".to_string();
+                (row.id, Outcome::Failed { error })
+            })
+            .collect();
+        Ok((rows, failures))
     }
 
     async fn deliver(&self, row: OutboxRow, shutdown: &watch::Receiver<bool>) -> (String, Outcome) {

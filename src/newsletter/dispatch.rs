@@ -166,6 +166,16 @@ impl Dispatcher {
         )
     }
 
+    /// The outbox worker's renderer of this dispatcher's emails (they are queued by
+    /// reference and made at send time).
+    pub fn renderer(&self) -> Arc<dyn crate::mail::worker::Renderer> {
+        Arc::new(super::render::DeliveryRenderer::new(
+            self.mailer.clone(),
+            self.settings.clone(),
+            self.keys.clone(),
+        ))
+    }
+
     /// For the `worker` command: loads the service key from the database when it is not
     /// configured. `mailer` should share the worker's waker.
     pub async fn for_worker(
@@ -317,7 +327,8 @@ impl Dispatcher {
         }
     }
 
-    /// Reads the recipients after `cursor` and renders their emails (no write lock held).
+    /// Reads the recipients after `cursor` and prepares their deliveries and outbox rows
+    /// (no write lock held). The rows hold no bodies: the worker renders each at send time.
     /// None when there is nobody left.
     async fn prepare_batch(
         &self,
@@ -361,9 +372,8 @@ impl Dispatcher {
                                 skipped_reason: Some("suppressed"),
                             };
                         }
-                        let url = unsubscribe_url(&this.settings, &this.keys, &c.id);
                         let row =
-                            email.for_recipient(&c.email, c.name.as_deref(), &url, &delivery_id);
+                            email.deferred_for_recipient(&c.email, c.name.as_deref(), &delivery_id);
                         PreparedDelivery {
                             delivery_id,
                             subscriber_id: c.id,

@@ -6,12 +6,19 @@
 //! 100,000 recipients cheap; the link goes in through a random placeholder of letters and
 //! digits, which no escaping changes and no staff-written text can guess.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use lettre::message::Mailbox;
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
 use serde_json::json;
 
 use crate::config::Settings;
+use crate::db::DbConnection;
 use crate::error::AppError;
+use crate::keys::Keys;
+use crate::mail::outbox::OutboxRow;
+use crate::mail::worker::Renderer;
 use crate::mail::{Email, ExtraHeader, Mailer, NewOutboxEmail};
 
 /// The email template of every issue.
@@ -231,13 +238,38 @@ impl IssueEmail {
         unsubscribe_url: &str,
         delivery_id: String,
     ) -> NewOutboxEmail {
+        let mut row = self.deferred_row(to_addr, to_name, delivery_id);
+        let (subject, body_text, body_html, headers) = self.personalised(unsubscribe_url);
+        row.subject = subject;
+        row.body_text = body_text;
+        row.body_html = body_html;
+        row.headers = headers;
+        row
+    }
+
+    /// The outbox row for one recipient stored by reference: its own id and `Message-ID`,
+    /// no bodies. The worker's [`DeliveryRenderer`] makes the email when it sends it.
+    pub fn deferred_for_recipient(
+        &self,
+        to_addr: &str,
+        to_name: Option<&str>,
+        delivery_id: &str,
+    ) -> NewOutboxEmail {
+        self.deferred_row(
+            to_addr.to_string(),
+            to_name.map(str::to_string),
+            delivery_id.to_string(),
+        )
+    }
+
+    fn deferred_row(
+        &self,
+        to_addr: String,
+        to_name: Option<String>,
+        delivery_id: String,
+    ) -> NewOutboxEmail {
         let id = crate::db::new_id();
         let p = &self.prototype;
-        let headers = json!({
-            ExtraHeader::ListUnsubscribe.name(): format!("<{unsubscribe_url}>"),
-            ExtraHeader::ListUnsubscribePost.name(): "List-Unsubscribe=One-Click",
-            ExtraHeader::ListId.name(): self.list_id,
-        });
         NewOutboxEmail {
             message_id: format!("<{id}@{}>", self.message_id_domain),
             id,
@@ -246,14 +278,129 @@ impl IssueEmail {
             to_name,
             reply_to: p.reply_to.clone(),
             subject: p.subject.clone(),
-            body_text: p.body_text.replace(&self.placeholder, unsubscribe_url),
-            body_html: p
-                .body_html
-                .replace(&self.placeholder, &html_escape(unsubscribe_url)),
-            headers: headers.to_string(),
-            ref_kind: Some("newsletter_delivery".into()),
+            body_text: String::new(),
+            body_html: String::new(),
+            headers: "{}".into(),
+            ref_kind: Some(DELIVERY_REF_KIND.into()),
             ref_id: Some(delivery_id),
         }
+    }
+
+    /// Subject, text, HTML and stored headers with one recipient's unsubscribe link.
+    fn personalised(&self, unsubscribe_url: &str) -> (String, String, String, String) {
+        let p = &self.prototype;
+        let headers = json!({
+            ExtraHeader::ListUnsubscribe.name(): format!("<{unsubscribe_url}>"),
+            ExtraHeader::ListUnsubscribePost.name(): "List-Unsubscribe=One-Click",
+            ExtraHeader::ListId.name(): self.list_id,
+        });
+        (
+            p.subject.clone(),
+            p.body_text.replace(&self.placeholder, unsubscribe_url),
+            p.body_html
+                .replace(&self.placeholder, &html_escape(unsubscribe_url)),
+            headers.to_string(),
+        )
+    }
+
+    /// Makes a row stored by reference into its recipient's email, keeping its
+    /// `Message-ID`.
+    pub fn fill(&self, row: &mut OutboxRow, unsubscribe_url: &str) {
+        let (subject, body_text, body_html, headers) = self.personalised(unsubscribe_url);
+        row.subject = subject;
+        row.body_text = body_text;
+        row.body_html = body_html;
+        row.headers = headers;
+    }
+}
+
+/// The `ref_kind` of newsletter emails: their `ref_id` is the delivery row.
+pub const DELIVERY_REF_KIND: &str = "newsletter_delivery";
+
+/// Renders newsletter emails at send time, for the outbox worker: finds each row's delivery
+/// (issue and subscriber), renders each issue once through the template (cached while it
+/// sends) and writes in the recipient's unsubscribe link.
+pub struct DeliveryRenderer {
+    mailer: Mailer,
+    settings: Arc<Settings>,
+    keys: Keys,
+    issues: Mutex<HashMap<String, Arc<IssueEmail>>>,
+}
+
+/// Issues kept rendered at once; more are rendered again when needed.
+const CACHED_ISSUES: usize = 16;
+
+impl DeliveryRenderer {
+    pub fn new(mailer: Mailer, settings: Arc<Settings>, keys: Keys) -> DeliveryRenderer {
+        DeliveryRenderer {
+            mailer,
+            settings,
+            keys,
+            issues: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn issue(
+        &self,
+        conn: &mut DbConnection,
+        issue_id: &str,
+    ) -> Result<Option<Arc<IssueEmail>>, AppError> {
+        let cached = self
+            .issues
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(issue_id).cloned());
+        if let Some(email) = cached {
+            return Ok(Some(email));
+        }
+        let issue = match super::store::find_issue(conn, issue_id) {
+            Ok(issue) => issue,
+            Err(diesel::result::Error::NotFound) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let email = Arc::new(IssueEmail::build(
+            &self.mailer,
+            &self.settings,
+            &IssueContent {
+                subject: &issue.subject,
+                body_markdown: &issue.body_markdown,
+            },
+        )?);
+        if let Ok(mut cache) = self.issues.lock() {
+            if cache.len() >= CACHED_ISSUES {
+                cache.clear();
+            }
+            cache.insert(issue_id.to_string(), email.clone());
+        }
+        Ok(Some(email))
+    }
+}
+
+impl Renderer for DeliveryRenderer {
+    fn ref_kind(&self) -> &'static str {
+        DELIVERY_REF_KIND
+    }
+
+    fn render(&self, conn: &mut DbConnection, rows: &mut [OutboxRow]) -> Result<(), AppError> {
+        let ids: Vec<&str> = rows.iter().filter_map(|r| r.ref_id.as_deref()).collect();
+        let targets: HashMap<String, (String, String)> =
+            super::store::delivery_targets(conn, &ids)?
+                .into_iter()
+                .map(|(delivery, issue, subscriber)| (delivery, (issue, subscriber)))
+                .collect();
+        for row in rows.iter_mut() {
+            let Some((issue_id, subscriber_id)) =
+                row.ref_id.as_deref().and_then(|id| targets.get(id))
+            else {
+                continue;
+            };
+            if let Some(email) = self.issue(conn, issue_id)? {
+                let url =
+                    super::dispatch::unsubscribe_url(&self.settings, &self.keys, subscriber_id);
+                email.fill(row, &url);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -317,5 +464,59 @@ mod tests {
             "List-Unsubscribe=One-Click".to_string()
         )));
         assert_eq!(a.ref_id.as_deref(), Some("d1"));
+    }
+
+    #[test]
+    fn deferred_row_holds_no_body_until_filled() {
+        let settings = Settings::default();
+        let mailer = Mailer::new(&settings, Templates::embedded());
+        let issue = IssueEmail::build(
+            &mailer,
+            &settings,
+            &IssueContent {
+                subject: "Weekly",
+                body_markdown: "Hello **readers**",
+            },
+        )
+        .expect("renders");
+        let stored = issue.deferred_for_recipient("a@example.org", None, "d1");
+        assert!(stored.body_text.is_empty() && stored.body_html.is_empty());
+        assert_eq!(stored.ref_kind.as_deref(), Some(DELIVERY_REF_KIND));
+        let mut row = crate::mail::outbox::OutboxRow {
+            id: stored.id.clone(),
+            template: stored.template.clone(),
+            to_addr: stored.to_addr.clone(),
+            to_name: None,
+            reply_to: None,
+            subject: stored.subject.clone(),
+            body_text: String::new(),
+            body_html: String::new(),
+            headers: stored.headers.clone(),
+            message_id: stored.message_id.clone(),
+            state: "queued".into(),
+            attempts: 1,
+            next_attempt_at: crate::db::now(),
+            lease_owner: None,
+            lease_until: None,
+            last_error: None,
+            ref_kind: stored.ref_kind.clone(),
+            ref_id: stored.ref_id.clone(),
+            created_at: crate::db::now(),
+            sent_at: None,
+        };
+        assert!(row.is_deferred());
+        issue.fill(&mut row, "http://x/u?token=a");
+        assert!(!row.is_deferred());
+        assert_eq!(
+            row.message_id, stored.message_id,
+            "a retry is the same message"
+        );
+        assert!(row.body_text.contains("http://x/u?token=a"));
+        assert!(row.body_html.contains("<strong>readers</strong>"));
+        let headers = crate::mail::stored_headers(&row.headers);
+        assert!(headers.contains(&(
+            ExtraHeader::ListUnsubscribe,
+            "<http://x/u?token=a>".to_string()
+        )));
     }
 }

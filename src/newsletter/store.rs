@@ -1823,3 +1823,26 @@ pub fn import_existing_subscriber(
     }
     Ok(changed)
 }
+
+/// `(delivery, issue, subscriber)` of the given deliveries that still name a subscriber: what
+/// the outbox worker needs to make each newsletter email at send time.
+pub fn delivery_targets(
+    conn: &mut DbConnection,
+    ids: &[&str],
+) -> QueryResult<Vec<(String, String, String)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(
+            deliveries::table
+                .filter(deliveries::id.eq_any(chunk))
+                .filter(deliveries::subscriber_id.is_not_null())
+                .select((
+                    deliveries::id,
+                    deliveries::issue_id,
+                    deliveries::subscriber_id.assume_not_null(),
+                ))
+                .load::<(String, String, String)>(conn)?,
+        );
+    }
+    Ok(out)
+}

@@ -25,6 +25,7 @@ both_backends!(
     permanent_failure_is_kept_with_its_error,
     rate_cap_holds,
     retries_stop_after_max_attempts,
+    email_stored_by_reference_without_its_record_fails_cleanly,
 );
 
 async fn queued_email_is_delivered_with_both_parts(backend: Backend) {
@@ -283,4 +284,36 @@ async fn graceful_stop_then_restart_delivers_everything() {
     let mails = app.smtp.wait_for(n, WAIT).await;
     let unique: HashSet<_> = mails.iter().map(|m| m.message_id().expect("id")).collect();
     assert_eq!(unique.len(), n, "each recipient exactly once");
+}
+
+/// A newsletter email is stored by reference and made at send time; when its delivery is
+/// gone (erased), the worker fails the row with a reason instead of sending an empty email.
+async fn email_stored_by_reference_without_its_record_fails_cleanly(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut row = app
+        .state
+        .mailer
+        .compose(test_email("gone@example.org"))
+        .expect("compose");
+    row.body_text.clear();
+    row.body_html.clear();
+    row.ref_kind = Some("newsletter_delivery".into());
+    row.ref_id = Some("no-such-delivery".into());
+    let id = row.id.clone();
+    app.state
+        .db
+        .write(move |conn| Ok(outbox::enqueue(conn, &[row])?))
+        .await
+        .expect("enqueue");
+    app.state.mailer.wake();
+
+    let failed = app.wait_for_row(&id, WAIT, |r| r.state == "failed").await;
+    assert!(
+        failed
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("could not be rendered")),
+        "{failed:?}"
+    );
+    app.smtp.expect_none(Duration::from_millis(300)).await;
 }
