@@ -118,6 +118,7 @@ pub type Pool = r2d2::Pool<Manager>;
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    sqlite: Option<(PathBuf, SqliteSynchronous)>,
 }
 
 impl Db {
@@ -135,6 +136,10 @@ impl Db {
             }
         }
         let backend = url.backend();
+        let sqlite = match &url {
+            DatabaseUrl::Sqlite(path) => Some((path.clone(), settings.sqlite_synchronous)),
+            DatabaseUrl::Postgres(_) => None,
+        };
         let manager = Manager {
             url,
             busy_timeout_ms: settings.sqlite_busy_timeout_ms,
@@ -148,11 +153,22 @@ impl Db {
             .map_err(|e| {
                 anyhow::anyhow!("cannot open the database ({}): {e}", settings.url.masked())
             })?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            sqlite,
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// On SQLite: the database file and the configured `synchronous` level.
+    pub fn sqlite_file(&self) -> Option<(&std::path::Path, SqliteSynchronous)> {
+        self.sqlite
+            .as_ref()
+            .map(|(path, sync)| (path.as_path(), *sync))
     }
 
     /// A pooled connection for blocking code (CLI commands, the worker's blocking sections).

@@ -15,7 +15,16 @@
 //! checkpointer thread does it every second (`PRAGMA wal_checkpoint(PASSIVE)`, which never
 //! blocks the writer), keeping the copy into the database file and its sync off the path
 //! of answered votes.
+//!
+//! On SQLite with `synchronous = full` (the default), the WAL sync is overlapped with the
+//! next batch: the writer's connection commits without syncing (`synchronous = normal`) and
+//! hands the batch's answers to a sync thread, which `fdatasync`s the `-wal` file and only
+//! then answers every batch that committed before the sync began. A 2xx still means the
+//! vote is committed and on disk; the writer meanwhile executes the next batch. (A
+//! checkpoint syncs the WAL before copying it and the database file before the WAL is
+//! reused, so a synced frame is never lost to a WAL restart.)
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,12 +32,44 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::PooledConnection;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::config::SqliteSynchronous;
 use crate::db::{write_tx, Backend, Db, DbConnection, Manager};
 use crate::error::AppError;
 use crate::feedback::model::{NewVote, VoteOutcome};
 use crate::feedback::store;
 
 type Reply = oneshot::Sender<Result<VoteOutcome, String>>;
+
+/// Answers of a committed batch, waiting for the WAL sync.
+type Committed = Vec<(Reply, Result<VoteOutcome, String>)>;
+
+/// What the writer does with a committed batch's answers.
+enum Answer {
+    /// The commit itself was durable: answer at once.
+    Now,
+    /// Answer once the sync thread has synced the WAL.
+    AfterSync(std::sync::mpsc::Sender<Committed>),
+}
+
+impl Answer {
+    fn send(&self, answers: Committed) {
+        match self {
+            Answer::Now => {
+                for (reply, result) in answers {
+                    // A handler that went away still had its vote written.
+                    let _ = reply.send(result);
+                }
+            }
+            Answer::AfterSync(tx) => {
+                if let Err(std::sync::mpsc::SendError(answers)) = tx.send(answers) {
+                    for (reply, _) in answers {
+                        let _ = reply.send(Err("the WAL sync thread has stopped".into()));
+                    }
+                }
+            }
+        }
+    }
+}
 
 struct Job {
     vote: NewVote,
@@ -55,9 +96,22 @@ impl VoteWriter {
                 .name("feedback-checkpoint".into())
                 .spawn(move || checkpoint(db, stopped))?;
         }
+        let answer = match db.sqlite_file() {
+            Some((path, SqliteSynchronous::Full)) => {
+                let mut wal = path.as_os_str().to_owned();
+                wal.push("-wal");
+                let wal = PathBuf::from(wal);
+                let (tx, committed) = std::sync::mpsc::channel::<Committed>();
+                std::thread::Builder::new()
+                    .name("feedback-sync".into())
+                    .spawn(move || sync_wal(&wal, committed))?;
+                Answer::AfterSync(tx)
+            }
+            _ => Answer::Now,
+        };
         std::thread::Builder::new()
             .name("feedback-writer".into())
-            .spawn(move || run(db, rx, batch_max.max(1)))?;
+            .spawn(move || run(db, rx, batch_max.max(1), answer))?;
         Ok(VoteWriter {
             tx,
             _alive: Arc::new(alive),
@@ -80,7 +134,7 @@ impl VoteWriter {
 
 type Conn = PooledConnection<Manager>;
 
-fn run(db: Db, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
+fn run(db: Db, mut rx: mpsc::Receiver<Job>, batch_max: usize, answer: Answer) {
     let mut batch: Vec<Job> = Vec::with_capacity(batch_max);
     let mut conn: Option<Conn> = None;
     while let Some(first) = rx.blocking_recv() {
@@ -91,30 +145,35 @@ fn run(db: Db, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
                 Err(_) => break,
             }
         }
-        write_batch(&db, &mut conn, &mut batch);
+        write_batch(&db, &mut conn, &mut batch, &answer);
     }
     tracing::debug!("vote writer stopped");
 }
 
-/// The writer's own connection; on SQLite it leaves checkpoints to [`checkpoint`].
-fn writer_connection(db: &Db) -> Result<Conn, String> {
+/// The writer's own connection; on SQLite it leaves checkpoints to [`checkpoint`], and WAL
+/// syncs to [`sync_wal`] when answers wait for it.
+fn writer_connection(db: &Db, answer: &Answer) -> Result<Conn, String> {
     let mut conn = db
         .get()
         .map_err(|e| format!("no database connection: {e}"))?;
     if let DbConnection::Sqlite(c) = &mut *conn {
-        c.batch_execute("PRAGMA wal_autocheckpoint = 0;")
+        let pragmas = match answer {
+            Answer::AfterSync(_) => "PRAGMA wal_autocheckpoint = 0; PRAGMA synchronous = NORMAL;",
+            Answer::Now => "PRAGMA wal_autocheckpoint = 0;",
+        };
+        c.batch_execute(pragmas)
             .map_err(|e| format!("cannot set up the vote writer's connection: {e}"))?;
     }
     Ok(conn)
 }
 
-fn write_batch(db: &Db, slot: &mut Option<Conn>, batch: &mut Vec<Job>) {
+fn write_batch(db: &Db, slot: &mut Option<Conn>, batch: &mut Vec<Job>, answer: &Answer) {
     let started = Instant::now();
     let size = batch.len();
     let (votes, replies): (Vec<NewVote>, Vec<Reply>) =
         batch.drain(..).map(|job| (job.vote, job.reply)).unzip();
     if slot.is_none() {
-        *slot = writer_connection(db)
+        *slot = writer_connection(db, answer)
             .map_err(|e| tracing::warn!(error = %e, "vote writer has no connection"))
             .ok();
     }
@@ -130,20 +189,25 @@ fn write_batch(db: &Db, slot: &mut Option<Conn>, batch: &mut Vec<Job>) {
     });
     match together {
         Ok(outcomes) => {
-            for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                // A handler that went away still had its vote written.
-                let _ = reply.send(Ok(outcome));
-            }
+            answer.send(
+                replies
+                    .into_iter()
+                    .zip(outcomes.into_iter().map(Ok))
+                    .collect(),
+            );
         }
         Err(e) => {
             tracing::warn!(error = %e, size, "vote batch failed; writing its votes one by one");
-            for (vote, reply) in votes.iter().zip(replies) {
-                let result = write_tx(conn, |c: &mut DbConnection| {
-                    store::record_vote(c, vote, now)
+            let results = votes
+                .iter()
+                .map(|vote| {
+                    write_tx(conn, |c: &mut DbConnection| {
+                        store::record_vote(c, vote, now)
+                    })
+                    .map_err(|e| e.to_string())
                 })
-                .map_err(|e| e.to_string());
-                let _ = reply.send(result);
-            }
+                .collect::<Vec<_>>();
+            answer.send(replies.into_iter().zip(results).collect());
             // Start the next batch on a fresh connection, in case this one is broken.
             *slot = None;
         }
@@ -153,6 +217,33 @@ fn write_batch(db: &Db, slot: &mut Option<Conn>, batch: &mut Vec<Job>) {
         elapsed_us = started.elapsed().as_micros() as u64,
         "vote batch committed"
     );
+}
+
+/// Syncs the WAL file, then answers every batch that committed before the sync began;
+/// batches that commit meanwhile wait for the next sync. Stops with the writer.
+fn sync_wal(wal: &Path, committed: std::sync::mpsc::Receiver<Committed>) {
+    while let Ok(mut answers) = committed.recv() {
+        while let Ok(more) = committed.try_recv() {
+            answers.extend(more);
+        }
+        // Opened for each sync: cheap, and never a stale handle if the WAL is recreated.
+        let synced = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(wal)
+            .and_then(|file| file.sync_data());
+        if let Err(e) = &synced {
+            tracing::error!(error = %e, "WAL sync failed; the votes waiting for it are refused");
+        }
+        for (reply, result) in answers {
+            let result = match &synced {
+                Ok(()) => result,
+                Err(e) => Err(format!("the vote could not be synced to disk: {e}")),
+            };
+            let _ = reply.send(result);
+        }
+    }
+    tracing::debug!("vote sync thread stopped");
 }
 
 /// Checkpoints the WAL every second without blocking the writer, until the writer's last

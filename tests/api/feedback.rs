@@ -17,6 +17,7 @@ both_backends!(
     invalid_votes_are_refused_naming_each_field,
     summary_counts_every_form_of_the_address,
     concurrent_votes_are_all_committed_once,
+    votes_answered_after_the_wal_sync_are_all_committed_once,
     voter_keys_rotate_daily_and_old_ones_are_deleted,
     ranking_puts_articles_needing_improvement_first,
     comments_left_with_votes_form_a_queue_with_status_and_notes,
@@ -328,7 +329,21 @@ async fn summary_counts_every_form_of_the_address(backend: Backend) {
 }
 
 async fn concurrent_votes_are_all_committed_once(backend: Backend) {
-    let app = spawn_app_unlimited(backend).await;
+    votes_race_and_are_committed_once(spawn_app_unlimited(backend).await).await;
+}
+
+/// The default durability on SQLite (`synchronous = full`): commits answered by the WAL
+/// sync thread, overlapped with the next batch.
+async fn votes_answered_after_the_wal_sync_are_all_committed_once(backend: Backend) {
+    let app = crate::helpers::spawn_app_with(backend, |s| {
+        s.limits.enabled = false;
+        s.database.sqlite_synchronous = frontdesk::config::SqliteSynchronous::Full;
+    })
+    .await;
+    votes_race_and_are_committed_once(app).await;
+}
+
+async fn votes_race_and_are_committed_once(app: TestApp) {
     let client = cookieless("load");
     // 60 voters at once, each sending its vote twice (a retry racing the original).
     let requests = (0..120).map(|i| {
