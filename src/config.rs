@@ -179,6 +179,13 @@ pub struct CurrencyBounds {
     pub max: i64,
 }
 
+impl SiteSettings {
+    /// The newsroom's time zone (checked when the settings are loaded; UTC if unreadable).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::UTC)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SiteSettings {
@@ -437,6 +444,12 @@ impl Settings {
             problems.push(
                 "database.url: must start with sqlite://, postgres:// or postgresql://".into(),
             );
+        }
+        if self.site.timezone.parse::<chrono_tz::Tz>().is_err() {
+            problems.push(format!(
+                "site.timezone: not an IANA time zone name (like Europe/Berlin): {:?}",
+                self.site.timezone
+            ));
         }
         if self.database.pool_size == 0 {
             problems.push("database.pool_size: must be at least 1".into());
@@ -872,6 +885,28 @@ mod tests {
             .to_string();
         assert!(msg.contains("database.pool_size"), "{msg}");
         assert!(msg.contains("test.toml"), "{msg}");
+    }
+
+    #[test]
+    fn time_zone_must_be_an_iana_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("default.toml"),
+            "[site]\ntimezone = \"Mars/Olympus\"\n",
+        )
+        .expect("write");
+        let err = format!(
+            "{:#}",
+            Settings::load(&sources(dir.path())).expect_err("invalid")
+        );
+        assert!(err.contains("site.timezone"), "{err}");
+        std::fs::write(
+            dir.path().join("default.toml"),
+            "[site]\ntimezone = \"America/Bogota\"\n",
+        )
+        .expect("write");
+        let s = Settings::load(&sources(dir.path())).expect("valid");
+        assert_eq!(s.site.tz(), chrono_tz::America::Bogota);
     }
 
     #[test]

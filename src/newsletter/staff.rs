@@ -1327,9 +1327,13 @@ async fn render_issue(
         "can_resume": status == IssueStatus::Paused,
         "can_cancel": !matches!(status, IssueStatus::Sent | IssueStatus::Cancelled),
         "can_retry": d.failed > 0 && matches!(status, IssueStatus::Sending | IssueStatus::Sent | IssueStatus::Paused),
-        "form": form.map(|f| json!({"subject": f.subject, "body_markdown": f.body_markdown})),
+        "form": form.map_or_else(
+            || json!({"subject": d.summary.subject, "body_markdown": d.body_markdown}),
+            |f| json!({"subject": f.subject, "body_markdown": f.body_markdown}),
+        ),
         "lists": form_lists,
-        "timezone_note": timezone_note(&state.settings.site.timezone),
+        "timezone": state.settings.site.tz().name(),
+        "send_at_local": d.summary.send_at.as_deref().and_then(|t| in_zone(t, state.settings.site.tz())),
         "errors": errors,
     });
     let code = if errors_present(&context) {
@@ -1348,13 +1352,10 @@ async fn render_issue(
     )
 }
 
-/// Schedules are entered and shown in UTC (no time-zone database is built in).
-fn timezone_note(site_timezone: &str) -> String {
-    if site_timezone.eq_ignore_ascii_case("UTC") {
-        "Times are in UTC.".into()
-    } else {
-        format!("Times are in UTC, not in the site's time zone ({site_timezone}).")
-    }
+/// An RFC 3339 time as `YYYY-MM-DDTHH:MM` in the newsroom's time zone (the form's value).
+fn in_zone(rfc3339: &str, tz: chrono_tz::Tz) -> Option<String> {
+    let t = chrono::DateTime::parse_from_rfc3339(rfc3339).ok()?;
+    Some(t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string())
 }
 
 fn errors_present(context: &serde_json::Value) -> bool {
@@ -1387,21 +1388,35 @@ pub async fn test_page(
 
 #[derive(Debug, Deserialize)]
 pub struct SendForm {
-    /// `datetime-local` (UTC); empty: now.
+    /// `datetime-local` in the newsroom's time zone; empty: now.
     #[serde(default)]
     send_at: String,
 }
 
-/// A `datetime-local` value (`2026-12-01T08:00`, seconds optional) read as UTC.
-fn parse_local(value: &str) -> Result<Option<NaiveDateTime>, FieldError> {
+/// A `datetime-local` value (`2026-12-01T08:00`, seconds optional) read in the newsroom's
+/// time zone, as UTC. A time skipped by a clock change is refused; a repeated one (clocks
+/// going back) means its first occurrence.
+fn parse_local(value: &str, tz: chrono_tz::Tz) -> Result<Option<NaiveDateTime>, FieldError> {
+    use chrono::TimeZone;
     let value = value.trim();
     if value.is_empty() {
         return Ok(None);
     }
-    NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+    let local = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
-        .map(Some)
-        .map_err(|_| FieldError::new("send_at", "Use a date and time like 2026-12-01T08:00."))
+        .map_err(|_| FieldError::new("send_at", "Use a date and time like 2026-12-01T08:00."))?;
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map(|t| Some(t.naive_utc()))
+        .ok_or_else(|| {
+            FieldError::new(
+                "send_at",
+                format!(
+                    "{value} does not exist in {} (the clocks skip it); choose another time.",
+                    tz.name()
+                ),
+            )
+        })
 }
 
 pub async fn send_page(
@@ -1412,7 +1427,7 @@ pub async fn send_page(
     form: web::Form<SendForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let send_at = match parse_local(&form.send_at) {
+    let send_at = match parse_local(&form.send_at, state.settings.site.tz()) {
         Ok(t) => t,
         Err(e) => {
             let d = load_detail(&state, id).await?;
@@ -1601,14 +1616,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn datetime_local_values_are_read_as_utc() {
-        assert_eq!(parse_local(" ").expect("empty"), None);
-        let t = parse_local("2026-12-01T08:30")
+    fn datetime_local_values_are_read_in_the_newsrooms_zone() {
+        let utc = chrono_tz::UTC;
+        let bogota = chrono_tz::America::Bogota;
+        let berlin = chrono_tz::Europe::Berlin;
+        assert_eq!(parse_local(" ", utc).expect("empty"), None);
+        let t = parse_local("2026-12-01T08:30", utc)
             .expect("valid")
             .expect("some");
         assert_eq!(rfc3339(t), "2026-12-01T08:30:00Z");
-        assert!(parse_local("2026-12-01T08:30:15").expect("valid").is_some());
-        assert!(parse_local("tomorrow").is_err());
+        let t = parse_local("2026-12-01T08:30", bogota)
+            .expect("valid")
+            .expect("some");
+        assert_eq!(rfc3339(t), "2026-12-01T13:30:00Z");
+        assert!(parse_local("2026-12-01T08:30:15", utc)
+            .expect("valid")
+            .is_some());
+        assert!(parse_local("tomorrow", utc).is_err());
+        // Skipped when clocks go forward; the first of the two when they go back.
+        assert!(parse_local("2026-03-29T02:30", berlin).is_err());
+        let t = parse_local("2026-10-25T02:30", berlin)
+            .expect("valid")
+            .expect("some");
+        assert_eq!(rfc3339(t), "2026-10-25T00:30:00Z");
+        assert_eq!(
+            in_zone("2026-12-01T13:30:00Z", bogota).as_deref(),
+            Some("2026-12-01T08:30")
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::helpers::{spawn_app_with, Backend, TestApp};
 const WAIT: Duration = Duration::from_secs(20);
 
 both_backends!(
+    schedule_form_reads_and_shows_the_newsrooms_time_zone,
     issue_created_and_sent_over_json_reaches_every_confirmed_subscriber,
     test_send_reaches_only_the_test_address,
     subscribers_are_filtered_and_exported_with_escaped_cells,
@@ -710,4 +711,46 @@ async fn subscriber_pages_filter_and_import_a_file_with_a_dry_run(backend: Backe
     assert_eq!(real.status(), 200);
     assert!(real.text().await.expect("page").contains("Imported"));
     assert_eq!(count_subscribers(&app).await, 3);
+}
+
+async fn schedule_form_reads_and_shows_the_newsrooms_time_zone(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.site.timezone = "Europe/Berlin".into();
+    })
+    .await;
+    let csrf = app.signed_in("fundraising").await;
+    let token = app.staff_token("fundraising").await;
+    let id = create_issue(&app, &token, None).await;
+    let schedule = |at: &'static str| {
+        app.client
+            .post(app.url(&format!("/staff/newsletters/{id}/send")))
+            .form(&[("csrf_token", csrf.as_str()), ("send_at", at)])
+            .send()
+    };
+
+    // 02:30 on the morning clocks go forward does not exist in Berlin.
+    let skipped = schedule("2099-03-29T02:30").await.expect("schedule");
+    let skipped_status = skipped.status();
+    let skipped_page = skipped.text().await.expect("page");
+    let winter = schedule("2099-01-01T09:00").await.expect("schedule");
+    let (_, issue) = get_json(&app, &token, &format!("/api/v1/staff/newsletters/{id}")).await;
+    let page = app
+        .get(&format!("/staff/newsletters/{id}"))
+        .await
+        .text()
+        .await
+        .expect("page");
+
+    assert_eq!(skipped_status, 422);
+    assert!(
+        skipped_page.contains("does not exist in Europe&#x2f;Berlin"),
+        "{skipped_page}"
+    );
+    assert_eq!(winter.status(), 303);
+    assert_eq!(issue["send_at"], "2099-01-01T08:00:00Z", "stored in UTC");
+    assert!(
+        page.contains("2099-01-01 09:00 (Europe&#x2f;Berlin)"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"2099-01-01T09:00\""), "{page}");
 }
