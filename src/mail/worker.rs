@@ -37,6 +37,9 @@ pub trait Renderer: Send + Sync {
     fn render(&self, conn: &mut DbConnection, rows: &mut [OutboxRow]) -> Result<(), AppError>;
 }
 
+/// Most outcomes written in one transaction.
+const RECORD_CHUNK: usize = 256;
+
 pub struct Worker {
     db: Db,
     renderers: Vec<Arc<dyn Renderer>>,
@@ -132,13 +135,27 @@ impl Worker {
         if !unrenderable.is_empty() {
             self.record(unrenderable).await?;
         }
-        let mut results = futures_util::stream::iter(rows)
-            .map(|row| self.deliver(row, shutdown))
-            .buffer_unordered(self.settings.smtp_connections.max(1))
-            .ready_chunks(64);
-        while let Some(chunk) = results.next().await {
-            self.record(chunk).await?;
-        }
+        // Outcomes are written while the next messages go out: recording never holds up
+        // the SMTP connections. Every outcome is written before the next claim.
+        let (done, mut outcomes) = tokio::sync::mpsc::unbounded_channel();
+        let send = async move {
+            let mut results = futures_util::stream::iter(rows)
+                .map(|row| self.deliver(row, shutdown))
+                .buffer_unordered(self.settings.smtp_connections.max(1));
+            while let Some(result) = results.next().await {
+                // The receiver lives until this future ends (or the recorder failed).
+                let _ = done.send(result);
+            }
+            Ok::<(), AppError>(())
+        };
+        let record = async {
+            let mut chunk = Vec::with_capacity(RECORD_CHUNK);
+            while outcomes.recv_many(&mut chunk, RECORD_CHUNK).await > 0 {
+                self.record(std::mem::take(&mut chunk)).await?;
+            }
+            Ok::<(), AppError>(())
+        };
+        tokio::try_join!(send, record)?;
         Ok(claimed)
     }
 
