@@ -14,6 +14,12 @@
 
   // ---- small helpers ----
 
+  /** Appends the children that are there (skips null and false). */
+  function put(el, ...kids) {
+    for (const kid of kids.flat(Infinity)) if (kid != null && kid !== false) el.append(kid);
+    return el;
+  }
+
   /** An element with attributes (`on…` are listeners, `text` is text) and children. */
   function h(tag, attrs, ...kids) {
     const el = document.createElement(tag);
@@ -23,8 +29,7 @@
       else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
       else el.setAttribute(k, v === true ? '' : v);
     }
-    for (const kid of kids.flat()) if (kid != null && kid !== false) el.append(kid);
-    return el;
+    return put(el, kids);
   }
 
   /** An option from the widget's element, else from the script tag, else `fallback`. */
@@ -108,6 +113,7 @@
     /** Adds a labelled control; `name` is the API field whose errors it shows. */
     field(name, label, control, { hint, optional, cls } = {}) {
       const id = control.id || (control.id = 'fd' + ++uid);
+      if (!control.name) control.name = name;
       const error = h('p', { class: 'fd-error', id: id + '-error', hidden: true });
       const hintEl = hint ? h('p', { class: 'fd-hint', id: id + '-hint', text: hint }) : null;
       if (hintEl) control.setAttribute('aria-describedby', hintEl.id);
@@ -249,7 +255,7 @@
     const name = h('input', { type: 'text', autocomplete: 'name' });
     const optIn = h('input', { type: 'checkbox' });
 
-    form.el.append(
+    put(form.el,
       freqBox,
       options.currencies.length > 1 ? form.field('currency', 'Currency', currencySelect) : null,
       amountBox,
@@ -398,6 +404,7 @@
       if (reasonsLoaded) return;
       reasonsLoaded = true;
       const opts = await call(w.base, '/api/v1/feedback/options').catch(() => ({ reasons: Object.keys(REASONS) }));
+      reason.dataset.loaded = 'true';
       reason.append(...opts.reasons.map((r) => h('option', { value: r, text: REASONS[r] || r.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()) })));
     }
 
@@ -417,7 +424,7 @@
         w.say(line, 'success');
         reasonField.hidden = helpful;
         more.el.hidden = false;
-        await loadReasons();
+        loadReasons();
       } catch (e) {
         w.say((e.problem && (e.problem.errors || [])[0] ? e.problem.errors[0].message : e.problem && e.problem.detail) || 'Your answer could not be sent.', 'error');
       } finally {
