@@ -856,13 +856,19 @@ impl DonationSettings {
                 ));
                 continue;
             };
-            for (frequency, amounts) in [("one_time", &presets.one_time), ("monthly", &presets.monthly)] {
+            for (frequency, amounts) in [
+                ("one_time", &presets.one_time),
+                ("monthly", &presets.monthly),
+            ] {
                 if amounts.len() > 6 {
                     problems.push(format!(
                         "donations.presets.{code}.{frequency}: at most six amounts"
                     ));
                 }
-                if let Some(bad) = amounts.iter().find(|a| **a < bounds.min || **a > bounds.max) {
+                if let Some(bad) = amounts
+                    .iter()
+                    .find(|a| **a < bounds.min || **a > bounds.max)
+                {
                     problems.push(format!(
                         "donations.presets.{code}.{frequency}: {bad} is outside {}..={}",
                         bounds.min, bounds.max
@@ -963,7 +969,10 @@ mod tests {
         let msg = Settings::load(&sources(dir.path()))
             .expect_err("invalid")
             .to_string();
-        assert!(msg.contains("donations.presets.USD.one_time: 50 is outside"), "{msg}");
+        assert!(
+            msg.contains("donations.presets.USD.one_time: 50 is outside"),
+            "{msg}"
+        );
         assert!(msg.contains("donations.presets.EUR: not one of"), "{msg}");
     }
 

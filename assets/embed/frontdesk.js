@@ -555,7 +555,7 @@
       w.say('There are no open positions right now.');
       return;
     }
-    w.box.insertBefore(h('ul', { class: 'fd-jobs' }, jobs.slice(0, limit).map((j) => h('li', { class: 'fd-job' },
+    w.box.insertBefore(h('ul', { class: 'fd-job-list' }, jobs.slice(0, limit).map((j) => h('li', { class: 'fd-job' },
       h('a', { href: j.url, class: 'fd-job-title', text: j.title }),
       h('p', { class: 'fd-meta', text: [j.location, EMPLOYMENT[j.employment_type] || j.employment_type, WORKPLACE[j.remote] || j.remote].filter(Boolean).join(' \u00b7 ') +
         (j.closes_at ? ' \u00b7 Apply by ' + new Date(j.closes_at).toLocaleDateString(document.documentElement.lang || undefined, { day: 'numeric', month: 'long', year: 'numeric' }) : '') }),

@@ -14,8 +14,8 @@ use crate::mail::{outbox, Email};
 use crate::web::{ApiJson, ClientIp};
 
 use super::model::{
-    CreatedDonation, DonationInput, DonationOptions, DonationRequest, Frequency, ManageRequest, PublicDonation,
-    Status, RECURRING_ACTIVE,
+    CreatedDonation, DonationInput, DonationOptions, DonationRequest, Frequency, ManageRequest,
+    PublicDonation, Status, RECURRING_ACTIVE,
 };
 use super::payments::PaymentProvider;
 use super::service::{self, Ctx};

@@ -16,7 +16,12 @@ const ARTICLE_CSS: &str = include_str!("../../assets/demo/article.css");
 pub fn article_url(state: &AppState) -> String {
     format!(
         "{}/demo/article",
-        state.settings.server.public_url.as_str().trim_end_matches('/')
+        state
+            .settings
+            .server
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
     )
 }
 
@@ -34,9 +39,10 @@ pub async fn article(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
             "version": super::assets::version(),
         }),
     )?;
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
     Ok(response)
 }
 

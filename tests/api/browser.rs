@@ -110,7 +110,12 @@ impl Browser {
                 .await
             {
                 Ok(client) => {
-                    let session = client.session_id().await.ok().flatten().map(|id| (port, id));
+                    let session = client
+                        .session_id()
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|id| (port, id));
                     return Some(Browser {
                         client,
                         driver,
@@ -237,7 +242,11 @@ impl Browser {
     }
 
     pub async fn click_in_widget(&self, kind: &str, css: &str) {
-        self.in_widget(kind, css).await.click().await.expect("click");
+        self.in_widget(kind, css)
+            .await
+            .click()
+            .await
+            .expect("click");
     }
 
     /// Waits until `css` inside the `kind` widget shows `needle`; returns its text.

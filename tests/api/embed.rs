@@ -29,8 +29,14 @@ async fn embed_assets_are_compressed_cached_and_within_budget(backend: Backend) 
         let plain = app.get(path).await;
         assert_eq!(plain.status(), 200);
         assert_eq!(plain.headers()[header::CONTENT_TYPE], content_type);
-        assert_eq!(plain.headers()[header::CACHE_CONTROL], "public, max-age=300");
-        assert_eq!(plain.headers()["cross-origin-resource-policy"], "cross-origin");
+        assert_eq!(
+            plain.headers()[header::CACHE_CONTROL],
+            "public, max-age=300"
+        );
+        assert_eq!(
+            plain.headers()["cross-origin-resource-policy"],
+            "cross-origin"
+        );
         let etag = plain.headers()[header::ETAG]
             .to_str()
             .expect("etag")
@@ -47,7 +53,10 @@ async fn embed_assets_are_compressed_cached_and_within_budget(backend: Backend) 
             .expect("request");
         assert_eq!(packed.headers()[header::CONTENT_ENCODING], "gzip");
         let packed_len = packed.bytes().await.expect("body").len();
-        assert!(packed_len < plain_len / 2, "{path}: {packed_len} of {plain_len}");
+        assert!(
+            packed_len < plain_len / 2,
+            "{path}: {packed_len} of {plain_len}"
+        );
         eprintln!("{path}: {plain_len} bytes, {packed_len} gzipped");
         gzipped += packed_len;
 
@@ -67,7 +76,10 @@ async fn embed_assets_are_compressed_cached_and_within_budget(backend: Backend) 
             "public, max-age=31536000, immutable"
         );
         let stale = app.get(&format!("{path}?v=000000000000")).await;
-        assert_eq!(stale.headers()[header::CACHE_CONTROL], "public, max-age=300");
+        assert_eq!(
+            stale.headers()[header::CACHE_CONTROL],
+            "public, max-age=300"
+        );
         etags.push(etag);
     }
     eprintln!("embed assets: {gzipped} bytes gzipped (budget {BUDGET_GZIPPED})");
@@ -81,7 +93,12 @@ async fn demo_article_embeds_every_widget_and_is_off_when_disabled(backend: Back
     assert_eq!(res.status(), 200);
     // minijinja escapes "/" in HTML as "&#x2f;", which browsers read back as "/".
     let page = res.text().await.expect("page").replace("&#x2f;", "/");
-    let public_url = app.settings.server.public_url.as_str().trim_end_matches('/');
+    let public_url = app
+        .settings
+        .server
+        .public_url
+        .as_str()
+        .trim_end_matches('/');
     assert!(page.contains(&format!(
         "<script src=\"{public_url}/embed/frontdesk.js?v={}\" defer></script>",
         frontdesk::embed::assets::version()
@@ -191,7 +208,10 @@ async fn public_api_allows_the_demo_origin_and_allowed_origins_only(backend: Bac
     for origin in [demo.clone(), "https://news.example.org".to_string()] {
         let res = preflight(origin.clone()).await.expect("preflight");
         assert_eq!(res.status(), 200, "{origin}");
-        assert_eq!(res.headers()["access-control-allow-origin"], origin.as_str());
+        assert_eq!(
+            res.headers()["access-control-allow-origin"],
+            origin.as_str()
+        );
         assert_eq!(res.headers()["access-control-allow-credentials"], "true");
     }
     let res = preflight("https://elsewhere.example".into())

@@ -169,12 +169,14 @@ fn checkout_page(s: &mut State, id: &str, method: &actix_web::http::Method) -> H
             .finish();
     }
     // Static markup around a session id the fake made itself ("cs_test_N").
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(format!(
-        "<!doctype html><title>Fake checkout</title><h1 id=\"amount\">Pay {} {}</h1>\
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!doctype html><title>Fake checkout</title><h1 id=\"amount\">Pay {} {}</h1>\
          <form method=\"post\"><button id=\"pay\" type=\"submit\">Pay</button></form>",
-        session.amount,
-        session.currency.to_uppercase()
-    ))
+            session.amount,
+            session.currency.to_uppercase()
+        ))
 }
 
 impl FakeStripe {

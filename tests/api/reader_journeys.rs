@@ -3,8 +3,8 @@
 //! change with the database, and the features' own tests cover both backends.
 //!
 //! Each test saves a screenshot under `target/screenshots/`. With
-//! `FRONTDESK_UPDATE_DOCS_SCREENSHOT=1`, the first one also refreshes
-//! `docs/embedding-demo.png`.
+//! `FRONTDESK_UPDATE_DOCS_SCREENSHOT=1`, the job application test (the one with an open
+//! position to show) also refreshes `docs/embedding-demo.png`.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -46,7 +46,9 @@ async fn open_demo(app: &TestApp) -> Option<Browser> {
         .goto(&app.url("/demo/article"))
         .await
         .expect("open the demo article");
-    browser.wait_for_text("h1", "Iran to Train Bolivia Police").await;
+    browser
+        .wait_for_text("h1", "Iran to Train Bolivia Police")
+        .await;
     Some(browser)
 }
 
@@ -108,25 +110,6 @@ async fn helpful_vote_then_change_of_mind_stores_one_vote() {
     let Some(browser) = open_demo(&app).await else {
         return;
     };
-    if docs_screenshot_wanted() {
-        for kind in ["helpful", "donate", "comment", "newsletter", "jobs"] {
-            browser.widget(kind).await;
-        }
-        browser
-            .client
-            .set_window_size(1280, 2400)
-            .await
-            .expect("resize");
-        let png = browser.client.screenshot().await.expect("screenshot");
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/embedding-demo.png");
-        std::fs::write(&path, png).expect("write docs screenshot");
-        browser
-            .client
-            .set_window_size(1280, 900)
-            .await
-            .expect("resize");
-    }
-
     // Yes, then the reader changes their mind.
     browser
         .click_in_widget("helpful", "button[data-helpful='true']")
@@ -173,7 +156,11 @@ async fn helpful_vote_then_change_of_mind_stores_one_vote() {
     assert_eq!(items.len(), 1, "{report}");
     assert_eq!(items[0]["article_url"], app.url("/demo/article"));
     assert_eq!(
-        (&items[0]["helpful"], &items[0]["not_helpful"], &items[0]["total"]),
+        (
+            &items[0]["helpful"],
+            &items[0]["not_helpful"],
+            &items[0]["total"]
+        ),
         (&json!(0), &json!(1), &json!(1)),
         "one vote, changed to not helpful: {report}"
     );
@@ -199,7 +186,11 @@ async fn comment_with_a_bad_name_is_corrected_then_sent_and_acknowledged() {
 
     // A name holding a web address is refused beside the name field.
     browser
-        .fill_in_widget("comment", "input[name='name']", "Ana from https://spam.example")
+        .fill_in_widget(
+            "comment",
+            "input[name='name']",
+            "Ana from https://spam.example",
+        )
         .await;
     browser
         .fill_in_widget("comment", "input[name='email']", "ana.reader@example.org")
@@ -278,7 +269,11 @@ async fn newsletter_subscription_is_confirmed_from_the_emailed_link() {
     assert_eq!(invalid, "true", "the address is marked invalid");
 
     browser
-        .fill_in_widget("newsletter", "input[name='email']", "nora.reader@example.org")
+        .fill_in_widget(
+            "newsletter",
+            "input[name='email']",
+            "nora.reader@example.org",
+        )
         .await;
     browser
         .click_in_widget("newsletter", "button[type='submit']")
@@ -301,7 +296,9 @@ async fn newsletter_subscription_is_confirmed_from_the_emailed_link() {
     assert!(link.starts_with(&app.address), "{link}");
 
     browser.client.goto(&link).await.expect("open the link");
-    browser.wait_for_text("h1", "Confirm your subscription").await;
+    browser
+        .wait_for_text("h1", "Confirm your subscription")
+        .await;
     browser.click("main form button[type='submit']").await;
     browser.wait_for_text("h1", "You're subscribed").await;
 
@@ -312,7 +309,10 @@ async fn newsletter_subscription_is_confirmed_from_the_emailed_link() {
         "/api/v1/staff/subscribers?email=nora.reader@example.org",
     )
     .await;
-    assert_eq!(subscribers["items"][0]["status"], "confirmed", "{subscribers}");
+    assert_eq!(
+        subscribers["items"][0]["status"], "confirmed",
+        "{subscribers}"
+    );
     browser.client.clone().close().await.expect("close");
 }
 
@@ -333,7 +333,11 @@ async fn monthly_pledge_with_fees_and_dedication_after_a_too_small_amount() {
         .click_in_widget("donate", "form > button[type='submit']")
         .await;
     browser
-        .wait_in_widget("donate", "fieldset.fd-amount > .fd-error", "Give between 1.00 USD")
+        .wait_in_widget(
+            "donate",
+            "fieldset.fd-amount > .fd-error",
+            "Give between 1.00 USD",
+        )
         .await;
     let amount = browser.in_widget("donate", "fieldset.fd-amount").await;
     assert_eq!(
@@ -480,11 +484,36 @@ async fn reader_applies_to_the_open_position_with_a_pdf() {
         .send()
         .await
         .expect("create posting");
-    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
+    assert_eq!(
+        res.status(),
+        201,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
 
     let Some(browser) = open_demo(&app).await else {
         return;
     };
+    if docs_screenshot_wanted() {
+        for kind in ["helpful", "donate", "comment", "newsletter", "jobs"] {
+            browser.widget(kind).await;
+        }
+        browser.in_widget("jobs", "a.fd-job-title").await;
+        browser
+            .client
+            .set_window_size(1280, 2400)
+            .await
+            .expect("resize");
+        let png = browser.client.screenshot().await.expect("screenshot");
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/embedding-demo.png");
+        std::fs::write(&path, png).expect("write docs screenshot");
+        browser
+            .client
+            .set_window_size(1280, 900)
+            .await
+            .expect("resize");
+    }
+
     let link = browser.in_widget("jobs", "a.fd-job-title").await;
     assert_eq!(
         link.text().await.expect("text"),
@@ -512,7 +541,9 @@ async fn reader_applies_to_the_open_position_with_a_pdf() {
         .expect("choose the file");
     browser.click("#f-consent input[name='consent']").await;
     browser.click("main form button[type='submit']").await;
-    browser.wait_for_text("h1", "Thank you, Pat Applicant").await;
+    browser
+        .wait_for_text("h1", "Thank you, Pat Applicant")
+        .await;
     browser.screenshot("reader-job-application").await;
 
     let mails = app.smtp.wait_for(2, WAIT).await;
@@ -558,11 +589,22 @@ async fn widgets_fit_a_320_pixel_wide_screen() {
     let widths: Vec<f64> = serde_json::from_value(widths).expect("numbers");
     let viewport = widths[0];
     assert!(viewport <= 400.0, "the window is narrow: {widths:?}");
-    assert!(widths[1] <= viewport, "nothing scrolls sideways: {widths:?}");
+    assert!(
+        widths[1] <= viewport,
+        "nothing scrolls sideways: {widths:?}"
+    );
     assert!(
         widths[2..].iter().all(|right| *right <= viewport),
         "every widget fits: {widths:?}"
     );
+    browser
+        .client
+        .execute(
+            "document.querySelector('[data-frontdesk=donate]').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .expect("scroll");
     browser.screenshot("reader-320px").await;
     browser.client.clone().close().await.expect("close");
 }
