@@ -233,6 +233,7 @@ fn server(
             .configure(crate::newsletter::pages)
             .configure(crate::web::assets::routes)
             .configure(crate::staff::public_pages)
+            .configure(crate::embed::routes)
             .service(
                 web::scope("/api/v1/staff")
                     .wrap(from_fn(require_staff))

@@ -36,6 +36,7 @@ pub struct Settings {
     pub comments: CommentSettings,
     pub jobs: JobsSettings,
     pub newsletter: NewsletterSettings,
+    pub demo: DemoSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -170,6 +171,16 @@ pub struct DonationSettings {
     pub failure_cooldown_minutes: u32,
     /// Failed payments within an hour, across all donors, that trigger one alert to mail.staff_inbox per hour.
     pub failure_alert_threshold: u32,
+    /// Suggested amounts (minor units) per currency and frequency, offered by the donate widget.
+    pub presets: BTreeMap<String, DonationPresets>,
+}
+
+/// The amounts the donate widget offers for one currency, in minor units.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DonationPresets {
+    pub one_time: Vec<i64>,
+    pub monthly: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -320,6 +331,13 @@ impl Default for Settings {
                 failure_threshold: 5,
                 failure_cooldown_minutes: 60,
                 failure_alert_threshold: 20,
+                presets: BTreeMap::from([(
+                    "USD".to_string(),
+                    DonationPresets {
+                        one_time: vec![1_000, 2_500, 5_000, 10_000],
+                        monthly: vec![500, 1_000, 2_500, 5_000],
+                    },
+                )]),
             },
             site: SiteSettings {
                 name: "Newsroom".into(),
@@ -358,6 +376,7 @@ impl Default for Settings {
                 privacy_notice_url: None,
             },
             newsletter: NewsletterSettings::default(),
+            demo: DemoSettings { enabled: true },
         }
     }
 }
@@ -515,6 +534,7 @@ impl Settings {
         if self.donations.manage_link_hours == 0 {
             problems.push("donations.manage_link_hours: must be at least 1".into());
         }
+        problems.extend(self.donations.preset_problems());
         if self.limits.enabled
             && (self.donations.per_ip_per_minute == 0 || self.donations.per_email_per_minute == 0)
         {
@@ -838,6 +858,49 @@ impl Default for NewsletterSettings {
     }
 }
 
+impl DonationSettings {
+    /// Presets name accepted currencies, at most six amounts per frequency, each within bounds.
+    fn preset_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (code, presets) in &self.presets {
+            let Some(bounds) = self.currencies.get(code) else {
+                problems.push(format!(
+                    "donations.presets.{code}: not one of donations.currencies"
+                ));
+                continue;
+            };
+            for (frequency, amounts) in [
+                ("one_time", &presets.one_time),
+                ("monthly", &presets.monthly),
+            ] {
+                if amounts.len() > 6 {
+                    problems.push(format!(
+                        "donations.presets.{code}.{frequency}: at most six amounts"
+                    ));
+                }
+                if let Some(bad) = amounts
+                    .iter()
+                    .find(|a| **a < bounds.min || **a > bounds.max)
+                {
+                    problems.push(format!(
+                        "donations.presets.{code}.{frequency}: {bad} is outside {}..={}",
+                        bounds.min, bounds.max
+                    ));
+                }
+            }
+        }
+        problems
+    }
+}
+
+/// The demo article page (`/demo/article`) with every reader widget embedded.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    /// Serve `/demo/article` and allow `server.public_url` as a CORS origin of the public API.
+    pub enabled: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -927,6 +990,25 @@ mod tests {
         let mut settings = Settings::default();
         settings.payments.stripe.secret_key = Some(Secret::new("sk_live_abc"));
         assert!(!settings.to_masked_toml().contains("sk_live_abc"));
+    }
+
+    #[test]
+    fn presets_must_fit_the_currency_bounds() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("default.toml"),
+            "[donations.presets.USD]\none_time = [50, 2500]\nmonthly = []\n\
+             [donations.presets.EUR]\none_time = [1000]\nmonthly = [500]\n",
+        )
+        .expect("write");
+        let msg = Settings::load(&sources(dir.path()))
+            .expect_err("invalid")
+            .to_string();
+        assert!(
+            msg.contains("donations.presets.USD.one_time: 50 is outside"),
+            "{msg}"
+        );
+        assert!(msg.contains("donations.presets.EUR: not one of"), "{msg}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod donations;
+pub mod embed;
 pub mod error;
 pub mod feedback;
 pub mod jobs;

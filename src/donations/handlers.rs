@@ -14,8 +14,8 @@ use crate::mail::{outbox, Email};
 use crate::web::{ApiJson, ClientIp};
 
 use super::model::{
-    CreatedDonation, DonationInput, DonationRequest, Frequency, ManageRequest, PublicDonation,
-    Status, RECURRING_ACTIVE,
+    CreatedDonation, DonationInput, DonationOptions, DonationRequest, Frequency, ManageRequest,
+    PublicDonation, Status, RECURRING_ACTIVE,
 };
 use super::payments::PaymentProvider;
 use super::service::{self, Ctx};
@@ -105,6 +105,20 @@ async fn release_key(state: &AppState, key: String) {
     if let Err(e) = released {
         tracing::warn!(error = %e, "an idempotency key could not be released");
     }
+}
+
+/// What a donation form may offer: the currencies with their bounds and suggested amounts per
+/// frequency (`donations.currencies`, `donations.presets`), whether the donor is sent to a
+/// checkout, and the fee gross-up. Cached briefly: it changes only with the configuration.
+#[utoipa::path(get, path = "/api/v1/donations/options", tag = "donations",
+    responses((status = 200, body = DonationOptions)))]
+#[tracing::instrument(skip_all)]
+pub async fn options(state: web::Data<AppState>) -> HttpResponse {
+    let settings = &state.settings;
+    let redirects = settings.payments.provider == crate::config::PaymentProviderKind::Stripe;
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(DonationOptions::from_settings(settings, redirects))
 }
 
 fn created(d: &Donation) -> CreatedDonation {

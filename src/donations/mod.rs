@@ -58,6 +58,7 @@ impl Donations {
 /// The public JSON API, inside the `/api/v1` scope.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/donations", web::post().to(handlers::create))
+        .route("/donations/options", web::get().to(handlers::options))
         .route("/donations/manage", web::post().to(handlers::manage))
         .route("/donations/{id}", web::get().to(handlers::show));
 }
@@ -84,6 +85,7 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
 #[openapi(
     paths(
         handlers::create,
+        handlers::options,
         handlers::show,
         handlers::stripe_webhook,
         handlers::manage,
@@ -99,6 +101,9 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         model::DedicationRequest,
         model::UtmRequest,
         model::CreatedDonation,
+        model::DonationOptions,
+        model::CurrencyOptions,
+        model::PresetAmounts,
         model::PublicDonation,
         model::ManageRequest,
         model::Status,

@@ -462,6 +462,69 @@ pub struct CreatedDonation {
     pub checkout_url: Option<String>,
 }
 
+/// `GET /api/v1/donations/options`: what a donation form may offer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DonationOptions {
+    /// The accepted currencies, the first being the default.
+    pub currencies: Vec<CurrencyOptions>,
+    pub frequencies: Vec<Frequency>,
+    /// True when the donor is sent to the processor's checkout; false for pledges
+    /// (the manual provider emails payment instructions).
+    pub redirects_to_checkout: bool,
+    /// The "cover the fees" gross-up: `total = ceil((amount + fee_fixed_minor) / (1 - fee_percent / 100))`.
+    pub fee_percent: f64,
+    pub fee_fixed_minor: i64,
+}
+
+/// One accepted currency.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CurrencyOptions {
+    /// ISO 4217 code.
+    pub code: String,
+    /// Decimals of the minor unit (2 for USD, 0 for JPY).
+    pub decimals: u32,
+    pub min_minor: i64,
+    pub max_minor: i64,
+    /// Suggested amounts in minor units, per frequency (empty: offer a custom amount only).
+    pub presets: PresetAmounts,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PresetAmounts {
+    pub one_time: Vec<i64>,
+    pub monthly: Vec<i64>,
+}
+
+impl DonationOptions {
+    pub fn from_settings(settings: &Settings, redirects_to_checkout: bool) -> DonationOptions {
+        let donations = &settings.donations;
+        let currencies = donations
+            .currencies
+            .iter()
+            .map(|(code, bounds)| {
+                let presets = donations.presets.get(code);
+                CurrencyOptions {
+                    code: code.clone(),
+                    decimals: decimals(code),
+                    min_minor: bounds.min,
+                    max_minor: bounds.max,
+                    presets: PresetAmounts {
+                        one_time: presets.map(|p| p.one_time.clone()).unwrap_or_default(),
+                        monthly: presets.map(|p| p.monthly.clone()).unwrap_or_default(),
+                    },
+                }
+            })
+            .collect();
+        DonationOptions {
+            currencies,
+            frequencies: vec![Frequency::OneTime, Frequency::Monthly],
+            redirects_to_checkout,
+            fee_percent: donations.fee_percent,
+            fee_fixed_minor: donations.fee_fixed_minor,
+        }
+    }
+}
+
 /// `GET /api/v1/donations/{id}`: no personal data.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PublicDonation {

@@ -6,7 +6,9 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use crate::app::AppState;
 use crate::domain::ArticleUrl;
 use crate::error::{AppError, FieldError};
-use crate::feedback::model::{Ballot, NewVote, SummaryResponse, VoteRequest, VoteResponse};
+use crate::feedback::model::{
+    Ballot, NewVote, OptionsResponse, SummaryResponse, VoteRequest, VoteResponse, MAX_COMMENT_CHARS,
+};
 use crate::feedback::{store, voter};
 use crate::web::{ApiJson, ClientIp};
 
@@ -100,4 +102,18 @@ pub async fn summary(
         not_helpful,
         total: helpful + not_helpful,
     }))
+}
+
+/// The reasons a vote may give and the longest comment, for the widget's follow-up form.
+#[utoipa::path(get, path = "/api/v1/feedback/options", tag = "feedback",
+    responses((status = 200, body = OptionsResponse)))]
+#[get("/feedback/options")]
+#[tracing::instrument(skip_all)]
+pub async fn options(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(OptionsResponse {
+            reasons: state.settings.feedback.reasons.clone(),
+            comment_max_chars: MAX_COMMENT_CHARS,
+        })
 }

@@ -42,7 +42,9 @@ impl Feedback {
 
 /// The public JSON API, registered inside `/api/v1`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(handlers::vote).service(handlers::summary);
+    cfg.service(handlers::vote)
+        .service(handlers::summary)
+        .service(handlers::options);
 }
 
 #[derive(OpenApi)]
@@ -50,6 +52,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     paths(
         handlers::vote,
         handlers::summary,
+        handlers::options,
         staff::ranking_json,
         staff::queue_json,
         staff::status_json,
@@ -59,6 +62,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         model::VoteRequest,
         model::VoteResponse,
         model::SummaryResponse,
+        model::OptionsResponse,
         staff::ArticleItem,
         staff::QueueItem,
         staff::NoteItem,

@@ -43,6 +43,15 @@ pub struct SummaryResponse {
     pub total: i64,
 }
 
+/// `GET /api/v1/feedback/options` answer: what a vote may carry.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OptionsResponse {
+    /// The accepted `reason` values (`feedback.reasons`), in the configured order.
+    pub reasons: Vec<String>,
+    /// Longest `comment`, in characters.
+    pub comment_max_chars: usize,
+}
+
 /// A valid vote, as a reader gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ballot {

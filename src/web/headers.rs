@@ -32,8 +32,11 @@ pub fn security_headers(settings: &Settings) -> DefaultHeaders {
     headers
 }
 
-/// CORS for the public API: only `server.allowed_origins`, no credentials except where the
-/// voter cookie needs them.
+/// CORS for the public API: only `server.allowed_origins`, plus the service's own origin
+/// (`server.public_url`) while the demo article page is on (`demo.enabled`). Other origins
+/// get no `Access-Control-Allow-Origin` (their preflight is refused), so browsers keep the
+/// answers from their pages. Credentials are allowed for the voter cookie; the widgets send
+/// them only to the feedback endpoints.
 pub fn public_cors(settings: &Settings) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods([Method::GET, Method::POST, Method::OPTIONS])
@@ -47,5 +50,13 @@ pub fn public_cors(settings: &Settings) -> Cors {
     for origin in &settings.server.allowed_origins {
         cors = cors.allowed_origin(origin.trim_end_matches('/'));
     }
+    if settings.demo.enabled {
+        cors = cors.allowed_origin(&demo_origin(settings));
+    }
     cors
+}
+
+/// The origin the demo article page is served from: `server.public_url`'s scheme, host and port.
+pub fn demo_origin(settings: &Settings) -> String {
+    settings.server.public_url.origin().ascii_serialization()
 }

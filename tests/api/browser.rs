@@ -9,21 +9,45 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::elements::{Element, ShadowRoot};
 use fantoccini::{Client, ClientBuilder, Locator};
 
 use crate::helpers::{spawn_app, Backend, TestApp};
 
-/// A chromedriver process of our own, stopped on drop.
+/// A chromedriver process of our own, stopped on drop with its browser.
 pub struct Browser {
     pub client: Client,
     driver: Child,
+    /// chromedriver's port and the session's id, to end the session on drop.
+    session: Option<(u16, String)>,
     _profile: tempfile::TempDir,
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // A test that failed before closing its session would leave Chromium running once
+        // chromedriver is killed: ask chromedriver to quit it first (blocking, as drop must).
+        if let Some((port, id)) = self.session.take() {
+            end_session(port, &id);
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// `DELETE /session/{id}` to chromedriver over a plain socket (no runtime in `drop`).
+fn end_session(port: u16, id: &str) {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = format!(
+        "DELETE /session/{id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).is_ok() {
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
     }
 }
 
@@ -86,11 +110,18 @@ impl Browser {
                 .await
             {
                 Ok(client) => {
+                    let session = client
+                        .session_id()
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|id| (port, id));
                     return Some(Browser {
                         client,
                         driver,
+                        session,
                         _profile: profile,
-                    })
+                    });
                 }
                 Err(e) => {
                     last_error = Some(e);
@@ -160,6 +191,81 @@ impl Browser {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The shadow root of the `data-frontdesk="kind"` widget, once the script has built it
+    /// and its stylesheet has loaded (the widget's box is shown then).
+    pub async fn widget(&self, kind: &str) -> ShadowRoot {
+        let host = format!("[data-frontdesk='{kind}']");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(&host)).await {
+                if let Ok(root) = element.shadow_root().await {
+                    if let Ok(frame) = root.find(Locator::Css(".fd-widget")).await {
+                        if frame.is_displayed().await.unwrap_or(false) {
+                            return root;
+                        }
+                    }
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the {kind} widget never appeared"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The element `css` inside the `kind` widget, waiting until it is displayed.
+    pub async fn in_widget(&self, kind: &str, css: &str) -> Element {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let root = self.widget(kind).await;
+            if let Ok(element) = root.find(Locator::Css(css)).await {
+                if element.is_displayed().await.unwrap_or(false) {
+                    return element;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{css} never showed in the {kind} widget"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Types into a field of the `kind` widget (clearing it first).
+    pub async fn fill_in_widget(&self, kind: &str, css: &str, text: &str) {
+        let field = self.in_widget(kind, css).await;
+        field.clear().await.expect("clear");
+        field.send_keys(text).await.expect("type");
+    }
+
+    pub async fn click_in_widget(&self, kind: &str, css: &str) {
+        self.in_widget(kind, css)
+            .await
+            .click()
+            .await
+            .expect("click");
+    }
+
+    /// Waits until `css` inside the `kind` widget shows `needle`; returns its text.
+    pub async fn wait_in_widget(&self, kind: &str, css: &str, needle: &str) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        let mut last = String::new();
+        while tokio::time::Instant::now() < deadline {
+            let root = self.widget(kind).await;
+            if let Ok(element) = root.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if text.contains(needle) {
+                        return text;
+                    }
+                    last = text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} in the {kind} widget never showed {needle:?}; last seen {last:?}");
     }
 
     /// Saves a PNG under `target/screenshots/` as a test artefact.

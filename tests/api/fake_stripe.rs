@@ -2,7 +2,9 @@
 //! Stripe's REST API that Frontdesk calls (Checkout Sessions, subscription updates, refunds).
 //! It records every request, remembers the sessions it created, answers a repeated
 //! `Idempotency-Key` with its first answer (as Stripe does), and builds and signs the events
-//! Stripe would send, to deliver them to the app's webhook.
+//! Stripe would send, to deliver them to the app's webhook. Started with
+//! [`FakeStripe::start_hosted`], it also serves its checkout page, so a browser sent there
+//! can press "Pay" and come back to the session's `success_url`, as with Stripe Checkout.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -45,6 +47,7 @@ pub struct Session {
     pub customer: String,
     pub payment_intent: Option<String>,
     pub subscription: Option<String>,
+    pub success_url: String,
 }
 
 #[derive(Default)]
@@ -53,6 +56,10 @@ struct State {
     answers: HashMap<String, Value>,
     sessions: Vec<Session>,
     counter: u64,
+    /// Checkout URLs point at this fake's own page instead of an unreachable host.
+    hosted: Option<String>,
+    /// Sessions whose checkout page was paid.
+    paid: Vec<String>,
 }
 
 pub struct FakeStripe {
@@ -90,6 +97,9 @@ async fn handle(
         form: url::form_urlencoded::parse(&body).into_owned().collect(),
     };
     let mut s = lock(&state);
+    if let Some(id) = recorded.path.strip_prefix("/c/pay/") {
+        return checkout_page(&mut s, id, req.method());
+    }
     s.requests.push(recorded.clone());
     if recorded.authorization.as_deref() != Some(&format!("Bearer {SECRET_KEY}")) {
         return HttpResponse::Unauthorized()
@@ -120,11 +130,16 @@ async fn handle(
             customer: format!("cus_test_{n}"),
             payment_intent: (mode == "payment").then(|| format!("pi_test_{n}")),
             subscription: (mode == "subscription").then(|| format!("sub_test_{n}")),
+            success_url: recorded.get("success_url").unwrap_or_default().to_string(),
             mode,
         };
+        let checkout_base = s
+            .hosted
+            .clone()
+            .unwrap_or_else(|| "https://checkout.stripe.test".into());
         let answer = json!({
             "id": session.id, "object": "checkout.session",
-            "url": format!("https://checkout.stripe.test/c/pay/{}", session.id),
+            "url": format!("{checkout_base}/c/pay/{}", session.id),
         });
         s.sessions.push(session);
         answer
@@ -141,7 +156,42 @@ async fn handle(
     HttpResponse::Ok().json(answer)
 }
 
+/// The hosted checkout: GET shows a "Pay" button, POST marks the session paid and sends the
+/// browser to its `success_url` (the webhook is delivered by the test, as Stripe would).
+fn checkout_page(s: &mut State, id: &str, method: &actix_web::http::Method) -> HttpResponse {
+    let Some(session) = s.sessions.iter().find(|x| x.id == id).cloned() else {
+        return HttpResponse::NotFound().body("no such session");
+    };
+    if method == actix_web::http::Method::POST {
+        s.paid.push(session.id.clone());
+        return HttpResponse::SeeOther()
+            .insert_header(("location", session.success_url))
+            .finish();
+    }
+    // Static markup around a session id the fake made itself ("cs_test_N").
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!doctype html><title>Fake checkout</title><h1 id=\"amount\">Pay {} {}</h1>\
+         <form method=\"post\"><button id=\"pay\" type=\"submit\">Pay</button></form>",
+            session.amount,
+            session.currency.to_uppercase()
+        ))
+}
+
 impl FakeStripe {
+    /// A fake whose checkout URLs lead to its own checkout page (for browser tests).
+    pub async fn start_hosted() -> FakeStripe {
+        let fake = FakeStripe::start().await;
+        lock(&fake.state).hosted = Some(fake.url.clone());
+        fake
+    }
+
+    /// True once the browser paid on the hosted checkout page of `session_id`.
+    pub fn paid_on_page(&self, session_id: &str) -> bool {
+        lock(&self.state).paid.iter().any(|p| p == session_id)
+    }
+
     pub async fn start() -> FakeStripe {
         let state = Arc::new(Mutex::new(State::default()));
         let data = web::Data::new(state.clone());

@@ -1,0 +1,58 @@
+//! `GET /demo/article`: a newsroom's article page (the seed story) with every reader widget
+//! embedded as a newsroom would: one script tag and a `data-frontdesk` element per widget.
+//! 404 unless `demo.enabled`. It stores and seeds nothing.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::web::page::render;
+
+const ARTICLE_CSS: &str = include_str!("../../assets/demo/article.css");
+
+/// The demo article's address: its canonical link, and the `article_url` its widgets send.
+pub fn article_url(state: &AppState) -> String {
+    format!(
+        "{}/demo/article",
+        state
+            .settings
+            .server
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+    )
+}
+
+pub async fn article(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    if !state.settings.demo.enabled {
+        return Err(AppError::NotFound);
+    }
+    let mut response = render(
+        &state.templates,
+        &state.settings,
+        StatusCode::OK,
+        "pages/demo/article.html",
+        json!({
+            "article_url": article_url(&state),
+            "version": super::assets::version(),
+        }),
+    )?;
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
+    Ok(response)
+}
+
+/// The demo newsroom's own stylesheet (not part of the widgets).
+pub async fn stylesheet(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    if !state.settings.demo.enabled {
+        return Err(AppError::NotFound);
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(ARTICLE_CSS))
+}

@@ -1,0 +1,234 @@
+//! The embed assets, the demo article page, the widgets' option endpoints and the public
+//! API's CORS as the widgets meet it.
+
+use reqwest::header;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::{spawn_app, spawn_app_with, Backend};
+
+both_backends!(
+    embed_assets_are_compressed_cached_and_within_budget,
+    demo_article_embeds_every_widget_and_is_off_when_disabled,
+    donation_options_follow_the_configuration,
+    feedback_options_name_the_configured_reasons,
+    public_api_allows_the_demo_origin_and_allowed_origins_only,
+);
+
+/// Script and stylesheet together, gzipped as served, must stay within 20 KiB.
+const BUDGET_GZIPPED: usize = 20 * 1024;
+
+async fn embed_assets_are_compressed_cached_and_within_budget(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut gzipped = 0;
+    let mut etags = Vec::new();
+    for (path, content_type) in [
+        ("/embed/frontdesk.js", "text/javascript; charset=utf-8"),
+        ("/embed/frontdesk.css", "text/css; charset=utf-8"),
+    ] {
+        let plain = app.get(path).await;
+        assert_eq!(plain.status(), 200);
+        assert_eq!(plain.headers()[header::CONTENT_TYPE], content_type);
+        assert_eq!(
+            plain.headers()[header::CACHE_CONTROL],
+            "public, max-age=300"
+        );
+        assert_eq!(
+            plain.headers()["cross-origin-resource-policy"],
+            "cross-origin"
+        );
+        let etag = plain.headers()[header::ETAG]
+            .to_str()
+            .expect("etag")
+            .to_string();
+        let plain_len = plain.bytes().await.expect("body").len();
+
+        // reqwest here has no gzip feature: the body is read as sent.
+        let packed = app
+            .client
+            .get(app.url(path))
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(packed.headers()[header::CONTENT_ENCODING], "gzip");
+        let packed_len = packed.bytes().await.expect("body").len();
+        assert!(
+            packed_len < plain_len / 2,
+            "{path}: {packed_len} of {plain_len}"
+        );
+        eprintln!("{path}: {plain_len} bytes, {packed_len} gzipped");
+        gzipped += packed_len;
+
+        // Revalidation and the versioned, immutable URL.
+        let again = app
+            .client
+            .get(app.url(path))
+            .header(header::IF_NONE_MATCH, &etag)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(again.status(), 304);
+        let version = frontdesk::embed::assets::version();
+        let versioned = app.get(&format!("{path}?v={version}")).await;
+        assert_eq!(
+            versioned.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        let stale = app.get(&format!("{path}?v=000000000000")).await;
+        assert_eq!(
+            stale.headers()[header::CACHE_CONTROL],
+            "public, max-age=300"
+        );
+        etags.push(etag);
+    }
+    eprintln!("embed assets: {gzipped} bytes gzipped (budget {BUDGET_GZIPPED})");
+    assert!(gzipped <= BUDGET_GZIPPED, "{gzipped} bytes gzipped");
+    assert_ne!(etags[0], etags[1]);
+}
+
+async fn demo_article_embeds_every_widget_and_is_off_when_disabled(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let res = app.get("/demo/article").await;
+    assert_eq!(res.status(), 200);
+    // minijinja escapes "/" in HTML as "&#x2f;", which browsers read back as "/".
+    let page = res.text().await.expect("page").replace("&#x2f;", "/");
+    let public_url = app
+        .settings
+        .server
+        .public_url
+        .as_str()
+        .trim_end_matches('/');
+    assert!(page.contains(&format!(
+        "<script src=\"{public_url}/embed/frontdesk.js?v={}\" defer></script>",
+        frontdesk::embed::assets::version()
+    )));
+    assert!(page.contains(&format!(
+        "<link rel=\"canonical\" href=\"{public_url}/demo/article\">"
+    )));
+    for kind in ["helpful", "donate", "comment", "newsletter", "jobs"] {
+        assert!(
+            page.contains(&format!("data-frontdesk=\"{kind}\"")),
+            "{kind}"
+        );
+    }
+    for text in [
+        "Iran to Train Bolivia Police in Drug Ops",
+        "InSight Crime Analysis",
+        "Related Content",
+        "Open Position: Social Media and Engagement Strategist",
+    ] {
+        assert!(page.contains(text), "{text}");
+    }
+    assert_eq!(app.get("/demo/article.css").await.status(), 200);
+
+    let off = spawn_app_with(backend, |s| s.demo.enabled = false).await;
+    assert_eq!(off.get("/demo/article").await.status(), 404);
+    assert_eq!(off.get("/demo/article.css").await.status(), 404);
+    // The widgets themselves are served either way: newsrooms embed them.
+    assert_eq!(off.get("/embed/frontdesk.js").await.status(), 200);
+}
+
+async fn donation_options_follow_the_configuration(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.donations.currencies.insert(
+            "JPY".into(),
+            frontdesk::config::CurrencyBounds {
+                min: 100,
+                max: 1_000_000,
+            },
+        );
+    })
+    .await;
+    let res = app.get("/api/v1/donations/options").await;
+    assert_eq!(res.status(), 200);
+    let options: Value = res.json().await.expect("json");
+    assert_eq!(
+        options,
+        json!({
+            "currencies": [
+                {"code": "JPY", "decimals": 0, "min_minor": 100, "max_minor": 1_000_000,
+                 "presets": {"one_time": [], "monthly": []}},
+                {"code": "USD", "decimals": 2, "min_minor": 100, "max_minor": 10_000_000,
+                 "presets": {"one_time": [1000, 2500, 5000, 10000], "monthly": [500, 1000, 2500, 5000]}},
+            ],
+            "frequencies": ["one_time", "monthly"],
+            "redirects_to_checkout": false,
+            "fee_percent": 2.9,
+            "fee_fixed_minor": 30,
+        })
+    );
+    let openapi: Value = app
+        .get("/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(openapi["paths"]["/api/v1/donations/options"]["get"].is_object());
+    // The route does not shadow a gift's status page.
+    assert_eq!(app.get("/api/v1/donations/unknown-id").await.status(), 404);
+}
+
+async fn feedback_options_name_the_configured_reasons(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.feedback.reasons = vec!["outdated".into(), "other".into()];
+    })
+    .await;
+    let options: Value = app
+        .get("/api/v1/feedback/options")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        options,
+        json!({"reasons": ["outdated", "other"], "comment_max_chars": 2000})
+    );
+}
+
+async fn public_api_allows_the_demo_origin_and_allowed_origins_only(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.server.allowed_origins = vec!["https://news.example.org".into()];
+    })
+    .await;
+    let demo = app
+        .settings
+        .server
+        .public_url
+        .origin()
+        .ascii_serialization();
+    let preflight = |origin: String| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/v1/feedback"))
+            .header(header::ORIGIN, origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    for origin in [demo.clone(), "https://news.example.org".to_string()] {
+        let res = preflight(origin.clone()).await.expect("preflight");
+        assert_eq!(res.status(), 200, "{origin}");
+        assert_eq!(
+            res.headers()["access-control-allow-origin"],
+            origin.as_str()
+        );
+        assert_eq!(res.headers()["access-control-allow-credentials"], "true");
+    }
+    let res = preflight("https://elsewhere.example".into())
+        .await
+        .expect("preflight");
+    assert_eq!(res.status(), 400, "another origin is refused");
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+
+    // With the demo off, the service's own origin is just another origin.
+    let off = spawn_app_with(backend, |s| s.demo.enabled = false).await;
+    let res = off
+        .client
+        .request(reqwest::Method::OPTIONS, off.url("/api/v1/feedback"))
+        .header(header::ORIGIN, demo)
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(res.status(), 400);
+}
