@@ -16,4 +16,6 @@ mod newsletter;
 mod newsletter_staff;
 mod ops;
 mod outbox;
+mod people;
+mod retention;
 mod staff;
