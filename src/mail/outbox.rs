@@ -323,8 +323,9 @@ pub const ERASED: &str = "(erased)";
 /// one of `refs` (`(ref_kind, ref_id)`, e.g. a staff notification about their comment).
 /// Queued ones are cancelled, claimed or not (a worker holding one may still send it; its
 /// retry, if any, never happens); all of them lose the subject, both bodies, the extra
-/// headers, the names and Reply-To, and those to the person their address. The rest of the
-/// row (template, state, dates, Message-ID) stays as a record that an email went out.
+/// headers, the names, Reply-To and the last error, and those to the person their address.
+/// The rest of the row (template, state, dates, Message-ID) stays as a record that an email
+/// went out.
 pub fn erase_recipient(
     conn: &mut DbConnection,
     email: &str,
@@ -337,9 +338,11 @@ pub fn erase_recipient(
         .select(o::id)
         .load(conn)?;
     let to_person = ids.clone();
-    // Reply-To is a rendered mailbox ("Name <address>"): match it in Rust, ASCII case folded.
+    // Reply-To is a rendered mailbox ("Name <address>"): narrowed in SQL (`_` and `%` in the
+    // address only widen the pattern), then matched in Rust, ASCII case folded.
     let with_reply_to: Vec<(String, String)> = o::outbox
         .filter(o::reply_to.is_not_null())
+        .filter(lower(o::reply_to.assume_not_null()).like(format!("%{email}%")))
         .select((o::id, o::reply_to.assume_not_null()))
         .load(conn)?;
     ids.extend(
@@ -361,6 +364,18 @@ pub fn erase_recipient(
     ids.dedup();
     let mut done = RecipientErasure::default();
     for chunk in ids.chunks(500) {
+        // The last error may quote the address (an SMTP reply such as "550 <jane@…>").
+        done.cleared += diesel::update(o::outbox.filter(o::id.eq_any(chunk)))
+            .set((
+                o::subject.eq(ERASED),
+                o::body_text.eq(""),
+                o::body_html.eq(""),
+                o::headers.eq("{}"),
+                o::to_name.eq(None::<String>),
+                o::reply_to.eq(None::<String>),
+                o::last_error.eq(None::<String>),
+            ))
+            .execute(conn)?;
         done.cancelled += diesel::update(
             o::outbox
                 .filter(o::id.eq_any(chunk))
@@ -371,16 +386,6 @@ pub fn erase_recipient(
             o::last_error.eq(Some("cancelled: the recipient's data was erased")),
         ))
         .execute(conn)?;
-        done.cleared += diesel::update(o::outbox.filter(o::id.eq_any(chunk)))
-            .set((
-                o::subject.eq(ERASED),
-                o::body_text.eq(""),
-                o::body_html.eq(""),
-                o::headers.eq("{}"),
-                o::to_name.eq(None::<String>),
-                o::reply_to.eq(None::<String>),
-            ))
-            .execute(conn)?;
     }
     for chunk in to_person.chunks(500) {
         diesel::update(o::outbox.filter(o::id.eq_any(chunk)))

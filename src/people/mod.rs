@@ -44,3 +44,32 @@ pub use staff::{staff_api, staff_nav, staff_pages, staff_rules};
     ))
 )]
 pub struct ApiDoc;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_openapi_document_lists_every_people_endpoint() {
+        let doc = serde_json::to_value(crate::app::openapi()).expect("serialises");
+        for (path, method) in [
+            ("/api/v1/staff/people", "get"),
+            ("/api/v1/staff/people", "delete"),
+            ("/api/v1/staff/people/export.json", "get"),
+            ("/api/v1/staff/people/export.zip", "get"),
+            ("/api/v1/staff/people/newsletter-block", "delete"),
+        ] {
+            assert!(
+                doc["paths"][path][method].is_object(),
+                "{method} {path} is documented"
+            );
+        }
+        assert!(doc["components"]["schemas"]["Person"].is_object());
+        assert!(doc["components"]["schemas"]["ErasureReport"].is_object());
+    }
+
+    #[test]
+    fn every_people_route_is_for_admins_only() {
+        let rules = super::staff_rules();
+        assert_eq!(rules.len(), 8);
+        assert!(rules.iter().all(|r| r.roles == crate::staff::ADMIN));
+    }
+}

@@ -406,8 +406,17 @@ async fn posting_with_an_applicant(app: &TestApp, slug: &str, email: &str) -> Na
     assert_eq!(res.status(), 201);
     // Months later, the emails about the application are long sent.
     let deadline = tokio::time::Instant::now() + WAIT;
-    while count(app, "SELECT COUNT(*) AS n FROM outbox WHERE state = 'queued'").await > 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the outbox did not drain");
+    while count(
+        app,
+        "SELECT COUNT(*) AS n FROM outbox WHERE state = 'queued'",
+    )
+    .await
+        > 0
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the outbox did not drain"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let closed_at = now();
