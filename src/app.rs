@@ -119,18 +119,22 @@ impl Application {
             .with_renderer(dispatcher.renderer());
             let (tx, rx) = watch::channel(false);
             let dispatcher = dispatcher.run(rx.clone());
-            let (mail, newsletter) = (tokio::spawn(worker.run(rx)), tokio::spawn(dispatcher));
+            let retention =
+                crate::retention::Scheduler::new(settings.clone(), db.clone()).run(rx.clone());
+            let (mail, newsletter, retention) = (
+                tokio::spawn(worker.run(rx)),
+                tokio::spawn(dispatcher),
+                tokio::spawn(retention),
+            );
             Some((
                 tx,
                 tokio::spawn(async move {
-                    let _ = tokio::join!(mail, newsletter);
+                    let _ = tokio::join!(mail, newsletter, retention);
                 }),
             ))
         } else {
             None
         };
-
-        crate::jobs::retention::spawn(state.clone());
 
         let listener = TcpListener::bind(settings.server.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.bind))?;
@@ -231,6 +235,7 @@ fn server(
             .configure(crate::donations::pages)
             .configure(crate::jobs::pages)
             .configure(crate::newsletter::pages)
+            .configure(crate::people::pages)
             .configure(crate::web::assets::routes)
             .configure(crate::staff::public_pages)
             .configure(crate::embed::routes)
@@ -242,7 +247,8 @@ fn server(
                     .configure(crate::feedback::staff::staff_api)
                     .configure(crate::comments::staff::staff_api)
                     .configure(crate::jobs::staff::staff_api)
-                    .configure(crate::newsletter::staff::staff_api),
+                    .configure(crate::newsletter::staff::staff_api)
+                    .configure(crate::people::staff_api),
             )
             .service(
                 web::scope("/staff")
@@ -252,7 +258,8 @@ fn server(
                     .configure(crate::feedback::staff::staff_pages)
                     .configure(crate::comments::staff::staff_pages)
                     .configure(crate::jobs::staff::staff_pages)
-                    .configure(crate::newsletter::staff::staff_pages),
+                    .configure(crate::newsletter::staff::staff_pages)
+                    .configure(crate::people::staff_pages),
             )
             .service(
                 web::scope("/api/v1")
@@ -325,6 +332,7 @@ pub fn access_rules() -> Vec<crate::staff::Rule> {
     rules.extend(crate::comments::staff::staff_rules());
     rules.extend(crate::jobs::staff::staff_rules());
     rules.extend(crate::newsletter::staff::staff_rules());
+    rules.extend(crate::people::staff_rules());
     rules
 }
 
@@ -346,6 +354,7 @@ fn staff_nav() -> Vec<crate::staff::NavItem> {
     nav.extend(crate::comments::staff::staff_nav());
     nav.extend(crate::jobs::staff::staff_nav());
     nav.extend(crate::newsletter::staff::staff_nav());
+    nav.extend(crate::people::staff_nav());
     nav.extend(crate::staff::admin_nav());
     nav
 }
@@ -360,5 +369,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::jobs::ApiDoc::openapi());
     doc.merge(crate::newsletter::ApiDoc::openapi());
     doc.merge(crate::newsletter::StaffApiDoc::openapi());
+    doc.merge(crate::people::ApiDoc::openapi());
     doc
 }

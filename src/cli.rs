@@ -38,7 +38,7 @@ pub enum Command {
     },
     /// Apply pending migrations and exit.
     Migrate,
-    /// Run only the mail worker and newsletter dispatcher (several may share one PostgreSQL database).
+    /// Run only the mail worker, newsletter dispatcher and retention scheduler (several may share one PostgreSQL database).
     Worker,
     /// Load and validate the configuration, print it with secrets masked.
     CheckConfig,
@@ -237,16 +237,19 @@ async fn worker(settings: Settings) -> anyhow::Result<()> {
     let dispatcher =
         crate::newsletter::Dispatcher::for_worker(Arc::new(settings.clone()), db.clone(), mailer)
             .await?;
+    let retention = crate::retention::Scheduler::new(Arc::new(settings.clone()), db.clone());
     let worker = Worker::new(db, transport, settings.mail.clone(), Metrics::new(), wake)?
         .with_renderer(dispatcher.renderer());
     let (stop, rx) = watch::channel(false);
     let handle = tokio::spawn(worker.run(rx.clone()));
-    let newsletter = tokio::spawn(dispatcher.run(rx));
+    let newsletter = tokio::spawn(dispatcher.run(rx.clone()));
+    let retention = tokio::spawn(retention.run(rx));
     shutdown_signal().await;
     tracing::info!("stopping after the message in flight");
     let _ = stop.send(true);
     handle.await?;
     newsletter.await?;
+    retention.await?;
     Ok(())
 }
 

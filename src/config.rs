@@ -37,6 +37,7 @@ pub struct Settings {
     pub jobs: JobsSettings,
     pub newsletter: NewsletterSettings,
     pub demo: DemoSettings,
+    pub retention: RetentionSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -377,6 +378,7 @@ impl Default for Settings {
             },
             newsletter: NewsletterSettings::default(),
             demo: DemoSettings { enabled: true },
+            retention: RetentionSettings::default(),
         }
     }
 }
@@ -576,6 +578,7 @@ impl Settings {
                 "newsletter: confirm_token_days and dispatch_batch_size must be at least 1".into(),
             );
         }
+        problems.extend(self.retention.problems());
         if problems.is_empty() {
             Ok(())
         } else {
@@ -893,6 +896,63 @@ impl DonationSettings {
     }
 }
 
+/// How long personal data is kept: what the retention scheduler (run with the mail worker)
+/// deletes, and when. Applicants follow `jobs.retention_days`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Minutes between two runs of the retention tasks.
+    pub interval_minutes: u64,
+    /// Days after its last confirmation email before a subscription never confirmed is
+    /// deleted (the address, name, tokens and consent records).
+    pub unconfirmed_subscription_days: u32,
+    /// Days after it arrived before a comment in the spam folder is deleted.
+    pub spam_comment_days: u32,
+    /// Days after an email was sent (or cancelled) before its bodies and extra headers are
+    /// cleared; recipient, subject, template, state and dates stay.
+    pub sent_email_body_days: u32,
+    /// Days of feedback voter keys kept, today included; older keys are deleted, after which
+    /// the cookie-less voters hashed with them link to no IP address.
+    pub voter_key_days: u32,
+    /// Hours a reader's emailed "delete my data" link works; expired requests are deleted.
+    pub erasure_link_hours: u32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            interval_minutes: 60,
+            unconfirmed_subscription_days: 30,
+            spam_comment_days: 30,
+            sent_email_body_days: 90,
+            voter_key_days: 1,
+            erasure_link_hours: 24,
+        }
+    }
+}
+
+impl RetentionSettings {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (key, value) in [
+            ("interval_minutes", self.interval_minutes),
+            (
+                "unconfirmed_subscription_days",
+                u64::from(self.unconfirmed_subscription_days),
+            ),
+            ("spam_comment_days", u64::from(self.spam_comment_days)),
+            ("sent_email_body_days", u64::from(self.sent_email_body_days)),
+            ("voter_key_days", u64::from(self.voter_key_days)),
+            ("erasure_link_hours", u64::from(self.erasure_link_hours)),
+        ] {
+            if value == 0 {
+                problems.push(format!("retention.{key}: must be at least 1"));
+            }
+        }
+        problems
+    }
+}
+
 /// The demo article page (`/demo/article`) with every reader widget embedded.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -1009,6 +1069,20 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("donations.presets.EUR: not one of"), "{msg}");
+    }
+
+    #[test]
+    fn retention_periods_must_be_positive() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("default.toml"),
+            "[retention]\nspam_comment_days = 0\n",
+        )
+        .expect("write");
+        let msg = Settings::load(&sources(dir.path()))
+            .expect_err("invalid")
+            .to_string();
+        assert!(msg.contains("retention.spam_comment_days"), "{msg}");
     }
 
     #[test]

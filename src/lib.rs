@@ -15,6 +15,8 @@ pub mod keys;
 pub mod mail;
 pub mod newsletter;
 pub mod ops;
+pub mod people;
+pub mod retention;
 pub mod staff;
 pub mod telemetry;
 pub mod web;

@@ -5,6 +5,7 @@
 pub mod handlers;
 pub mod mail;
 pub mod model;
+pub mod privacy;
 pub mod spam;
 pub mod staff;
 pub mod store;

@@ -509,3 +509,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     newsletter_suppressions,
     outbox,
 );
+
+diesel::table! {
+    people_erasure_requests (token_hash) {
+        token_hash -> Text,
+        email -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}

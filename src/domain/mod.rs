@@ -3,6 +3,8 @@
 
 mod article_url;
 mod email;
+pub mod privacy;
 
 pub use article_url::ArticleUrl;
 pub use email::EmailAddress;
+pub use privacy::Erasure;

@@ -7,6 +7,7 @@ pub mod donor;
 pub mod handlers;
 pub mod model;
 pub mod payments;
+pub mod privacy;
 pub mod service;
 pub mod signature;
 pub mod staff;

@@ -4,6 +4,7 @@
 
 pub mod handlers;
 pub mod model;
+pub mod privacy;
 pub mod staff;
 pub mod store;
 pub mod voter;

@@ -12,6 +12,7 @@ pub mod jsonld;
 pub mod markdown;
 pub mod model;
 mod pages;
+pub mod privacy;
 pub mod retention;
 pub mod service;
 pub mod staff;

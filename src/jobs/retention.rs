@@ -3,7 +3,8 @@
 //! [`run`] closes postings past `closes_at`, then erases the CVs and anonymises the records of
 //! applicants to postings closed more than `jobs.retention_days` ago, except those who agreed
 //! to be kept on file; it also removes upload leftovers (a crash between storing a CV and
-//! committing its application). [`spawn`] runs it hourly inside `serve`.
+//! committing its application, or a CV erased whose file could not be deleted). The retention
+//! scheduler ([`crate::retention`]) runs it with the mail worker.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -13,13 +14,9 @@ use serde::Serialize;
 
 use super::store;
 use super::upload::cv_dir;
-use crate::app::AppState;
 use crate::db::{write_tx, DbConnection};
 use crate::error::AppError;
 
-/// How often `serve` runs [`run`], and how long it waits after start-up.
-const EVERY: Duration = Duration::from_secs(3600);
-const FIRST_AFTER: Duration = Duration::from_secs(60);
 /// A file in the CV folder that no application names is removed once it is this old.
 const LEFTOVER_AGE: Duration = Duration::from_secs(3600);
 
@@ -100,24 +97,4 @@ fn remove_leftovers(conn: &mut DbConnection, uploads_dir: &Path) -> Result<usize
 
 fn io_error(e: std::io::Error) -> AppError {
     AppError::unexpected(anyhow::Error::new(e).context("cannot sweep the CV folder"))
-}
-
-/// Runs [`run`] a minute after start-up and hourly after that, for as long as the runtime lives.
-pub fn spawn(state: AppState) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + FIRST_AFTER, EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            tick.tick().await;
-            let days = state.settings.jobs.retention_days;
-            let dir = state.settings.uploads.dir.clone();
-            let result = state
-                .db
-                .run(move |conn| run(conn, crate::db::now(), days, &dir))
-                .await;
-            if let Err(e) = result {
-                tracing::error!(error = %format!("{:#}", anyhow::Error::new(e)), "job retention failed");
-            }
-        }
-    });
 }

@@ -1115,12 +1115,36 @@ pub fn erase_application(
     id: &str,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
+    let Some(stored_name) = anonymise_application(conn, id, now)? else {
+        return Ok(false);
+    };
+    if let Some(name) = stored_name {
+        match std::fs::remove_file(cv_dir(uploads_dir).join(&name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(AppError::unexpected(
+                    anyhow::Error::new(e).context("cannot delete an applicant's CV"),
+                ))
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// The database half of [`erase_application`]: `None` when the application was already
+/// anonymised, else the stored name of its CV file (if any), which the caller deletes.
+pub(crate) fn anonymise_application(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Option<String>>> {
     let (stored_name, anonymised): (Option<String>, Option<NaiveDateTime>) = apps::table
         .find(id)
         .select((apps::cv_stored_name, apps::anonymised_at))
         .first(conn)?;
     if anonymised.is_some() {
-        return Ok(false);
+        return Ok(None);
     }
     diesel::update(apps::table.find(id))
         .set((
@@ -1153,18 +1177,7 @@ pub fn erase_application(
             .filter(outbox::ref_id.eq(id)),
     )
     .execute(conn)?;
-    if let Some(name) = stored_name {
-        match std::fs::remove_file(cv_dir(uploads_dir).join(&name)) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(AppError::unexpected(
-                    anyhow::Error::new(e).context("cannot delete an applicant's CV"),
-                ))
-            }
-        }
-    }
-    Ok(true)
+    Ok(Some(stored_name))
 }
 
 /// Applications of postings closed at or before `closed_before` that are not anonymised yet:

@@ -290,3 +290,142 @@ pub fn list(
     }
     query.order(outbox::id.desc()).limit(limit).load(conn)
 }
+
+diesel::define_sql_function! {
+    /// SQL `lower` (ASCII on SQLite), for matching recipients whatever their case.
+    fn lower(x: Text) -> Text;
+}
+
+/// Every email addressed to `email` (compared lower-cased), newest first: the people view
+/// of one address.
+pub fn find_by_recipient(conn: &mut DbConnection, email: &str) -> QueryResult<Vec<OutboxRow>> {
+    outbox::table
+        .filter(lower(outbox::to_addr).eq(email.to_lowercase()))
+        .order(outbox::id.desc())
+        .select(OutboxRow::as_select())
+        .load(conn)
+}
+
+/// What [`erase_recipient`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecipientErasure {
+    /// Queued emails cancelled (never sent).
+    pub cancelled: usize,
+    /// Emails whose content and personal fields were cleared.
+    pub cleared: usize,
+}
+
+/// What an erased recipient, subject or body reads as.
+pub const ERASED: &str = "(erased)";
+
+/// Erases one person from the outbox, inside the caller's transaction: every email to
+/// `email` (compared lower-cased), every email whose Reply-To names it, and every email about
+/// one of `refs` (`(ref_kind, ref_id)`, e.g. a staff notification about their comment).
+/// Queued ones are cancelled, claimed or not (a worker holding one may still send it; its
+/// retry, if any, never happens); all of them lose the subject, both bodies, the extra
+/// headers, the names, Reply-To and the last error, and those to the person their address.
+/// The rest of the row (template, state, dates, Message-ID) stays as a record that an email
+/// went out.
+pub fn erase_recipient(
+    conn: &mut DbConnection,
+    email: &str,
+    refs: &[(String, String)],
+) -> QueryResult<RecipientErasure> {
+    use outbox::dsl as o;
+    let email = email.to_lowercase();
+    let mut ids: Vec<String> = o::outbox
+        .filter(lower(o::to_addr).eq(&email))
+        .select(o::id)
+        .load(conn)?;
+    let to_person = ids.clone();
+    // Reply-To is a rendered mailbox ("Name <address>"): narrowed in SQL (`_` and `%` in the
+    // address only widen the pattern), then matched in Rust, ASCII case folded.
+    let with_reply_to: Vec<(String, String)> = o::outbox
+        .filter(o::reply_to.is_not_null())
+        .filter(lower(o::reply_to.assume_not_null()).like(format!("%{email}%")))
+        .select((o::id, o::reply_to.assume_not_null()))
+        .load(conn)?;
+    ids.extend(
+        with_reply_to
+            .into_iter()
+            .filter(|(_, r)| r.to_ascii_lowercase().contains(&email))
+            .map(|(id, _)| id),
+    );
+    for (kind, id) in refs {
+        ids.extend(
+            o::outbox
+                .filter(o::ref_kind.eq(kind))
+                .filter(o::ref_id.eq(id))
+                .select(o::id)
+                .load::<String>(conn)?,
+        );
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let mut done = RecipientErasure::default();
+    for chunk in ids.chunks(500) {
+        // The last error may quote the address (an SMTP reply such as "550 <jane@…>").
+        done.cleared += diesel::update(o::outbox.filter(o::id.eq_any(chunk)))
+            .set((
+                o::subject.eq(ERASED),
+                o::body_text.eq(""),
+                o::body_html.eq(""),
+                o::headers.eq("{}"),
+                o::to_name.eq(None::<String>),
+                o::reply_to.eq(None::<String>),
+                o::last_error.eq(None::<String>),
+            ))
+            .execute(conn)?;
+        done.cancelled += diesel::update(
+            o::outbox
+                .filter(o::id.eq_any(chunk))
+                .filter(o::state.eq(OutboxState::Queued.as_str())),
+        )
+        .set((
+            o::state.eq(OutboxState::Cancelled.as_str()),
+            o::last_error.eq(Some("cancelled: the recipient's data was erased")),
+        ))
+        .execute(conn)?;
+    }
+    for chunk in to_person.chunks(500) {
+        diesel::update(o::outbox.filter(o::id.eq_any(chunk)))
+            .set(o::to_addr.eq(ERASED))
+            .execute(conn)?;
+    }
+    Ok(done)
+}
+
+/// Retention: clears the content (both bodies and the extra headers) of emails done with
+/// before `before`: sent ones by their sending time, cancelled ones by their creation.
+/// Failed ones keep theirs, as staff may still retry them. Recipient, subject, template,
+/// state and dates stay. Idempotent; returns how many rows were cleared now.
+pub fn clear_old_bodies(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    use outbox::dsl as o;
+    let not_cleared = o::body_text.ne("").or(o::body_html.ne(""));
+    let sent = diesel::update(
+        o::outbox
+            .filter(o::state.eq(OutboxState::Sent.as_str()))
+            .filter(o::sent_at.lt(before))
+            .filter(not_cleared),
+    )
+    .set((
+        o::body_text.eq(""),
+        o::body_html.eq(""),
+        o::headers.eq("{}"),
+    ))
+    .execute(conn)?;
+    let not_cleared = o::body_text.ne("").or(o::body_html.ne(""));
+    let ended = diesel::update(
+        o::outbox
+            .filter(o::state.eq(OutboxState::Cancelled.as_str()))
+            .filter(o::created_at.lt(before))
+            .filter(not_cleared),
+    )
+    .set((
+        o::body_text.eq(""),
+        o::body_html.eq(""),
+        o::headers.eq("{}"),
+    ))
+    .execute(conn)?;
+    Ok(sent + ended)
+}

@@ -14,6 +14,7 @@ pub mod csv_io;
 pub mod dispatch;
 mod handlers;
 pub mod model;
+pub mod privacy;
 pub mod render;
 pub mod staff;
 pub mod store;

@@ -138,18 +138,55 @@ where
 /// What an erased personal value reads as in the audit log.
 pub const SCRUBBED: &str = "(erased)";
 
+/// Replaces every occurrence of `needle` in `text`, ASCII letters compared without case
+/// (an address may have been typed as `Jane@Example.org`). `None` when there was none.
+fn replace_ignoring_case(text: &str, needle: &str) -> Option<String> {
+    if needle.is_empty() || needle.len() > text.len() {
+        return None;
+    }
+    let (hay, pin) = (text.as_bytes(), needle.as_bytes());
+    let mut out = String::with_capacity(text.len());
+    let (mut copied, mut i, mut found) = (0, 0, false);
+    while i + pin.len() <= hay.len() {
+        if hay[i..i + pin.len()].eq_ignore_ascii_case(pin)
+            && text.is_char_boundary(i)
+            && text.is_char_boundary(i + pin.len())
+        {
+            out.push_str(&text[copied..i]);
+            out.push_str(SCRUBBED);
+            i += pin.len();
+            copied = i;
+            found = true;
+        } else {
+            i += 1;
+        }
+    }
+    found.then(|| {
+        out.push_str(&text[copied..]);
+        out
+    })
+}
+
+fn scrub_text(text: &str, needles: &[&str]) -> Option<String> {
+    let mut current: Option<String> = None;
+    for needle in needles {
+        let base = current.as_deref().unwrap_or(text);
+        if let Some(replaced) = replace_ignoring_case(base, needle) {
+            current = Some(replaced);
+        }
+    }
+    current
+}
+
 fn scrub_value(value: &mut serde_json::Value, needles: &[&str]) -> bool {
     match value {
-        serde_json::Value::String(s) => {
-            let mut changed = false;
-            for needle in needles {
-                if s.contains(needle) {
-                    *s = s.replace(needle, SCRUBBED);
-                    changed = true;
-                }
+        serde_json::Value::String(s) => match scrub_text(s, needles) {
+            Some(replaced) => {
+                *s = replaced;
+                true
             }
-            changed
-        }
+            None => false,
+        },
         // Every element is visited (no short circuit): all of them must be scrubbed.
         serde_json::Value::Array(items) => {
             let mut changed = false;
@@ -196,19 +233,51 @@ pub fn scrub(
     for (id, details) in rows {
         let scrubbed = match serde_json::from_str::<serde_json::Value>(&details) {
             Ok(mut value) => scrub_value(&mut value, &needles).then(|| value.to_string()),
-            Err(_) => {
-                let mut text = details.clone();
-                for needle in &needles {
-                    text = text.replace(needle, SCRUBBED);
-                }
-                (text != details).then_some(text)
-            }
+            Err(_) => scrub_text(&details, &needles),
         };
         if let Some(new_details) = scrubbed {
             diesel::update(audit_log::table.find(&id))
                 .set(audit_log::details.eq(new_details))
                 .execute(conn)?;
             changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower` (ASCII on SQLite).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Erasure of a person: like [`scrub`], but in every entry whose details name one of
+/// `needles` (an address or a name can appear in entries about other records, such as an
+/// import). Call inside the erasure's transaction; returns the number of entries changed.
+pub fn scrub_everywhere(conn: &mut DbConnection, needles: &[&str]) -> QueryResult<usize> {
+    let needles: Vec<&str> = needles
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut changed = 0;
+    for needle in &needles {
+        // A coarse filter in SQL (`_` and `%` in the needle only widen it); the exact,
+        // case-folded match is made below.
+        let rows: Vec<(String, String)> = audit_log::table
+            .filter(lower(audit_log::details).like(format!("%{}%", needle.to_lowercase())))
+            .select((audit_log::id, audit_log::details))
+            .load(conn)?;
+        for (id, details) in rows {
+            let scrubbed = match serde_json::from_str::<serde_json::Value>(&details) {
+                Ok(mut value) => scrub_value(&mut value, &needles).then(|| value.to_string()),
+                Err(_) => scrub_text(&details, &needles),
+            };
+            if let Some(new_details) = scrubbed {
+                diesel::update(audit_log::table.find(&id))
+                    .set(audit_log::details.eq(new_details))
+                    .execute(conn)?;
+                changed += 1;
+            }
         }
     }
     Ok(changed)
@@ -231,5 +300,23 @@ mod tests {
         assert_eq!(v["list"][1], 3);
         assert_eq!(v["keep"], "other");
         assert!(!scrub_value(&mut v, &["nobody"]));
+    }
+
+    #[test]
+    fn scrubbing_ignores_ascii_case_and_keeps_other_text() {
+        assert_eq!(
+            scrub_text(
+                "to Jane@Example.ORG and jane@example.org!",
+                &["jane@example.org"]
+            )
+            .as_deref(),
+            Some("to (erased) and (erased)!")
+        );
+        assert_eq!(
+            scrub_text("Zoë Quill wrote", &["zoë quill"]).as_deref(),
+            Some("(erased) wrote")
+        );
+        assert_eq!(scrub_text("nothing here", &["jane"]), None);
+        assert_eq!(scrub_text("jan", &["jane"]), None);
     }
 }

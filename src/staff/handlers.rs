@@ -87,6 +87,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "retry_queued" => "The email is queued again.",
         "saved" => "Saved.",
         "reply_sent" => "The reply is on its way to the reader.",
+        "block_lifted" => "The newsletter block is lifted: the address may subscribe again.",
         _ => return None,
     })
 }

@@ -18,4 +18,6 @@ mod newsletter_staff;
 mod ops;
 mod outbox;
 mod reader_journeys;
+mod people;
+mod retention;
 mod staff;

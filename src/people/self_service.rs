@@ -1,0 +1,261 @@
+//! Readers' own "download my data" and "delete my data", offered on the newsletter
+//! preferences page and the donor's page. Both pages are opened from a link only the address
+//! received (the preferences token, or the donor's signed link), and name it here as
+//! `source` + `token`.
+//!
+//! - `GET /privacy/my-data?source=S&token=T`: the JSON export of the address, as a download.
+//! - `POST /privacy/delete?source=S&token=T`: emails the address a second link (a random
+//!   token, stored as its SHA-256, single use, valid `retention.erasure_link_hours`); nothing
+//!   is erased yet. At most one such email per address every ten minutes.
+//! - `GET /privacy/delete/confirm?token=C`: a page with one button (a GET never erases).
+//! - `POST /privacy/delete/confirm?token=C`: erases everything about the address, exactly as
+//!   the staff erasure does, and uses the token up.
+//!
+//! Each export and erasure is audited (by the address's keyed hash) as done by the reader.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use lettre::message::Mailbox;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::service::{self, Purpose};
+use super::store;
+use crate::app::AppState;
+use crate::domain::EmailAddress;
+use crate::donations::Donations;
+use crate::error::AppError;
+use crate::keys::{random_token, token_hash};
+use crate::mail::{mask_email, outbox, Email};
+use crate::staff::audit::Actor;
+use crate::web::page::render;
+
+/// At most one "delete my data" email per address in this interval.
+const REQUEST_INTERVAL_MINUTES: i64 = 10;
+
+/// The reader's pages (registered at the top level).
+pub fn pages(cfg: &mut web::ServiceConfig) {
+    cfg.route("/privacy/my-data", web::get().to(download))
+        .route("/privacy/delete", web::post().to(request_erasure))
+        .service(
+            web::resource("/privacy/delete/confirm")
+                .route(web::get().to(confirm_page))
+                .route(web::post().to(confirm)),
+        );
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SourceQuery {
+    source: Option<String>,
+    token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+fn reader() -> Actor {
+    Actor::system("the reader (self-service)")
+}
+
+fn no_store(mut response: HttpResponse) -> HttpResponse {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+fn page(
+    state: &AppState,
+    status: StatusCode,
+    template: &str,
+    context: serde_json::Value,
+) -> Result<HttpResponse, AppError> {
+    render(&state.templates, &state.settings, status, template, context).map(no_store)
+}
+
+fn link_expired(state: &AppState) -> Result<HttpResponse, AppError> {
+    page(
+        state,
+        StatusCode::NOT_FOUND,
+        "pages/people/link_expired.html",
+        json!({}),
+    )
+}
+
+/// The address a page's link names: the newsletter preferences token or the donor's link.
+async fn address_of(
+    state: &AppState,
+    query: &SourceQuery,
+) -> Result<Option<EmailAddress>, AppError> {
+    let token = query.token.as_deref().unwrap_or_default();
+    let raw = match query.source.as_deref() {
+        Some("newsletter") => {
+            let Some(id) = crate::newsletter::verify_unsubscribe_token(&state.keys, token) else {
+                return Ok(None);
+            };
+            state
+                .db
+                .run(move |conn| {
+                    Ok(crate::newsletter::privacy::address_of_subscriber(
+                        conn, &id,
+                    )?)
+                })
+                .await?
+        }
+        Some("donor") => {
+            crate::donations::token::verify(&state.keys, token, chrono::Utc::now().timestamp())
+        }
+        _ => None,
+    };
+    Ok(raw.and_then(|e| EmailAddress::parse(&e).ok()))
+}
+
+/// `GET /privacy/my-data`: everything stored about the address, as `person.json`.
+#[tracing::instrument(skip_all)]
+pub async fn download(
+    state: web::Data<AppState>,
+    query: web::Query<SourceQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(email) = address_of(&state, &query).await? else {
+        return link_expired(&state);
+    };
+    let person = service::look_up(
+        &state.db,
+        &state.keys,
+        &state.settings.uploads.dir,
+        &email,
+        reader(),
+        Purpose::ExportJson,
+    )
+    .await?;
+    tracing::info!(to = %mask_email(email.as_str()), "a reader downloaded their data");
+    super::staff::json_download(&person).map(no_store)
+}
+
+/// `POST /privacy/delete`: emails the second link that confirms the erasure.
+#[tracing::instrument(skip_all)]
+pub async fn request_erasure(
+    state: web::Data<AppState>,
+    query: web::Query<SourceQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(email) = address_of(&state, &query).await? else {
+        return link_expired(&state);
+    };
+    let hours = state.settings.retention.erasure_link_hours;
+    let token = random_token(32);
+    let base = state
+        .settings
+        .server
+        .public_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
+    let message = state.mailer.compose(Email::new(
+        "people_erase_confirm",
+        Mailbox::new(None, email.address().clone()),
+        json!({
+            "confirm_url": format!("{base}/privacy/delete/confirm?token={token}"),
+            "hours": hours,
+        }),
+    ))?;
+    let address = email.normalized();
+    let sent = state
+        .db
+        .write(move |conn| {
+            let now = crate::db::now();
+            let since = now - chrono::TimeDelta::minutes(REQUEST_INTERVAL_MINUTES);
+            if store::requested_since(conn, &address, since)? {
+                return Ok(false);
+            }
+            let expires = now + chrono::TimeDelta::hours(i64::from(hours));
+            store::insert_request(conn, &token_hash(&token), &address, now, expires)?;
+            outbox::enqueue(conn, &[message])?;
+            Ok(true)
+        })
+        .await?;
+    if sent {
+        state.mailer.wake();
+        tracing::info!(to = %mask_email(email.as_str()), "erasure confirmation link emailed");
+    }
+    page(
+        &state,
+        StatusCode::OK,
+        "pages/people/delete_requested.html",
+        json!({ "email": email.as_str(), "hours": hours }),
+    )
+}
+
+/// `GET /privacy/delete/confirm`: the button that erases (changes nothing itself).
+#[tracing::instrument(skip_all)]
+pub async fn confirm_page(
+    state: web::Data<AppState>,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(token) = query.token.clone().filter(|t| !t.is_empty()) else {
+        return link_expired(&state);
+    };
+    let hash = token_hash(&token);
+    let found = state
+        .db
+        .run(move |conn| Ok(store::pending_request(conn, &hash, crate::db::now())?))
+        .await?;
+    let Some(email) = found else {
+        return link_expired(&state);
+    };
+    page(
+        &state,
+        StatusCode::OK,
+        "pages/people/delete_confirm.html",
+        json!({ "email": email, "token": token }),
+    )
+}
+
+/// `POST /privacy/delete/confirm`: erases everything about the address and uses the link up.
+#[tracing::instrument(skip_all)]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    donations: web::Data<Donations>,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(token) = query.token.clone().filter(|t| !t.is_empty()) else {
+        return link_expired(&state);
+    };
+    let hash = token_hash(&token);
+    let lookup = hash.clone();
+    let found = state
+        .db
+        .run(move |conn| Ok(store::pending_request(conn, &lookup, crate::db::now())?))
+        .await?;
+    let Some(email) = found.and_then(|e| EmailAddress::parse(&e).ok()) else {
+        return link_expired(&state);
+    };
+    let erased = service::erase(
+        &state.db,
+        &state.keys,
+        &state.settings.uploads.dir,
+        &donations,
+        &email,
+        reader(),
+        Some(hash),
+    )
+    .await;
+    match erased {
+        Ok(_) => page(
+            &state,
+            StatusCode::OK,
+            "pages/people/deleted.html",
+            json!({}),
+        ),
+        // The link was used by a concurrent click, or expired meanwhile.
+        Err(AppError::NotFound) => link_expired(&state),
+        Err(e) => Err(e),
+    }
+}
