@@ -17,7 +17,7 @@ mod newsletter;
 mod newsletter_staff;
 mod ops;
 mod outbox;
-mod reader_journeys;
 mod people;
+mod reader_journeys;
 mod retention;
 mod staff;
