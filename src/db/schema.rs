@@ -514,6 +514,7 @@ diesel::table! {
     people_erasure_requests (token_hash) {
         token_hash -> Text,
         email -> Text,
+        purpose -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,

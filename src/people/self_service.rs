@@ -3,10 +3,14 @@
 //! received (the preferences token, or the donor's signed link), and name it here as
 //! `source` + `token`.
 //!
-//! - `GET /privacy/my-data?source=S&token=T`: the JSON export of the address, as a download.
+//! - `POST /privacy/my-data?source=S&token=T`: emails the address a download link (a random
+//!   token, stored as its SHA-256, valid `retention.erasure_link_hours`). The pages' own
+//!   links can travel (a forwarded newsletter carries its preferences link), so the export,
+//!   which may hold a source's tip, goes only to the inbox of the address itself.
+//! - `GET /privacy/my-data/download?token=D`: the JSON export of the address, as a download.
 //! - `POST /privacy/delete?source=S&token=T`: emails the address a second link (a random
 //!   token, stored as its SHA-256, single use, valid `retention.erasure_link_hours`); nothing
-//!   is erased yet. At most one such email per address every ten minutes.
+//!   is erased yet. At most one email of each kind per address every ten minutes.
 //! - `GET /privacy/delete/confirm?token=C`: a page with one button (a GET never erases).
 //! - `POST /privacy/delete/confirm?token=C`: erases everything about the address, exactly as
 //!   the staff erasure does, and uses the token up.
@@ -20,7 +24,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::service::{self, Purpose};
-use super::store;
+use super::store::{self, LinkKind};
 use crate::app::AppState;
 use crate::domain::EmailAddress;
 use crate::donations::Donations;
@@ -35,7 +39,8 @@ const REQUEST_INTERVAL_MINUTES: i64 = 10;
 
 /// The reader's pages (registered at the top level).
 pub fn pages(cfg: &mut web::ServiceConfig) {
-    cfg.route("/privacy/my-data", web::get().to(download))
+    cfg.route("/privacy/my-data", web::post().to(request_download))
+        .route("/privacy/my-data/download", web::get().to(download))
         .route("/privacy/delete", web::post().to(request_erasure))
         .service(
             web::resource("/privacy/delete/confirm")
@@ -118,13 +123,53 @@ async fn address_of(
     Ok(raw.and_then(|e| EmailAddress::parse(&e).ok()))
 }
 
-/// `GET /privacy/my-data`: everything stored about the address, as `person.json`.
+/// `POST /privacy/my-data`: emails the link that downloads the address's data.
 #[tracing::instrument(skip_all)]
-pub async fn download(
+pub async fn request_download(
     state: web::Data<AppState>,
     query: web::Query<SourceQuery>,
 ) -> Result<HttpResponse, AppError> {
     let Some(email) = address_of(&state, &query).await? else {
+        return link_expired(&state);
+    };
+    let hours = email_link(
+        &state,
+        &email,
+        LinkKind::Export,
+        "people_export_link",
+        "/privacy/my-data/download",
+    )
+    .await?;
+    page(
+        &state,
+        StatusCode::OK,
+        "pages/people/export_requested.html",
+        json!({ "email": email.as_str(), "hours": hours }),
+    )
+}
+
+/// `GET /privacy/my-data/download`: everything stored about the address, as `person.json`.
+#[tracing::instrument(skip_all)]
+pub async fn download(
+    state: web::Data<AppState>,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(token) = query.token.clone().filter(|t| !t.is_empty()) else {
+        return link_expired(&state);
+    };
+    let hash = token_hash(&token);
+    let found = state
+        .db
+        .run(move |conn| {
+            Ok(store::pending_request(
+                conn,
+                &hash,
+                LinkKind::Export,
+                crate::db::now(),
+            )?)
+        })
+        .await?;
+    let Some(email) = found.and_then(|e| EmailAddress::parse(&e).ok()) else {
         return link_expired(&state);
     };
     let person = service::look_up(
@@ -140,15 +185,16 @@ pub async fn download(
     super::staff::json_download(&person).map(no_store)
 }
 
-/// `POST /privacy/delete`: emails the second link that confirms the erasure.
-#[tracing::instrument(skip_all)]
-pub async fn request_erasure(
-    state: web::Data<AppState>,
-    query: web::Query<SourceQuery>,
-) -> Result<HttpResponse, AppError> {
-    let Some(email) = address_of(&state, &query).await? else {
-        return link_expired(&state);
-    };
+/// Stores a request of `kind` and emails its link (`path?token=…`) to the address, at most
+/// once per kind and address every [`REQUEST_INTERVAL_MINUTES`]. Returns the link's validity
+/// in hours.
+async fn email_link(
+    state: &AppState,
+    email: &EmailAddress,
+    kind: LinkKind,
+    template: &'static str,
+    path: &str,
+) -> Result<u32, AppError> {
     let hours = state.settings.retention.erasure_link_hours;
     let token = random_token(32);
     let base = state
@@ -159,10 +205,10 @@ pub async fn request_erasure(
         .trim_end_matches('/')
         .to_string();
     let message = state.mailer.compose(Email::new(
-        "people_erase_confirm",
+        template,
         Mailbox::new(None, email.address().clone()),
         json!({
-            "confirm_url": format!("{base}/privacy/delete/confirm?token={token}"),
+            "link_url": format!("{base}{path}?token={token}"),
             "hours": hours,
         }),
     ))?;
@@ -172,19 +218,39 @@ pub async fn request_erasure(
         .write(move |conn| {
             let now = crate::db::now();
             let since = now - chrono::TimeDelta::minutes(REQUEST_INTERVAL_MINUTES);
-            if store::requested_since(conn, &address, since)? {
+            if store::requested_since(conn, &address, kind, since)? {
                 return Ok(false);
             }
             let expires = now + chrono::TimeDelta::hours(i64::from(hours));
-            store::insert_request(conn, &token_hash(&token), &address, now, expires)?;
+            store::insert_request(conn, &token_hash(&token), &address, kind, now, expires)?;
             outbox::enqueue(conn, &[message])?;
             Ok(true)
         })
         .await?;
     if sent {
         state.mailer.wake();
-        tracing::info!(to = %mask_email(email.as_str()), "erasure confirmation link emailed");
+        tracing::info!(to = %mask_email(email.as_str()), kind = kind.as_str(), "self-service link emailed");
     }
+    Ok(hours)
+}
+
+/// `POST /privacy/delete`: emails the second link that confirms the erasure.
+#[tracing::instrument(skip_all)]
+pub async fn request_erasure(
+    state: web::Data<AppState>,
+    query: web::Query<SourceQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(email) = address_of(&state, &query).await? else {
+        return link_expired(&state);
+    };
+    let hours = email_link(
+        &state,
+        &email,
+        LinkKind::Erase,
+        "people_erase_confirm",
+        "/privacy/delete/confirm",
+    )
+    .await?;
     page(
         &state,
         StatusCode::OK,
@@ -205,7 +271,14 @@ pub async fn confirm_page(
     let hash = token_hash(&token);
     let found = state
         .db
-        .run(move |conn| Ok(store::pending_request(conn, &hash, crate::db::now())?))
+        .run(move |conn| {
+            Ok(store::pending_request(
+                conn,
+                &hash,
+                LinkKind::Erase,
+                crate::db::now(),
+            )?)
+        })
         .await?;
     let Some(email) = found else {
         return link_expired(&state);
@@ -232,7 +305,14 @@ pub async fn confirm(
     let lookup = hash.clone();
     let found = state
         .db
-        .run(move |conn| Ok(store::pending_request(conn, &lookup, crate::db::now())?))
+        .run(move |conn| {
+            Ok(store::pending_request(
+                conn,
+                &lookup,
+                LinkKind::Erase,
+                crate::db::now(),
+            )?)
+        })
         .await?;
     let Some(email) = found.and_then(|e| EmailAddress::parse(&e).ok()) else {
         return link_expired(&state);

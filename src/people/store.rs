@@ -1,5 +1,5 @@
-//! Readers' pending "delete my data" requests: a single-use token, stored as its SHA-256,
-//! that expires.
+//! Readers' pending "delete my data" and "download my data" requests: a token stored as its
+//! SHA-256, that expires (an erasure's is single use).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -7,11 +7,28 @@ use diesel::prelude::*;
 use crate::db::schema::people_erasure_requests as requests;
 use crate::db::DbConnection;
 
+/// What an emailed link does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    Erase,
+    Export,
+}
+
+impl LinkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::Erase => "erase",
+            LinkKind::Export => "export",
+        }
+    }
+}
+
 /// Stores a request for `email` (normalised) under the hash of its token.
 pub fn insert_request(
     conn: &mut DbConnection,
     token_hash: &str,
     email: &str,
+    kind: LinkKind,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -19,6 +36,7 @@ pub fn insert_request(
         .values((
             requests::token_hash.eq(token_hash),
             requests::email.eq(email),
+            requests::purpose.eq(kind.as_str()),
             requests::created_at.eq(now),
             requests::expires_at.eq(expires_at),
         ))
@@ -26,28 +44,33 @@ pub fn insert_request(
     Ok(())
 }
 
-/// Whether a request for `email` was made after `since` (one email per interval at most).
+/// Whether a request of this purpose for `email` was made after `since` (one email per
+/// interval at most).
 pub fn requested_since(
     conn: &mut DbConnection,
     email: &str,
+    kind: LinkKind,
     since: NaiveDateTime,
 ) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         requests::table
             .filter(requests::email.eq(email))
+            .filter(requests::purpose.eq(kind.as_str()))
             .filter(requests::created_at.gt(since)),
     ))
     .get_result(conn)
 }
 
-/// The address of an unused, unexpired request (changes nothing).
+/// The address of an unused, unexpired request of this purpose (changes nothing).
 pub fn pending_request(
     conn: &mut DbConnection,
     token_hash: &str,
+    kind: LinkKind,
     now: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
     requests::table
         .find(token_hash)
+        .filter(requests::purpose.eq(kind.as_str()))
         .filter(requests::used_at.is_null())
         .filter(requests::expires_at.gt(now))
         .select(requests::email)
@@ -62,7 +85,7 @@ pub fn use_request(
     token_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
-    let email = pending_request(conn, token_hash, now)?;
+    let email = pending_request(conn, token_hash, LinkKind::Erase, now)?;
     if email.is_some() {
         let used = diesel::update(
             requests::table

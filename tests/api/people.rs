@@ -856,6 +856,23 @@ async fn reader_downloads_and_deletes_their_data_from_the_preferences_page(backe
     let download = link(&html, "/privacy/my-data?").replace("&amp;", "&");
     let delete = link(&html, "/privacy/delete?").replace("&amp;", "&");
 
+    // "Download my data" emails a link: the page's own link may have been forwarded.
+    let sent = app.smtp.count();
+    let asked = app
+        .client
+        .post(app.url(&download))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(asked.status(), 200);
+    assert!(asked
+        .text()
+        .await
+        .expect("html")
+        .contains("Check your inbox"));
+    let text = mail_to(&app, EMAIL, "your data, as you asked").await;
+    assert_eq!(app.smtp.count(), sent + 1);
+    let download = link(&text, "/privacy/my-data/download?token=");
     let res = app.get(&download).await;
     assert_eq!(res.status(), 200);
     assert_eq!(
@@ -951,6 +968,21 @@ async fn donor_deletes_their_data_from_the_manage_page_after_a_second_link(backe
         .expect("html");
     let download = link(&html, "/privacy/my-data?").replace("&amp;", "&");
     let delete = link(&html, "/privacy/delete?").replace("&amp;", "&");
+    let asked = app
+        .client
+        .post(app.url(&download))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(asked.status(), 200);
+    let text = mail_to(&app, EMAIL, "your data, as you asked").await;
+    let download = link(&text, "/privacy/my-data/download?token=");
+    assert_eq!(
+        app.get(&download.replace("token=", "token=x"))
+            .await
+            .status(),
+        404
+    );
     let mine: Value = app.get(&download).await.json().await.expect("json");
     assert_eq!(ids(&mine["donations"]), vec![donation_id.clone()]);
 

@@ -330,6 +330,7 @@ async fn expired_erasure_requests_go(backend: Backend) {
                 conn,
                 "hash-1",
                 "jane@example.org",
+                frontdesk::people::store::LinkKind::Export,
                 start,
                 start + TimeDelta::hours(24),
             )?;
