@@ -101,29 +101,74 @@ impl OutboxRow {
 pub fn enqueue(conn: &mut DbConnection, emails: &[NewOutboxEmail]) -> QueryResult<()> {
     let now = crate::db::now();
     for chunk in emails.chunks(500) {
-        let rows: Vec<_> = chunk
-            .iter()
-            .map(|e| {
-                (
-                    e,
-                    outbox::state.eq(OutboxState::Queued.as_str()),
-                    outbox::attempts.eq(0),
-                    outbox::next_attempt_at.eq(now),
-                    outbox::created_at.eq(now),
-                )
-            })
-            .collect();
         // Batch inserts are typed per backend (the multi-backend has no batch insert).
         match conn {
             DbConnection::Sqlite(c) => {
+                let rows: Vec<_> = chunk
+                    .iter()
+                    .map(|e| {
+                        (
+                            e,
+                            outbox::state.eq(OutboxState::Queued.as_str()),
+                            outbox::attempts.eq(0),
+                            outbox::next_attempt_at.eq(now),
+                            outbox::created_at.eq(now),
+                        )
+                    })
+                    .collect();
                 diesel::insert_into(outbox::table).values(rows).execute(c)?
             }
-            DbConnection::Postgres(c) => {
-                diesel::insert_into(outbox::table).values(rows).execute(c)?
-            }
+            DbConnection::Postgres(c) => enqueue_postgres(c, chunk, now)?,
         };
     }
     Ok(())
+}
+
+/// PostgreSQL: one statement over arrays (`unnest`), so the server parses a short query
+/// once per chunk instead of a 500-row `VALUES` list with 6,000 parameters.
+const ENQUEUE_POSTGRES: &str = "INSERT INTO outbox (id, template, to_addr, to_name, reply_to, \
+     subject, body_text, body_html, headers, message_id, ref_kind, ref_id, state, attempts, \
+     next_attempt_at, created_at) \
+     SELECT id, template, to_addr, to_name, reply_to, subject, body_text, body_html, headers, \
+     message_id, ref_kind, ref_id, 'queued', 0, $13, $13 \
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+     $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) \
+     AS t(id, template, to_addr, to_name, reply_to, subject, body_text, body_html, headers, \
+     message_id, ref_kind, ref_id)";
+
+fn enqueue_postgres(
+    conn: &mut diesel::PgConnection,
+    emails: &[NewOutboxEmail],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, Nullable};
+    fn column<'a>(
+        emails: &'a [NewOutboxEmail],
+        f: impl Fn(&'a NewOutboxEmail) -> &'a str,
+    ) -> Vec<&'a str> {
+        emails.iter().map(f).collect()
+    }
+    fn optional<'a>(
+        emails: &'a [NewOutboxEmail],
+        f: impl Fn(&'a NewOutboxEmail) -> Option<&'a str>,
+    ) -> Vec<Option<&'a str>> {
+        emails.iter().map(f).collect()
+    }
+    diesel::sql_query(ENQUEUE_POSTGRES)
+        .bind::<Array<Text>, _>(column(emails, |e| &e.id))
+        .bind::<Array<Text>, _>(column(emails, |e| &e.template))
+        .bind::<Array<Text>, _>(column(emails, |e| &e.to_addr))
+        .bind::<Array<Nullable<Text>>, _>(optional(emails, |e| e.to_name.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(optional(emails, |e| e.reply_to.as_deref()))
+        .bind::<Array<Text>, _>(column(emails, |e| &e.subject))
+        .bind::<Array<Text>, _>(column(emails, |e| &e.body_text))
+        .bind::<Array<Text>, _>(column(emails, |e| &e.body_html))
+        .bind::<Array<Text>, _>(column(emails, |e| &e.headers))
+        .bind::<Array<Text>, _>(column(emails, |e| &e.message_id))
+        .bind::<Array<Nullable<Text>>, _>(optional(emails, |e| e.ref_kind.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(optional(emails, |e| e.ref_id.as_deref()))
+        .bind::<Timestamp, _>(now)
+        .execute(conn)
 }
 
 const CLAIM_SQLITE: &str = "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 \

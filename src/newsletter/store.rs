@@ -1666,27 +1666,26 @@ pub fn queue_batch(
             created_at: now,
         })
         .collect();
-    // ON CONFLICT DO NOTHING: `INSERT OR IGNORE` on SQLite (diesel has no batch upsert there).
+    let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
     for chunk in rows.chunks(500) {
         match conn {
-            DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(deliveries::table)
-                .values(chunk)
-                .execute(c)?,
-            DbConnection::Postgres(c) => diesel::insert_into(deliveries::table)
-                .values(chunk)
-                .on_conflict_do_nothing()
-                .execute(c)?,
-        };
-    }
-    let our_ids: Vec<&str> = batch.iter().map(|d| d.delivery_id.as_str()).collect();
-    let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
-    for chunk in our_ids.chunks(500) {
-        inserted.extend(
-            deliveries::table
-                .filter(deliveries::id.eq_any(chunk))
-                .select(deliveries::id)
-                .load::<String>(conn)?,
-        );
+            // ON CONFLICT DO NOTHING: `INSERT OR IGNORE` (diesel has no batch upsert there).
+            DbConnection::Sqlite(c) => {
+                diesel::insert_or_ignore_into(deliveries::table)
+                    .values(chunk)
+                    .execute(c)?;
+                let ids: Vec<&str> = chunk.iter().map(|d| d.id).collect();
+                inserted.extend(
+                    deliveries::table
+                        .filter(deliveries::id.eq_any(ids))
+                        .select(deliveries::id)
+                        .load::<String>(c)?,
+                );
+            }
+            DbConnection::Postgres(c) => {
+                inserted.extend(insert_deliveries_postgres(c, chunk)?);
+            }
+        }
     }
     let mut outcome = BatchOutcome {
         applied: true,
@@ -1705,6 +1704,39 @@ pub fn queue_batch(
     outcome.queued = emails.len();
     crate::mail::outbox::enqueue(conn, &emails)?;
     Ok(outcome)
+}
+
+/// PostgreSQL: the deliveries in one statement over arrays (a short query parsed once, not a
+/// 500-row `VALUES` list); returns the ids actually inserted.
+fn insert_deliveries_postgres(
+    conn: &mut diesel::PgConnection,
+    rows: &[NewDelivery<'_>],
+) -> QueryResult<Vec<String>> {
+    use diesel::sql_types::{Array, Nullable, Text, Timestamp};
+    #[derive(QueryableByName)]
+    struct Inserted {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let inserted: Vec<Inserted> = diesel::sql_query(
+        "INSERT INTO newsletter_deliveries (id, issue_id, subscriber_id, outbox_id, \
+         skipped_reason, created_at) \
+         SELECT id, $1, subscriber_id, outbox_id, skipped_reason, $2 \
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) \
+         AS t(id, subscriber_id, outbox_id, skipped_reason) \
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind::<Text, _>(first.issue_id)
+    .bind::<Timestamp, _>(first.created_at)
+    .bind::<Array<Text>, _>(rows.iter().map(|d| d.id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|d| d.subscriber_id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|d| d.outbox_id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|d| d.skipped_reason).collect::<Vec<_>>())
+    .load(conn)?;
+    Ok(inserted.into_iter().map(|r| r.id).collect())
 }
 
 /// Marks an issue fully queued, if its cursor is still `expected_cursor`.
