@@ -50,7 +50,7 @@ struct Args {
 fn args() -> Args {
     let mut args = Args {
         subscribers: 100_000,
-        connections: 4,
+        connections: 8,
         postgres: None,
         batch: Settings::default().newsletter.dispatch_batch_size,
         sink: false,
