@@ -233,6 +233,18 @@ pub fn complete(
     results: &[(String, Outcome)],
 ) -> QueryResult<usize> {
     use outbox::dsl as o;
+    // PostgreSQL: lock every row first, in id order (the order an erasure updates them in),
+    // so the outcome updates below never wait on a lock while holding another one.
+    if let DbConnection::Postgres(c) = conn {
+        let mut ids: Vec<&str> = results.iter().map(|(id, _)| id.as_str()).collect();
+        ids.sort_unstable();
+        o::outbox
+            .filter(o::id.eq_any(&ids))
+            .order(o::id)
+            .select(o::id)
+            .for_update()
+            .load::<String>(c)?;
+    }
     let sent: Vec<&str> = results
         .iter()
         .filter(|(_, outcome)| *outcome == Outcome::Sent)
