@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db::lower;
 use crate::db::schema::comments;
 use crate::db::DbConnection;
 use crate::domain::Erasure;
@@ -16,11 +17,6 @@ use super::store::{self, Comment};
 
 /// How comments are named in the audit log and in the outbox.
 pub const REF_KIND: &str = "comment";
-
-diesel::define_sql_function! {
-    /// SQL `lower` (ASCII on SQLite), for matching addresses whatever their case.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
 
 /// One comment with the staff replies it got.
 #[derive(Debug, Clone, Serialize, ToSchema)]

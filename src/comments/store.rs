@@ -6,13 +6,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::comments::model::{Clearance, Status};
+use crate::db::lower;
 use crate::db::schema::{comment_notes, comment_replies, comments};
 use crate::db::DbConnection;
-
-diesel::define_sql_function! {
-    /// SQL `lower` (ASCII on SQLite), for matching addresses whatever their case.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
 
 /// A comment as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize)]

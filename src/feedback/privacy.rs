@@ -11,15 +11,11 @@ use utoipa::ToSchema;
 
 use crate::db::schema::{feedback_notes, feedback_voter_keys, feedback_votes as fv};
 use crate::db::DbConnection;
+use crate::db::{contains_pattern, lower_nullable};
 use crate::domain::Erasure;
 
 /// How votes are named in the audit log.
 pub const REF_KIND: &str = "feedback_vote";
-
-diesel::define_sql_function! {
-    /// SQL `lower` (ASCII on SQLite).
-    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
-}
 
 /// A vote whose comment names the address.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -47,24 +43,10 @@ type VoteRow = (
     NaiveDateTime,
 );
 
-/// `LIKE` pattern matching `text` anywhere, its wildcards escaped with `\`.
-fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 fn tied_votes(conn: &mut DbConnection, email: &str) -> QueryResult<Vec<VoteRow>> {
     let rows: Vec<VoteRow> = fv::table
         .filter(
-            lower(fv::comment)
+            lower_nullable(fv::comment)
                 .like(contains_pattern(&email.to_lowercase()))
                 .escape('\\'),
         )
@@ -147,14 +129,4 @@ pub fn delete_voter_keys_before(
     let day = keep_from.format("%Y-%m-%d").to_string();
     diesel::delete(feedback_voter_keys::table.filter(feedback_voter_keys::day.lt(day)))
         .execute(conn)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(contains_pattern("a_b%c\\d"), "%a\\_b\\%c\\\\d%");
-    }
 }

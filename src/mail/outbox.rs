@@ -10,6 +10,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
+use crate::db::lower;
 use crate::db::schema::outbox;
 use crate::db::DbConnection;
 
@@ -346,11 +347,6 @@ pub fn list(
         query = query.filter(outbox::id.lt(before.to_string()));
     }
     query.order(outbox::id.desc()).limit(limit).load(conn)
-}
-
-diesel::define_sql_function! {
-    /// SQL `lower` (ASCII on SQLite), for matching recipients whatever their case.
-    fn lower(x: Text) -> Text;
 }
 
 /// Every email addressed to `email` (compared lower-cased), newest first: the people view

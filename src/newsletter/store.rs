@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::db::lower_nullable;
 use crate::db::schema::newsletter_confirm_tokens as tokens;
 use crate::db::schema::newsletter_consents as consents;
 use crate::db::schema::newsletter_deliveries as deliveries;
@@ -28,8 +29,6 @@ use super::model::{
     EmailAddress, IssueStatus, ListSlug, NewIssue, NewList, SubscriberStatus, Subscription,
     SuppressionReason,
 };
-
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>);
 
 /// `next_attempt_at` of outbox rows held back while their issue is paused.
 pub fn held_until() -> NaiveDateTime {
@@ -882,17 +881,12 @@ pub fn list_subscribers(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        let escaped = search
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let pattern = format!("%{escaped}%");
+        let pattern = crate::db::contains_pattern(&search.to_lowercase());
         query = query.filter(
             subs::email
                 .like(pattern.clone())
                 .escape('\\')
-                .or(lower(subs::name).like(pattern).escape('\\')),
+                .or(lower_nullable(subs::name).like(pattern).escape('\\')),
         );
     }
     if let Some(slug) = &filter.list {

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::db::lower;
 use crate::db::schema::audit_log;
 use crate::db::{new_id, DbConnection};
 
@@ -243,11 +244,6 @@ pub fn scrub(
         }
     }
     Ok(changed)
-}
-
-diesel::define_sql_function! {
-    /// SQL `lower` (ASCII on SQLite).
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
 /// Erasure of a person: like [`scrub`], but in every entry whose details name one of
