@@ -129,23 +129,15 @@ pub async fn request_download(
     state: web::Data<AppState>,
     query: web::Query<SourceQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(email) = address_of(&state, &query).await? else {
-        return link_expired(&state);
-    };
-    let hours = email_link(
+    request_link(
         &state,
-        &email,
+        &query,
         LinkKind::Export,
         "people_export_link",
         "/privacy/my-data/download",
-    )
-    .await?;
-    page(
-        &state,
-        StatusCode::OK,
         "pages/people/export_requested.html",
-        json!({ "email": email.as_str(), "hours": hours }),
     )
+    .await
 }
 
 /// `GET /privacy/my-data/download`: everything stored about the address, as `person.json`.
@@ -154,22 +146,8 @@ pub async fn download(
     state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(token) = query.token.clone().filter(|t| !t.is_empty()) else {
-        return link_expired(&state);
-    };
-    let hash = token_hash(&token);
-    let found = state
-        .db
-        .run(move |conn| {
-            Ok(store::pending_request(
-                conn,
-                &hash,
-                LinkKind::Export,
-                crate::db::now(),
-            )?)
-        })
-        .await?;
-    let Some(email) = found.and_then(|e| EmailAddress::parse(&e).ok()) else {
+    let found = pending(&state, &query, LinkKind::Export).await?;
+    let Some(email) = found.and_then(|(_, e)| EmailAddress::parse(&e).ok()) else {
         return link_expired(&state);
     };
     let person = service::look_up(
@@ -185,16 +163,20 @@ pub async fn download(
     super::staff::json_download(&person).map(no_store)
 }
 
-/// Stores a request of `kind` and emails its link (`path?token=…`) to the address, at most
-/// once per kind and address every [`REQUEST_INTERVAL_MINUTES`]. Returns the link's validity
-/// in hours.
-async fn email_link(
+/// For the address a page's link names: stores a request of `kind` and emails its link
+/// (`path?token=…`) with `template`, at most once per kind and address every
+/// [`REQUEST_INTERVAL_MINUTES`], then answers with the "check your inbox" `page_template`.
+async fn request_link(
     state: &AppState,
-    email: &EmailAddress,
+    query: &SourceQuery,
     kind: LinkKind,
     template: &'static str,
     path: &str,
-) -> Result<u32, AppError> {
+    page_template: &str,
+) -> Result<HttpResponse, AppError> {
+    let Some(email) = address_of(state, query).await? else {
+        return link_expired(state);
+    };
     let hours = state.settings.retention.erasure_link_hours;
     let token = random_token(32);
     let base = state
@@ -231,7 +213,38 @@ async fn email_link(
         state.mailer.wake();
         tracing::info!(to = %mask_email(email.as_str()), kind = kind.as_str(), "self-service link emailed");
     }
-    Ok(hours)
+    page(
+        state,
+        StatusCode::OK,
+        page_template,
+        json!({ "email": email.as_str(), "hours": hours }),
+    )
+}
+
+/// The hash and address of the unused, unexpired request of `kind` that the link's token
+/// names (changes nothing); `None` for a missing, unknown, used or expired token.
+async fn pending(
+    state: &AppState,
+    query: &TokenQuery,
+    kind: LinkKind,
+) -> Result<Option<(String, String)>, AppError> {
+    let Some(token) = query.token.as_deref().filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let hash = token_hash(token);
+    let lookup = hash.clone();
+    let found = state
+        .db
+        .run(move |conn| {
+            Ok(store::pending_request(
+                conn,
+                &lookup,
+                kind,
+                crate::db::now(),
+            )?)
+        })
+        .await?;
+    Ok(found.map(|email| (hash, email)))
 }
 
 /// `POST /privacy/delete`: emails the second link that confirms the erasure.
@@ -240,23 +253,15 @@ pub async fn request_erasure(
     state: web::Data<AppState>,
     query: web::Query<SourceQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(email) = address_of(&state, &query).await? else {
-        return link_expired(&state);
-    };
-    let hours = email_link(
+    request_link(
         &state,
-        &email,
+        &query,
         LinkKind::Erase,
         "people_erase_confirm",
         "/privacy/delete/confirm",
-    )
-    .await?;
-    page(
-        &state,
-        StatusCode::OK,
         "pages/people/delete_requested.html",
-        json!({ "email": email.as_str(), "hours": hours }),
     )
+    .await
 }
 
 /// `GET /privacy/delete/confirm`: the button that erases (changes nothing itself).
@@ -265,29 +270,14 @@ pub async fn confirm_page(
     state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(token) = query.token.clone().filter(|t| !t.is_empty()) else {
-        return link_expired(&state);
-    };
-    let hash = token_hash(&token);
-    let found = state
-        .db
-        .run(move |conn| {
-            Ok(store::pending_request(
-                conn,
-                &hash,
-                LinkKind::Erase,
-                crate::db::now(),
-            )?)
-        })
-        .await?;
-    let Some(email) = found else {
+    let Some((_, email)) = pending(&state, &query, LinkKind::Erase).await? else {
         return link_expired(&state);
     };
     page(
         &state,
         StatusCode::OK,
         "pages/people/delete_confirm.html",
-        json!({ "email": email, "token": token }),
+        json!({ "email": email, "token": query.token }),
     )
 }
 
@@ -298,23 +288,10 @@ pub async fn confirm(
     donations: web::Data<Donations>,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(token) = query.token.clone().filter(|t| !t.is_empty()) else {
-        return link_expired(&state);
-    };
-    let hash = token_hash(&token);
-    let lookup = hash.clone();
-    let found = state
-        .db
-        .run(move |conn| {
-            Ok(store::pending_request(
-                conn,
-                &lookup,
-                LinkKind::Erase,
-                crate::db::now(),
-            )?)
-        })
-        .await?;
-    let Some(email) = found.and_then(|e| EmailAddress::parse(&e).ok()) else {
+    let found = pending(&state, &query, LinkKind::Erase).await?;
+    let Some((hash, email)) =
+        found.and_then(|(hash, e)| Some((hash, EmailAddress::parse(&e).ok()?)))
+    else {
         return link_expired(&state);
     };
     let erased = service::erase(
