@@ -391,3 +391,16 @@ pub fn csrf_from(html: &str) -> String {
     let end = start + html[start..].find('"').expect("closing quote");
     html[start..end].to_string()
 }
+
+/// The path and query of the first link in `text` whose path starts with `path`
+/// (emails link to `server.public_url`, not to the test server's port).
+pub fn link(text: &str, path: &str) -> String {
+    let start = text
+        .find(path)
+        .unwrap_or_else(|| panic!("no {path} link in {text}"));
+    text[start..]
+        .split(|c: char| c.is_whitespace() || c == '>' || c == '"')
+        .next()
+        .expect("link")
+        .to_string()
+}

@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{spawn_app_with, Backend, Reply, TestApp};
+use crate::helpers::{link, spawn_app_with, Backend, Reply, TestApp};
 
 const WAIT: Duration = Duration::from_secs(20);
 const WEBHOOK_SECRET: &str = "whsec-test";
@@ -66,19 +66,6 @@ async fn subscribe(app: &TestApp, body: Value) -> reqwest::Response {
         .send()
         .await
         .expect("request")
-}
-
-/// The path and query of the first link in `text` whose path starts with `path`
-/// (emails link to `server.public_url`, not to the test server's port).
-fn link(text: &str, path: &str) -> String {
-    let start = text
-        .find(path)
-        .unwrap_or_else(|| panic!("no {path} link in {text}"));
-    text[start..]
-        .split(|c: char| c.is_whitespace() || c == '>' || c == '"')
-        .next()
-        .expect("link")
-        .to_string()
 }
 
 fn email(s: &str) -> EmailAddress {

@@ -19,7 +19,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{spawn_app_with, test_email, Backend, TestApp};
+use crate::helpers::{link, spawn_app_with, test_email, Backend, TestApp};
 
 both_backends!(
     one_person_in_every_feature_is_exported_then_erased_without_a_trace,
@@ -49,18 +49,6 @@ async fn spawn(backend: Backend) -> TestApp {
 
 fn pdf() -> Vec<u8> {
     b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n".to_vec()
-}
-
-/// The link starting with `path` in an email text (emails link to `server.public_url`).
-fn link(text: &str, path: &str) -> String {
-    let start = text
-        .find(path)
-        .unwrap_or_else(|| panic!("no {path} link in {text}"));
-    text[start..]
-        .split(|c: char| c.is_whitespace() || c == '>' || c == '"')
-        .next()
-        .expect("link")
-        .to_string()
 }
 
 /// Waits for an email to `to` whose subject contains `subject`; returns its text body.
