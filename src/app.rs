@@ -276,7 +276,7 @@ fn server(
             .wrap(headers::security_headers(&settings))
             .wrap(Compress::default())
             .wrap(from_fn(crate::web::request_id::echo))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::web::request_id::RequestSpan>::new())
     })
     .listen(listener)?
     .shutdown_timeout(shutdown_timeout);
