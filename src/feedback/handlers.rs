@@ -24,7 +24,8 @@ use crate::web::{ApiJson, ClientIp};
         (status = 429, body = crate::error::Problem),
     ))]
 #[post("/feedback")]
-#[tracing::instrument(skip_all)]
+// No handler span here, unlike the other handlers: this is the busiest route, and the
+// request's own span already names it.
 pub async fn vote(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -6,6 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
 use rand::RngCore;
 use serde::Serialize;
 
@@ -34,6 +37,9 @@ struct Merged<'a> {
     helpful: bool,
     reason: Option<&'a str>,
     comment: Option<&'a str>,
+    /// `new` and the batch's time when the vote carries a comment.
+    comment_status: Option<&'static str>,
+    comment_at: Option<NaiveDateTime>,
 }
 
 #[derive(QueryableByName)]
@@ -46,41 +52,95 @@ struct Written {
     voter: String,
 }
 
-/// Rows per upsert statement (8 parameters each, well under both backends' limits).
-const UPSERT_CHUNK: usize = 500;
+/// The largest upsert statement, in rows (10 parameters each, well under both backends'
+/// limits). A batch is cut into chunks whose sizes are powers of two up to this, so at most
+/// nine distinct statements exist and each is prepared once per connection.
+const UPSERT_CHUNK: usize = 256;
 
-/// The batch upsert with numbered placeholders (`?N` on SQLite, `$N` on PostgreSQL):
-/// parameter 1 is the time, then 8 per row.
-fn upsert_sql(rows: usize, placeholder: fn(usize) -> String) -> String {
-    let mut sql = String::with_capacity(400 + rows * 60);
-    sql.push_str(
-        "INSERT INTO feedback_votes (id, article_url, voter, helpful, reason, comment, \
-         comment_status, comment_at, created_at, updated_at) VALUES ",
-    );
-    let now = placeholder(1);
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
+/// The sizes a batch of `rows` distinct votes is written in: powers of two, largest first.
+fn chunk_sizes(rows: usize) -> impl Iterator<Item = usize> {
+    let mut left = rows;
+    std::iter::from_fn(move || {
+        if left == 0 {
+            return None;
         }
-        sql.push('(');
-        for col in 0..8 {
-            sql.push_str(&placeholder(2 + row * 8 + col));
-            sql.push_str(", ");
+        let size = if left >= UPSERT_CHUNK {
+            UPSERT_CHUNK
+        } else {
+            1 << left.ilog2()
+        };
+        left -= size;
+        Some(size)
+    })
+}
+
+/// `INSERT … VALUES (…), (…) ON CONFLICT (article_url, voter) DO UPDATE … RETURNING` for a
+/// chunk of votes. Unlike `sql_query`, its SQL depends only on the number of rows, so diesel
+/// caches the prepared statement (keyed by the SQL) instead of parsing it for every batch.
+struct VoteUpsert<'q, 'a> {
+    rows: &'q [Merged<'a>],
+    now: NaiveDateTime,
+}
+
+impl QueryId for VoteUpsert<'_, '_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for VoteUpsert<'_, '_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<Conn> RunQueryDsl<Conn> for VoteUpsert<'_, '_> {}
+
+impl<DB> QueryFragment<DB> for VoteUpsert<'_, '_>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<Text>
+        + diesel::sql_types::HasSqlType<Bool>
+        + diesel::sql_types::HasSqlType<Timestamp>,
+    str: ToSql<Text, DB>,
+    bool: ToSql<Bool, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO feedback_votes (id, article_url, voter, helpful, reason, comment, \
+             comment_status, comment_at, created_at, updated_at) VALUES ",
+        );
+        for (i, row) in self.rows.iter().enumerate() {
+            out.push_sql(if i == 0 { "(" } else { ", (" });
+            out.push_bind_param::<Text, str>(&row.new_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, str>(row.article_url)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, str>(row.voter)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Bool, bool>(&row.helpful)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, _>(&row.reason)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, _>(&row.comment)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, _>(&row.comment_status)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Timestamp>, _>(&row.comment_at)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Timestamp, _>(&self.now)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Timestamp, _>(&self.now)?;
+            out.push_sql(")");
         }
-        sql.push_str(&now);
-        sql.push_str(", ");
-        sql.push_str(&now);
-        sql.push(')');
+        out.push_sql(
+            " ON CONFLICT (article_url, voter) DO UPDATE SET helpful = excluded.helpful, \
+             reason = excluded.reason, \
+             comment = COALESCE(excluded.comment, feedback_votes.comment), \
+             comment_status = COALESCE(excluded.comment_status, feedback_votes.comment_status), \
+             comment_at = COALESCE(excluded.comment_at, feedback_votes.comment_at), \
+             updated_at = excluded.updated_at RETURNING id, article_url, voter",
+        );
+        Ok(())
     }
-    sql.push_str(
-        " ON CONFLICT (article_url, voter) DO UPDATE SET helpful = excluded.helpful, \
-         reason = excluded.reason, \
-         comment = COALESCE(excluded.comment, feedback_votes.comment), \
-         comment_status = COALESCE(excluded.comment_status, feedback_votes.comment_status), \
-         comment_at = COALESCE(excluded.comment_at, feedback_votes.comment_at), \
-         updated_at = excluded.updated_at RETURNING id, article_url, voter",
-    );
-    sql
 }
 
 /// Writes votes: each inserted on a voter's first vote on an article and changed in place
@@ -91,10 +151,9 @@ fn upsert_sql(rows: usize, placeholder: fn(usize) -> String) -> String {
 /// A cookie voter's first vote carries over a vote cast earlier today from the same IP and
 /// User-Agent without the cookie (the request that set it), instead of counting twice.
 ///
-/// The whole batch is one `INSERT … ON CONFLICT DO UPDATE … RETURNING` statement per 500
-/// distinct (article, voter) pairs (diesel prepares upserts anew each time, so one
-/// statement per batch rather than per vote is what keeps the group-commit writer fast),
-/// plus one lookup for carried-over votes. Outcomes come back in the order of `votes`; of
+/// A batch is a few `INSERT … ON CONFLICT DO UPDATE … RETURNING` statements (see
+/// [`chunk_sizes`]) whose prepared forms are cached, plus one point lookup per new cookie
+/// voter for a vote to carry over. Outcomes come back in the order of `votes`; of
 /// two votes of one voter on one article in a batch, only the first can be `created`.
 /// Call inside a write transaction.
 pub fn record_votes(
@@ -115,6 +174,8 @@ pub fn record_votes(
                 row.reason = vote.ballot.reason.as_deref();
                 if vote.ballot.comment.is_some() {
                     row.comment = vote.ballot.comment.as_deref();
+                    row.comment_status = Some(CommentStatus::New.as_str());
+                    row.comment_at = Some(now);
                 }
                 slots.push((m, false));
             }
@@ -130,40 +191,26 @@ pub fn record_votes(
                     helpful: vote.ballot.helpful,
                     reason: vote.ballot.reason.as_deref(),
                     comment: vote.ballot.comment.as_deref(),
+                    comment_status: vote
+                        .ballot
+                        .comment
+                        .as_ref()
+                        .map(|_| CommentStatus::New.as_str()),
+                    comment_at: vote.ballot.comment.as_ref().map(|_| now),
                 });
             }
         }
     }
 
     let mut written: HashMap<(String, String), String> = HashMap::with_capacity(merged.len());
-    for chunk in merged.chunks(UPSERT_CHUNK) {
-        macro_rules! upsert {
-            ($c:expr, $backend:ty, $placeholder:expr) => {{
-                let mut query = diesel::sql_query(upsert_sql(chunk.len(), $placeholder))
-                    .into_boxed::<$backend>()
-                    .bind::<diesel::sql_types::Timestamp, _>(now);
-                for row in chunk {
-                    let status = row.comment.map(|_| CommentStatus::New.as_str());
-                    query = query
-                        .bind::<diesel::sql_types::Text, _>(row.new_id.as_str())
-                        .bind::<diesel::sql_types::Text, _>(row.article_url)
-                        .bind::<diesel::sql_types::Text, _>(row.voter)
-                        .bind::<diesel::sql_types::Bool, _>(row.helpful)
-                        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(row.reason)
-                        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(
-                            row.comment,
-                        )
-                        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(status)
-                        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>, _>(
-                            row.comment.map(|_| now),
-                        );
-                }
-                query.load::<Written>($c)?
-            }};
-        }
+    let mut rest = merged.as_slice();
+    for size in chunk_sizes(merged.len()) {
+        let (chunk, after) = rest.split_at(size);
+        rest = after;
+        let upsert = VoteUpsert { rows: chunk, now };
         let rows = match conn {
-            DbConnection::Sqlite(c) => upsert!(c, diesel::sqlite::Sqlite, |n| format!("?{n}")),
-            DbConnection::Postgres(c) => upsert!(c, diesel::pg::Pg, |n| format!("${n}")),
+            DbConnection::Sqlite(c) => upsert.load::<Written>(c)?,
+            DbConnection::Postgres(c) => upsert.load::<Written>(c)?,
         };
         for row in rows {
             written.insert((row.article_url, row.voter), row.id);
@@ -179,28 +226,22 @@ pub fn record_votes(
         final_ids.push((id, created));
     }
 
-    // Carry over today's cookie-less vote of a cookie voter's first vote.
-    let candidates: Vec<usize> = (0..merged.len())
-        .filter(|&m| final_ids[m].1 && merged[m].is_cookie)
-        .collect();
-    if !candidates.is_empty() {
-        let fingerprints: Vec<&str> = candidates.iter().map(|&m| merged[m].fingerprint).collect();
-        let articles: Vec<&str> = candidates.iter().map(|&m| merged[m].article_url).collect();
-        let earlier: HashMap<(String, String), String> = fv::table
-            .filter(fv::voter.eq_any(&fingerprints))
-            .filter(fv::article_url.eq_any(&articles))
-            .select((fv::article_url, fv::voter, fv::id))
-            .load::<(String, String, String)>(conn)?
-            .into_iter()
-            .map(|(article, voter, id)| ((article, voter), id))
-            .collect();
-        for m in candidates {
-            let row = &merged[m];
-            let key = (row.article_url.to_string(), row.fingerprint.to_string());
-            if let Some(earlier_id) = earlier.get(&key) {
-                carry_over(conn, row, &final_ids[m].0, earlier_id, now)?;
-                final_ids[m] = (earlier_id.clone(), false);
-            }
+    // Carry over today's cookie-less vote of a cookie voter's first vote: one cached point
+    // lookup on the (article_url, voter) index per new cookie voter.
+    for (m, row) in merged.iter().enumerate() {
+        if !(final_ids[m].1 && row.is_cookie) {
+            continue;
+        }
+        // At most one row (the pair is unique). No `.first()`: SQLite re-prepares a statement
+        // with a bound LIMIT every time it is bound again.
+        let earlier: Vec<String> = fv::table
+            .filter(fv::article_url.eq(row.article_url))
+            .filter(fv::voter.eq(row.fingerprint))
+            .select(fv::id)
+            .load(conn)?;
+        if let Some(earlier_id) = earlier.into_iter().next() {
+            carry_over(conn, row, &final_ids[m].0, &earlier_id, now)?;
+            final_ids[m] = (earlier_id, false);
         }
     }
 
@@ -593,4 +634,26 @@ pub(crate) fn parse_time_cursor(cursor: &str) -> Option<(NaiveDateTime, String)>
     let (micros, id) = cursor.split_once('_')?;
     let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
     Some((at, id.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_cut_into_powers_of_two_largest_first() {
+        let sizes = |n| chunk_sizes(n).collect::<Vec<_>>();
+        assert!(sizes(0).is_empty());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(13), [8, 4, 1]);
+        assert_eq!(sizes(256), [256]);
+        assert_eq!(sizes(600), [256, 256, 64, 16, 8]);
+        for n in 0..1000 {
+            let cut = sizes(n);
+            assert_eq!(cut.iter().sum::<usize>(), n);
+            assert!(cut
+                .iter()
+                .all(|s| s.is_power_of_two() && *s <= UPSERT_CHUNK));
+        }
+    }
 }

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::header;
 use actix_web::HttpRequest;
 use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
@@ -20,10 +21,19 @@ pub const COOKIE_NAME: &str = "fd_voter";
 /// The cookie is sent only to the feedback endpoints.
 pub const COOKIE_PATH: &str = "/api/v1/feedback";
 
-/// The voter cookie's value if the request carries a well-formed one.
+/// The voter cookie's value if the request carries a well-formed one. Reads the `Cookie`
+/// headers (`name=value` pairs split by `;`) up to our cookie rather than through
+/// `HttpRequest::cookie`, which parses and stores every cookie the browser sends with
+/// each vote.
 pub fn cookie_value(req: &HttpRequest) -> Option<String> {
-    let cookie = req.cookie(COOKIE_NAME)?;
-    let value = cookie.value();
+    let value = req
+        .headers()
+        .get_all(header::COOKIE)
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.trim_matches('"'))?;
     let well_formed = (16..=64).contains(&value.len())
         && value
             .bytes()
@@ -126,6 +136,32 @@ mod tests {
         let anonymous = voter(&keys, None, "h:x".into());
         assert!(!anonymous.is_cookie());
         assert_eq!(anonymous.key, "h:x");
+    }
+
+    #[test]
+    fn the_voter_cookie_is_found_among_others_and_checked() {
+        use actix_web::test::TestRequest;
+        let value = |cookie: &str| {
+            cookie_value(
+                &TestRequest::default()
+                    .insert_header((header::COOKIE, cookie))
+                    .to_http_request(),
+            )
+        };
+        let good = "abcdefghijklmnop-_0123";
+        assert_eq!(value(&format!("fd_voter={good}")).as_deref(), Some(good));
+        assert_eq!(
+            value(&format!("theme=dark; fd_voter={good}; lang=en")).as_deref(),
+            Some(good)
+        );
+        assert_eq!(value(&format!("xfd_voter={good}")), None);
+        assert_eq!(value("fd_voter=short"), None);
+        assert_eq!(value("fd_voter=abcdefghijklmnop%0D%0Aevil"), None);
+        assert_eq!(value("theme=dark"), None);
+        assert_eq!(
+            cookie_value(&TestRequest::default().to_http_request()),
+            None
+        );
     }
 
     #[test]
