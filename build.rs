@@ -2,4 +2,7 @@
 // directory at request time.
 fn main() {
     minijinja_embed::embed_templates!("templates");
+    // The migrations are embedded by diesel_migrations' macro; a new migration folder must
+    // rebuild the crate too.
+    println!("cargo:rerun-if-changed=migrations");
 }
