@@ -37,9 +37,22 @@ struct Merged<'a> {
     helpful: bool,
     reason: Option<&'a str>,
     comment: Option<&'a str>,
-    /// `new` and the batch's time when the vote carries a comment.
+    /// `new` and the batch's time when the vote carries a comment (see [`Merged::set_comment`]);
+    /// kept as fields because the upsert binds them by reference.
     comment_status: Option<&'static str>,
     comment_at: Option<NaiveDateTime>,
+}
+
+impl<'a> Merged<'a> {
+    /// A comment sent with a vote replaces the earlier one and goes back to the queue as
+    /// `new`; a vote without one keeps the earlier comment.
+    fn set_comment(&mut self, comment: Option<&'a str>, now: NaiveDateTime) {
+        if comment.is_some() {
+            self.comment = comment;
+            self.comment_status = Some(CommentStatus::New.as_str());
+            self.comment_at = Some(now);
+        }
+    }
 }
 
 #[derive(QueryableByName)]
@@ -172,17 +185,13 @@ pub fn record_votes(
                 let row = &mut merged[m];
                 row.helpful = vote.ballot.helpful;
                 row.reason = vote.ballot.reason.as_deref();
-                if vote.ballot.comment.is_some() {
-                    row.comment = vote.ballot.comment.as_deref();
-                    row.comment_status = Some(CommentStatus::New.as_str());
-                    row.comment_at = Some(now);
-                }
+                row.set_comment(vote.ballot.comment.as_deref(), now);
                 slots.push((m, false));
             }
             None => {
                 index.insert(key, merged.len());
                 slots.push((merged.len(), true));
-                merged.push(Merged {
+                let mut row = Merged {
                     new_id: crate::db::new_id(),
                     article_url: key.0,
                     voter: key.1,
@@ -190,14 +199,12 @@ pub fn record_votes(
                     is_cookie: vote.voter.is_cookie(),
                     helpful: vote.ballot.helpful,
                     reason: vote.ballot.reason.as_deref(),
-                    comment: vote.ballot.comment.as_deref(),
-                    comment_status: vote
-                        .ballot
-                        .comment
-                        .as_ref()
-                        .map(|_| CommentStatus::New.as_str()),
-                    comment_at: vote.ballot.comment.as_ref().map(|_| now),
-                });
+                    comment: None,
+                    comment_status: None,
+                    comment_at: None,
+                };
+                row.set_comment(vote.ballot.comment.as_deref(), now);
+                merged.push(row);
             }
         }
     }

@@ -103,7 +103,8 @@ impl VoteWriter {
     pub fn start(db: Db, batch_max: usize, queue: usize) -> std::io::Result<VoteWriter> {
         let (tx, rx) = mpsc::channel(queue.max(1));
         let (alive, stopped) = std::sync::mpsc::channel::<()>();
-        // Set by the checkpointer after each run; the writer then checkpoints the rest.
+        // Set by the checkpointer when the WAL reached WAL_RESTART_FRAMES; the writer then
+        // checkpoints the rest.
         let catch_up = Arc::new(AtomicBool::new(false));
         if db.backend() == Backend::Sqlite {
             let db = db.clone();
@@ -188,14 +189,9 @@ fn run(
 fn finish_checkpoint(slot: &mut Option<Conn>) {
     let Some(conn) = slot.as_mut() else { return };
     if let DbConnection::Sqlite(c) = &mut **conn {
-        let started = Instant::now();
-        if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+        if let Err(e) = passive_checkpoint(c, "writer") {
             tracing::warn!(error = %e, "the vote writer's WAL checkpoint failed");
         }
-        tracing::debug!(
-            elapsed_us = started.elapsed().as_micros() as u64,
-            "vote writer finished the WAL checkpoint"
-        );
     }
 }
 
@@ -295,8 +291,9 @@ fn sync_wal(wal: &Path, committed: std::sync::mpsc::Receiver<Committed>) {
     tracing::debug!("vote sync thread stopped");
 }
 
-/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] without blocking the writer, then asks
-/// the writer to finish the job, until the writer's last handle is dropped.
+/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] without blocking the writer, and asks the
+/// writer to finish the job once the WAL holds [`WAL_RESTART_FRAMES`], until the writer's
+/// last handle is dropped.
 fn checkpoint(db: Db, stopped: std::sync::mpsc::Receiver<()>, catch_up: &AtomicBool) {
     use std::sync::mpsc::RecvTimeoutError;
     while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
@@ -325,6 +322,26 @@ const WAL_RESTART_FRAMES: i64 = 65_536;
 /// the writer is left with at most [`WRITER_CATCH_UP_FRAMES`] (or a few passes went by).
 /// Returns the WAL's size in frames.
 fn catch_up_with_writer(conn: &mut Conn) -> Result<i64, String> {
+    let DbConnection::Sqlite(c) = &mut **conn else {
+        return Ok(0);
+    };
+    let mut frames = 0;
+    for _ in 0..8 {
+        let (log, left) = passive_checkpoint(c, "checkpointer").map_err(|e| e.to_string())?;
+        frames = log;
+        if left <= WRITER_CATCH_UP_FRAMES {
+            break;
+        }
+    }
+    Ok(frames)
+}
+
+/// One `PRAGMA wal_checkpoint(PASSIVE)`, logged at debug level with its duration; returns
+/// the WAL's size in frames and the frames it left uncheckpointed.
+fn passive_checkpoint(
+    c: &mut diesel::SqliteConnection,
+    by: &'static str,
+) -> diesel::QueryResult<(i64, i64)> {
     #[derive(diesel::QueryableByName)]
     struct Checkpointed {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -332,29 +349,17 @@ fn catch_up_with_writer(conn: &mut Conn) -> Result<i64, String> {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         checkpointed: i64,
     }
-    let DbConnection::Sqlite(c) = &mut **conn else {
-        return Ok(0);
-    };
-    let mut frames = 0;
-    for pass in 1..=8 {
-        let started = Instant::now();
-        let done: Vec<Checkpointed> = diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)")
-            .load(c)
-            .map_err(|e| e.to_string())?;
-        let (log, left) = done
-            .first()
-            .map_or((0, 0), |d| (d.log, d.log - d.checkpointed));
-        tracing::debug!(
-            pass,
-            log,
-            left,
-            elapsed_us = started.elapsed().as_micros() as u64,
-            "WAL checkpointed"
-        );
-        frames = log;
-        if left <= WRITER_CATCH_UP_FRAMES {
-            break;
-        }
-    }
-    Ok(frames)
+    let started = Instant::now();
+    let done: Vec<Checkpointed> = diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").load(c)?;
+    let (log, left) = done
+        .first()
+        .map_or((0, 0), |d| (d.log, d.log - d.checkpointed));
+    tracing::debug!(
+        by,
+        log,
+        left,
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "WAL checkpointed"
+    );
+    Ok((log, left))
 }
