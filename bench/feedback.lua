@@ -1,7 +1,9 @@
 -- wrk script for POST /api/v1/feedback.
--- Each wrk thread votes as its own run of readers (fd_voter cookies "bench-tNN-<n>"), spread
--- over 500 articles; every tenth request is the previous reader changing their vote (the
--- 200 path), the rest are first votes (the 201 path, an insert).
+-- Each wrk thread votes as its own run of returning readers, spread over 500 articles; every
+-- tenth request is the previous reader changing their vote (the 200 path), the rest are first
+-- votes (the 201 path, an insert). Their fd_voter cookies have the form Frontdesk issues,
+-- "<day>_<random>", from a day before the run ("20000_bench-tNN-<n>"): returning readers,
+-- whose cookie-less vote of the day their cookie was set cannot be carried over any more.
 --
 -- The requests are built once, in init(), before the run starts (VOTES per thread, default
 -- 400,000, cycled if the run outlasts them): building each request in Lua while the run
@@ -19,7 +21,7 @@ local n = 0
 local i = 0
 
 function init(args)
-  local prefix = string.format("bench-t%02d-", tid or 0)
+  local prefix = string.format("20000_bench-t%02d-", tid or 0)
   local count = tonumber(os.getenv("VOTES") or "400000")
   for counter = 1, count do
     local reader = counter

@@ -46,7 +46,8 @@ pub async fn vote(
         .unwrap_or_default();
     let day_key = state.feedback.voter_keys.today(&state.db).await?;
     let fingerprint = voter::fingerprint(&day_key, ip.0, &String::from_utf8_lossy(user_agent))?;
-    let voter = voter::voter(&state.keys, cookie.as_deref(), fingerprint);
+    let today = chrono::Utc::now().date_naive();
+    let voter = voter::voter(&state.keys, cookie.as_deref(), fingerprint, today);
     let helpful = ballot.helpful;
     let outcome = state
         .feedback
@@ -60,7 +61,7 @@ pub async fn vote(
         HttpResponse::Ok()
     };
     if cookie.is_none() {
-        response.cookie(voter::new_cookie(settings.is_https()));
+        response.cookie(voter::new_cookie(settings.is_https(), today));
     }
     Ok(response.json(VoteResponse {
         id: outcome.id,

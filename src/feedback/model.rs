@@ -131,6 +131,9 @@ pub struct Voter {
     /// The fallback hash of this request, also for a cookie voter: a vote cast before the
     /// cookie was set is found by it and carried over to the cookie.
     pub fingerprint: String,
+    /// Whether the writer looks for a cookie-less vote to carry over on this voter's first
+    /// vote on an article (see `voter::may_carry_over`).
+    pub carry_over: bool,
 }
 
 impl Voter {

@@ -33,7 +33,9 @@ struct Merged<'a> {
     article_url: &'a str,
     voter: &'a str,
     fingerprint: &'a str,
-    is_cookie: bool,
+    /// Look for today's cookie-less vote of this voter to carry over (a cookie voter whose
+    /// cookie may have been issued today).
+    carry_over: bool,
     helpful: bool,
     reason: Option<&'a str>,
     comment: Option<&'a str>,
@@ -165,8 +167,8 @@ where
 /// User-Agent without the cookie (the request that set it), instead of counting twice.
 ///
 /// A batch is a few `INSERT … ON CONFLICT DO UPDATE … RETURNING` statements (see
-/// [`chunk_sizes`]) whose prepared forms are cached, plus one point lookup per new cookie
-/// voter for a vote to carry over. Outcomes come back in the order of `votes`; of
+/// [`chunk_sizes`]) whose prepared forms are cached, plus one point lookup for a vote to
+/// carry over per new cookie voter whose cookie may have been issued today. Outcomes come back in the order of `votes`; of
 /// two votes of one voter on one article in a batch, only the first can be `created`.
 /// Call inside a write transaction.
 pub fn record_votes(
@@ -196,7 +198,7 @@ pub fn record_votes(
                     article_url: key.0,
                     voter: key.1,
                     fingerprint: &vote.voter.fingerprint,
-                    is_cookie: vote.voter.is_cookie(),
+                    carry_over: vote.voter.carry_over,
                     helpful: vote.ballot.helpful,
                     reason: vote.ballot.reason.as_deref(),
                     comment: None,
@@ -234,9 +236,10 @@ pub fn record_votes(
     }
 
     // Carry over today's cookie-less vote of a cookie voter's first vote: one cached point
-    // lookup on the (article_url, voter) index per new cookie voter.
+    // lookup on the (article_url, voter) key per new cookie voter whose cookie may be from
+    // today.
     for (m, row) in merged.iter().enumerate() {
-        if !(final_ids[m].1 && row.is_cookie) {
+        if !(final_ids[m].1 && row.carry_over) {
             continue;
         }
         // At most one row (the pair is unique). No `.first()`: SQLite re-prepares a statement

@@ -41,15 +41,36 @@ pub fn cookie_value(req: &HttpRequest) -> Option<String> {
     well_formed.then(|| value.to_string())
 }
 
-/// A new voter cookie: random 128 bits, HttpOnly, SameSite=Lax, one year, Secure on https.
-pub fn new_cookie(secure: bool) -> Cookie<'static> {
-    Cookie::build(COOKIE_NAME, crate::keys::random_token(16))
+/// A new voter cookie: `<day>_<random 128 bits>`, HttpOnly, SameSite=Lax, one year, Secure
+/// on https. `<day>` is the UTC day it was issued (days since 1970-01-01), which tells the
+/// vote writer whether the voter's cookie-less vote can still be carried over (see
+/// [`may_carry_over`]).
+pub fn new_cookie(secure: bool, today: NaiveDate) -> Cookie<'static> {
+    let value = format!("{}_{}", day_number(today), crate::keys::random_token(16));
+    Cookie::build(COOKIE_NAME, value)
         .path(COOKIE_PATH)
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure)
         .max_age(CookieDuration::days(365))
         .finish()
+}
+
+/// Days since 1970-01-01.
+fn day_number(day: NaiveDate) -> i64 {
+    day.signed_duration_since(NaiveDate::default()).num_days()
+}
+
+/// Whether a cookie voter's first vote on an article may have a cookie-less vote to carry
+/// over. That vote is the one whose answer set the cookie, and it was hashed with that day's
+/// key, so only a cookie issued today can have one. A cookie issued on an earlier day is
+/// known by its day prefix and spares the writer a lookup per vote; a cookie of any other
+/// form (issued before cookies carried their day) is looked up as before.
+pub fn may_carry_over(cookie: &str, today: NaiveDate) -> bool {
+    let issued = cookie
+        .split_once('_')
+        .and_then(|(day, _)| day.parse::<i64>().ok());
+    issued.is_none_or(|day| day >= day_number(today))
 }
 
 /// A day and its voter key.
@@ -96,16 +117,18 @@ pub fn fingerprint(day_key: &[u8], ip: IpAddr, user_agent: &str) -> Result<Strin
     Ok(format!("h:{}", hex::encode(mac.finalize().into_bytes())))
 }
 
-/// The voter for a request: the cookie when present, else the fallback hash.
-pub fn voter(keys: &Keys, cookie: Option<&str>, fingerprint: String) -> Voter {
+/// The voter for a request on `today` (UTC): the cookie when present, else the fallback hash.
+pub fn voter(keys: &Keys, cookie: Option<&str>, fingerprint: String, today: NaiveDate) -> Voter {
     match cookie {
         Some(value) => Voter {
             key: format!("c:{}", keys.hash("fd_voter", value.as_bytes())),
             fingerprint,
+            carry_over: may_carry_over(value, today),
         },
         None => Voter {
             key: fingerprint.clone(),
             fingerprint,
+            carry_over: false,
         },
     }
 }
@@ -127,15 +150,35 @@ mod tests {
         assert!(a.starts_with("h:") && !a.contains("203.0.113.7"));
     }
 
+    fn day(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
     #[test]
     fn cookie_voters_are_hashed_and_marked() {
         let keys = Keys::new("k");
-        let v = voter(&keys, Some("abcdefghijklmnopqrstuv"), "h:x".into());
+        let today = day("2026-12-02");
+        let v = voter(&keys, Some("abcdefghijklmnopqrstuv"), "h:x".into(), today);
         assert!(v.is_cookie());
+        assert!(v.carry_over);
         assert!(!v.key.contains("abcdefghijklmnopqrstuv"));
-        let anonymous = voter(&keys, None, "h:x".into());
+        let anonymous = voter(&keys, None, "h:x".into(), today);
         assert!(!anonymous.is_cookie());
+        assert!(!anonymous.carry_over);
         assert_eq!(anonymous.key, "h:x");
+    }
+
+    #[test]
+    fn only_cookies_issued_today_or_of_unknown_day_look_for_a_vote_to_carry_over() {
+        let today = day("2026-12-02");
+        let issued_today = new_cookie(false, today);
+        assert!(issued_today.value().starts_with("20789_"));
+        assert!(may_carry_over(issued_today.value(), today));
+        let yesterday = new_cookie(false, day("2026-12-01"));
+        assert!(!may_carry_over(yesterday.value(), today));
+        // Cookies from before the day prefix, or of another form, are looked up.
+        assert!(may_carry_over("abcdefghijklmnopqrstuv", today));
+        assert!(may_carry_over("bench_t00_000000000001", today));
     }
 
     #[test]
@@ -166,13 +209,13 @@ mod tests {
 
     #[test]
     fn new_cookie_has_the_promised_attributes() {
-        let c = new_cookie(true);
+        let c = new_cookie(true, day("2026-12-02"));
         assert_eq!(c.name(), COOKIE_NAME);
         assert!(c.value().len() >= 22);
         assert_eq!(c.http_only(), Some(true));
         assert_eq!(c.same_site(), Some(SameSite::Lax));
         assert_eq!(c.secure(), Some(true));
         assert_eq!(c.max_age(), Some(CookieDuration::days(365)));
-        assert_ne!(c.value(), new_cookie(true).value());
+        assert_ne!(c.value(), new_cookie(true, day("2026-12-02")).value());
     }
 }

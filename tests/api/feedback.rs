@@ -14,6 +14,7 @@ both_backends!(
     changed_and_repeated_votes_keep_one_row,
     cookie_voter_repeats_keep_one_row,
     cookieless_votes_from_one_ip_and_agent_are_deduplicated,
+    a_cookie_carries_over_only_the_cookieless_vote_of_the_day_it_was_issued,
     invalid_votes_are_refused_naming_each_field,
     summary_counts_every_form_of_the_address,
     concurrent_votes_are_all_committed_once,
@@ -220,6 +221,73 @@ async fn cookieless_votes_from_one_ip_and_agent_are_deduplicated(backend: Backen
         .all(|k| k.starts_with("h:") && !k.contains("127.0.0.1")));
 }
 
+/// The answer to a cookie-less vote sets a cookie; the browser's next vote with it changes
+/// that same vote. A cookie issued on an earlier day belongs to another browser context (the
+/// cookie-less vote would have carried it), so its first vote is a vote of its own.
+async fn a_cookie_carries_over_only_the_cookieless_vote_of_the_day_it_was_issued(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let agent = "Mozilla/5.0 (Shared household computer)";
+    let first = post_vote(
+        &cookieless(agent),
+        &app,
+        json!({"article_url": ARTICLE, "helpful": true}),
+    )
+    .await;
+    assert_eq!(first.status(), 201);
+    let issued = first
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a voter cookie")
+        .to_string();
+    let first: Value = first.json().await.expect("json");
+
+    let yesterday = (chrono::Utc::now().date_naive() - Duration::days(1))
+        .signed_duration_since(NaiveDate::default())
+        .num_days();
+    let old_cookie = post_vote_with_cookie(
+        &cookieless(agent),
+        &app,
+        &format!("fd_voter={yesterday}_AAAAAAAAAAAAAAAAAAAAAA"),
+        json!({"article_url": ARTICLE, "helpful": false}),
+    )
+    .await;
+    assert_eq!(old_cookie.status(), 201, "a vote of its own");
+    assert_eq!(rows_for(&app, ARTICLE).await, 2);
+
+    let same_browser = post_vote_with_cookie(
+        &cookieless(agent),
+        &app,
+        &issued,
+        json!({"article_url": ARTICLE, "helpful": false}),
+    )
+    .await;
+    assert_eq!(
+        same_browser.status(),
+        200,
+        "the cookie-less vote, carried over"
+    );
+    let same_browser: Value = same_browser.json().await.expect("json");
+    assert_eq!(same_browser["id"], first["id"]);
+    assert_eq!(rows_for(&app, ARTICLE).await, 2);
+}
+
+async fn post_vote_with_cookie(
+    client: &reqwest::Client,
+    app: &TestApp,
+    cookie: &str,
+    body: Value,
+) -> reqwest::Response {
+    client
+        .post(app.url("/api/v1/feedback"))
+        .header("cookie", cookie)
+        .json(&body)
+        .send()
+        .await
+        .expect("request")
+}
+
 async fn invalid_votes_are_refused_naming_each_field(backend: Backend) {
     let app = spawn_app(backend).await;
 
@@ -412,6 +480,7 @@ fn vote(
         voter: Voter {
             key: format!("c:{voter}"),
             fingerprint: format!("h:{voter}"),
+            carry_over: true,
         },
     }
 }
@@ -679,6 +748,7 @@ async fn one_batch_merges_a_voters_repeated_votes_and_carries_over_cookieless_on
         voter: Voter {
             key: "h:same-device".into(),
             fingerprint: "h:same-device".into(),
+            carry_over: false,
         },
         ..vote(a, "unused", true, None, Some("First thoughts."))
     };
@@ -686,6 +756,7 @@ async fn one_batch_merges_a_voters_repeated_votes_and_carries_over_cookieless_on
         voter: Voter {
             key: "c:device-cookie".into(),
             fingerprint: "h:same-device".into(),
+            carry_over: true,
         },
         ..vote(a, "unused", false, Some("unclear"), None)
     };

@@ -48,6 +48,7 @@ fn vote(
         voter: Voter {
             key: format!("c:{voter}"),
             fingerprint: format!("h:{voter}"),
+            carry_over: true,
         },
     }
 }

@@ -1,0 +1,1 @@
+CREATE INDEX feedback_votes_updated ON feedback_votes (updated_at);
