@@ -84,6 +84,8 @@ impl Answer {
 struct Job {
     vote: NewVote,
     reply: Reply,
+    /// When the handler submitted it (for the writer's trace events).
+    queued: Instant,
 }
 
 /// The handle handlers submit votes through; cheap to clone.
@@ -139,7 +141,11 @@ impl VoteWriter {
     pub async fn submit(&self, vote: NewVote) -> Result<VoteOutcome, AppError> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Job { vote, reply })
+            .send(Job {
+                vote,
+                reply,
+                queued: Instant::now(),
+            })
             .await
             .map_err(|_| AppError::unexpected(anyhow::anyhow!("the vote writer has stopped")))?;
         answer
@@ -222,6 +228,9 @@ fn writer_connection(db: &Db, answer: &Answer) -> Result<Conn, String> {
 fn write_batch(db: &Db, slot: &mut Option<Conn>, batch: &mut Vec<Job>, answer: &Answer) {
     let started = Instant::now();
     let size = batch.len();
+    let waited = batch
+        .first()
+        .map_or(Duration::ZERO, |job| started.duration_since(job.queued));
     let (votes, replies): (Vec<NewVote>, Vec<Reply>) =
         batch.drain(..).map(|job| (job.vote, job.reply)).unzip();
     if slot.is_none() {
@@ -266,6 +275,7 @@ fn write_batch(db: &Db, slot: &mut Option<Conn>, batch: &mut Vec<Job>, answer: &
     }
     tracing::trace!(
         size,
+        waited_us = waited.as_micros() as u64,
         elapsed_us = started.elapsed().as_micros() as u64,
         "vote batch committed"
     );
@@ -278,6 +288,7 @@ fn sync_wal(wal: &Path, committed: std::sync::mpsc::Receiver<Committed>) {
         while let Ok(more) = committed.try_recv() {
             answers.extend(more);
         }
+        let started = Instant::now();
         // Opened for each sync: cheap, and never a stale handle if the WAL is recreated.
         let synced = std::fs::OpenOptions::new()
             .read(true)
@@ -287,6 +298,11 @@ fn sync_wal(wal: &Path, committed: std::sync::mpsc::Receiver<Committed>) {
         if let Err(e) = &synced {
             tracing::error!(error = %e, "WAL sync failed; the votes waiting for it are refused");
         }
+        tracing::trace!(
+            votes = answers.len(),
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "WAL synced"
+        );
         for (reply, result) in answers {
             let result = match &synced {
                 Ok(()) => result,
