@@ -158,17 +158,17 @@ impl VoteWriter {
 type Conn = PooledConnection<Manager>;
 
 /// The writer's SQLite connection: no checkpoints of its own, a memory map (256 MiB) so that
-/// checkpointed pages are read without a system call, and a small page cache (1,000 pages,
-/// 4 MiB).
+/// checkpointed pages are read without a system call, and a small page cache (250 pages,
+/// 1 MiB).
 ///
 /// The cache is small on purpose. When SQLite splits a B-tree page it renumbers the pages
 /// through a temporary page number past the end of any database under 1 GiB, and every commit
 /// after that scans the connection's whole page-cache hash table to drop it. With the 64 MiB
-/// cache this used to have, that scan was a fifth of the writer's time; with 1,000 pages it is
+/// cache this used to have, that scan was a fifth of the writer's time; with 250 pages it is
 /// small, and the pages it no longer caches come from the memory map or the WAL
 /// (bench/README.md has the measurements).
 const WRITER_PRAGMAS: &str =
-    "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = 1000; PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;";
+    "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = 250; PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;";
 
 fn run(
     db: Db,
