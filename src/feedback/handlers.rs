@@ -44,9 +44,8 @@ pub async fn vote(
         .get(header::USER_AGENT)
         .map(|v| v.as_bytes())
         .unwrap_or_default();
-    let day_key = state.feedback.voter_keys.today(&state.db).await?;
+    let (today, day_key) = state.feedback.voter_keys.today(&state.db).await?;
     let fingerprint = voter::fingerprint(&day_key, ip.0, &String::from_utf8_lossy(user_agent))?;
-    let today = chrono::Utc::now().date_naive();
     let voter = voter::voter(&state.keys, cookie.as_deref(), fingerprint, today);
     let helpful = ballot.helpful;
     let outcome = state

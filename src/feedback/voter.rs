@@ -74,7 +74,7 @@ pub fn may_carry_over(cookie: &str, today: NaiveDate) -> bool {
 }
 
 /// A day and its voter key.
-type DayKey = (NaiveDate, Arc<Vec<u8>>);
+pub type DayKey = (NaiveDate, Arc<Vec<u8>>);
 
 /// The day's voter key, cached per process and rotated on the first vote of a new day.
 #[derive(Clone, Default)]
@@ -83,13 +83,14 @@ pub struct VoterKeys {
 }
 
 impl VoterKeys {
-    /// Today's key (UTC), from the cache or the database.
-    pub async fn today(&self, db: &Db) -> Result<Arc<Vec<u8>>, AppError> {
+    /// Today (UTC) and its key, from the cache or the database. A vote's cookie is dated
+    /// with the same day its fingerprint is hashed under.
+    pub async fn today(&self, db: &Db) -> Result<DayKey, AppError> {
         let today = chrono::Utc::now().date_naive();
         if let Ok(guard) = self.current.read() {
             if let Some((day, key)) = guard.as_ref() {
                 if *day == today {
-                    return Ok(key.clone());
+                    return Ok((today, key.clone()));
                 }
             }
         }
@@ -100,7 +101,7 @@ impl VoterKeys {
         if let Ok(mut guard) = self.current.write() {
             *guard = Some((today, key.clone()));
         }
-        Ok(key)
+        Ok((today, key))
     }
 }
 
