@@ -168,8 +168,9 @@ where
 ///
 /// A batch is a few `INSERT … ON CONFLICT DO UPDATE … RETURNING` statements (see
 /// [`chunk_sizes`]) whose prepared forms are cached, plus one point lookup for a vote to
-/// carry over per new cookie voter whose cookie may have been issued today. Outcomes come back in the order of `votes`; of
-/// two votes of one voter on one article in a batch, only the first can be `created`.
+/// carry over per new cookie voter whose cookie may have been issued today. Outcomes come
+/// back in the order of `votes`; of two votes of one voter on one article in a batch, only
+/// the first can be `created`.
 /// Call inside a write transaction.
 pub fn record_votes(
     conn: &mut DbConnection,

@@ -36,6 +36,22 @@ async fn post_vote(client: &reqwest::Client, app: &TestApp, body: Value) -> reqw
         .expect("request")
 }
 
+/// A vote sent with the `fd_voter` cookie `voter`, whatever cookies `client` keeps.
+async fn post_vote_with_cookie(
+    client: &reqwest::Client,
+    app: &TestApp,
+    voter: impl std::fmt::Display,
+    body: Value,
+) -> reqwest::Response {
+    client
+        .post(app.url("/api/v1/feedback"))
+        .header("cookie", format!("fd_voter={voter}"))
+        .json(&body)
+        .send()
+        .await
+        .expect("request")
+}
+
 /// A client that keeps no cookies, with a fixed User-Agent.
 fn cookieless(user_agent: &str) -> reqwest::Client {
     reqwest::Client::builder()
@@ -152,16 +168,17 @@ async fn cookie_voter_repeats_keep_one_row(backend: Backend) {
     let app = spawn_app(backend).await;
     let client = cookieless("reader-agent");
     let vote = |helpful: bool| {
-        client
-            .post(app.url("/api/v1/feedback"))
-            .header("cookie", "fd_voter=AAAAAAAAAAAAAAAAAAAAAA")
-            .json(&json!({"article_url": ARTICLE, "helpful": helpful}))
-            .send()
+        post_vote_with_cookie(
+            &client,
+            &app,
+            "AAAAAAAAAAAAAAAAAAAAAA",
+            json!({"article_url": ARTICLE, "helpful": helpful}),
+        )
     };
 
-    let first = vote(true).await.expect("request");
-    let retry = vote(true).await.expect("request");
-    let change = vote(false).await.expect("request");
+    let first = vote(true).await;
+    let retry = vote(true).await;
+    let change = vote(false).await;
 
     assert_eq!(first.status(), 201);
     assert!(
@@ -239,6 +256,7 @@ async fn a_cookie_carries_over_only_the_cookieless_vote_of_the_day_it_was_issued
         .get("set-cookie")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
+        .and_then(|v| v.strip_prefix("fd_voter="))
         .expect("a voter cookie")
         .to_string();
     let first: Value = first.json().await.expect("json");
@@ -249,7 +267,7 @@ async fn a_cookie_carries_over_only_the_cookieless_vote_of_the_day_it_was_issued
     let old_cookie = post_vote_with_cookie(
         &cookieless(agent),
         &app,
-        &format!("fd_voter={yesterday}_AAAAAAAAAAAAAAAAAAAAAA"),
+        format!("{yesterday}_AAAAAAAAAAAAAAAAAAAAAA"),
         json!({"article_url": ARTICLE, "helpful": false}),
     )
     .await;
@@ -271,21 +289,6 @@ async fn a_cookie_carries_over_only_the_cookieless_vote_of_the_day_it_was_issued
     let same_browser: Value = same_browser.json().await.expect("json");
     assert_eq!(same_browser["id"], first["id"]);
     assert_eq!(rows_for(&app, ARTICLE).await, 2);
-}
-
-async fn post_vote_with_cookie(
-    client: &reqwest::Client,
-    app: &TestApp,
-    cookie: &str,
-    body: Value,
-) -> reqwest::Response {
-    client
-        .post(app.url("/api/v1/feedback"))
-        .header("cookie", cookie)
-        .json(&body)
-        .send()
-        .await
-        .expect("request")
 }
 
 async fn invalid_votes_are_refused_naming_each_field(backend: Backend) {
@@ -364,13 +367,13 @@ async fn summary_counts_every_form_of_the_address(backend: Backend) {
             false,
         ),
     ] {
-        let response = client
-            .post(app.url("/api/v1/feedback"))
-            .header("cookie", format!("fd_voter={voter}"))
-            .json(&json!({"article_url": url, "helpful": helpful}))
-            .send()
-            .await
-            .expect("request");
+        let response = post_vote_with_cookie(
+            &client,
+            &app,
+            voter,
+            json!({"article_url": url, "helpful": helpful}),
+        )
+        .await;
         assert_eq!(response.status(), 201);
     }
 
@@ -415,19 +418,19 @@ async fn votes_race_and_are_committed_once(app: TestApp) {
     let client = cookieless("load");
     // 60 voters at once, each sending its vote twice (a retry racing the original).
     let requests = (0..120).map(|i| {
-        let voter = format!("concurrent-voter-{:06}", i % 60);
-        client
-            .post(app.url("/api/v1/feedback"))
-            .header("cookie", format!("fd_voter={voter}"))
-            .json(&json!({"article_url": ARTICLE, "helpful": i % 3 != 0}))
-            .send()
+        post_vote_with_cookie(
+            &client,
+            &app,
+            format!("concurrent-voter-{:06}", i % 60),
+            json!({"article_url": ARTICLE, "helpful": i % 3 != 0}),
+        )
     });
 
     let responses = futures_util::future::join_all(requests).await;
 
     let mut created = 0;
     for response in responses {
-        let status = response.expect("request").status();
+        let status = response.status();
         assert!(status == 201 || status == 200, "{status}");
         created += usize::from(status == 201);
     }
