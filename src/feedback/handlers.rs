@@ -45,8 +45,9 @@ pub async fn vote(
         .map(|v| v.as_bytes())
         .unwrap_or_default();
     let (today, day_key) = state.feedback.voter_keys.today(&state.db).await?;
-    let fingerprint = voter::fingerprint(&day_key, ip.0, &String::from_utf8_lossy(user_agent))?;
-    let voter = voter::voter(&state.keys, cookie.as_deref(), fingerprint, today);
+    let voter = voter::voter(&state.keys, cookie.as_deref(), today, || {
+        voter::fingerprint(&day_key, ip.0, &String::from_utf8_lossy(user_agent))
+    })?;
     let helpful = ballot.helpful;
     let outcome = state
         .feedback

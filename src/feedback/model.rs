@@ -128,12 +128,11 @@ pub fn clean_text(input: &str) -> Result<String, String> {
 pub struct Voter {
     /// Stored in `feedback_votes.voter`: `c:…` for a cookie, `h:…` for the fallback hash.
     pub key: String,
-    /// The fallback hash of this request, also for a cookie voter: a vote cast before the
-    /// cookie was set is found by it and carried over to the cookie.
-    pub fingerprint: String,
-    /// Whether the writer looks for a cookie-less vote to carry over on this voter's first
-    /// vote on an article (see `voter::may_carry_over`).
-    pub carry_over: bool,
+    /// For a cookie voter whose cookie may have been set today (see `voter::may_carry_over`):
+    /// this request's fallback hash. On the voter's first vote on an article, the writer
+    /// looks for a vote cast under it before the cookie was set and carries it over to the
+    /// cookie. `None` when there is nothing to look for, and then no hash is computed.
+    pub carry_over_from: Option<String>,
 }
 
 impl Voter {

@@ -32,10 +32,9 @@ struct Merged<'a> {
     new_id: String,
     article_url: &'a str,
     voter: &'a str,
-    fingerprint: &'a str,
-    /// Look for today's cookie-less vote of this voter to carry over (a cookie voter whose
-    /// cookie may have been issued today).
-    carry_over: bool,
+    /// Today's cookie-less vote of this voter to carry over is looked up under this hash
+    /// (see `Voter::carry_over_from`).
+    carry_over_from: Option<&'a str>,
     helpful: bool,
     reason: Option<&'a str>,
     comment: Option<&'a str>,
@@ -198,8 +197,7 @@ pub fn record_votes(
                     new_id: crate::db::new_id(),
                     article_url: key.0,
                     voter: key.1,
-                    fingerprint: &vote.voter.fingerprint,
-                    carry_over: vote.voter.carry_over,
+                    carry_over_from: vote.voter.carry_over_from.as_deref(),
                     helpful: vote.ballot.helpful,
                     reason: vote.ballot.reason.as_deref(),
                     comment: None,
@@ -240,14 +238,14 @@ pub fn record_votes(
     // lookup on the (article_url, voter) key per new cookie voter whose cookie may be from
     // today.
     for (m, row) in merged.iter().enumerate() {
-        if !(final_ids[m].1 && row.carry_over) {
+        let Some(fingerprint) = row.carry_over_from.filter(|_| final_ids[m].1) else {
             continue;
-        }
+        };
         // At most one row (the pair is unique). No `.first()`: SQLite re-prepares a statement
         // with a bound LIMIT every time it is bound again.
         let earlier: Vec<String> = fv::table
             .filter(fv::article_url.eq(row.article_url))
-            .filter(fv::voter.eq(row.fingerprint))
+            .filter(fv::voter.eq(fingerprint))
             .select(fv::id)
             .load(conn)?;
         if let Some(earlier_id) = earlier.into_iter().next() {

@@ -119,19 +119,29 @@ pub fn fingerprint(day_key: &[u8], ip: IpAddr, user_agent: &str) -> Result<Strin
 }
 
 /// The voter for a request on `today` (UTC): the cookie when present, else the fallback hash.
-pub fn voter(keys: &Keys, cookie: Option<&str>, fingerprint: String, today: NaiveDate) -> Voter {
-    match cookie {
+/// `fingerprint` (the request's fallback hash, see [`fingerprint`]) is called only when the
+/// hash is used: without a cookie, or for a cookie that may have been set today and so may
+/// have a cookie-less vote to carry over. A returning reader's IP address is not processed.
+pub fn voter(
+    keys: &Keys,
+    cookie: Option<&str>,
+    today: NaiveDate,
+    fingerprint: impl FnOnce() -> Result<String, AppError>,
+) -> Result<Voter, AppError> {
+    Ok(match cookie {
         Some(value) => Voter {
             key: format!("c:{}", keys.hash("fd_voter", value.as_bytes())),
-            fingerprint,
-            carry_over: may_carry_over(value, today),
+            carry_over_from: if may_carry_over(value, today) {
+                Some(fingerprint()?)
+            } else {
+                None
+            },
         },
         None => Voter {
-            key: fingerprint.clone(),
-            fingerprint,
-            carry_over: false,
+            key: fingerprint()?,
+            carry_over_from: None,
         },
-    }
+    })
 }
 
 #[cfg(test)]
@@ -159,14 +169,28 @@ mod tests {
     fn cookie_voters_are_hashed_and_marked() {
         let keys = Keys::new("k");
         let today = day("2026-12-02");
-        let v = voter(&keys, Some("abcdefghijklmnopqrstuv"), "h:x".into(), today);
+        let hash = || Ok("h:x".to_string());
+        let v = voter(&keys, Some("abcdefghijklmnopqrstuv"), today, hash).expect("voter");
         assert!(v.is_cookie());
-        assert!(v.carry_over);
+        assert_eq!(v.carry_over_from.as_deref(), Some("h:x"));
         assert!(!v.key.contains("abcdefghijklmnopqrstuv"));
-        let anonymous = voter(&keys, None, "h:x".into(), today);
+        let anonymous = voter(&keys, None, today, hash).expect("voter");
         assert!(!anonymous.is_cookie());
-        assert!(!anonymous.carry_over);
+        assert_eq!(anonymous.carry_over_from, None);
         assert_eq!(anonymous.key, "h:x");
+    }
+
+    #[test]
+    fn a_returning_readers_address_is_not_hashed() {
+        let keys = Keys::new("k");
+        let today = day("2026-12-02");
+        let cookie = new_cookie(false, day("2026-11-30"));
+        let v = voter(&keys, Some(cookie.value()), today, || {
+            panic!("the fallback hash is not needed for a cookie from an earlier day")
+        })
+        .expect("voter");
+        assert!(v.is_cookie());
+        assert_eq!(v.carry_over_from, None);
     }
 
     #[test]

@@ -482,8 +482,7 @@ fn vote(
         },
         voter: Voter {
             key: format!("c:{voter}"),
-            fingerprint: format!("h:{voter}"),
-            carry_over: true,
+            carry_over_from: Some(format!("h:{voter}")),
         },
     }
 }
@@ -750,16 +749,14 @@ async fn one_batch_merges_a_voters_repeated_votes_and_carries_over_cookieless_on
     let anonymous = NewVote {
         voter: Voter {
             key: "h:same-device".into(),
-            fingerprint: "h:same-device".into(),
-            carry_over: false,
+            carry_over_from: None,
         },
         ..vote(a, "unused", true, None, Some("First thoughts."))
     };
     let cookie = NewVote {
         voter: Voter {
             key: "c:device-cookie".into(),
-            fingerprint: "h:same-device".into(),
-            carry_over: true,
+            carry_over_from: Some("h:same-device".into()),
         },
         ..vote(a, "unused", false, Some("unclear"), None)
     };

@@ -47,8 +47,7 @@ fn vote(
         },
         voter: Voter {
             key: format!("c:{voter}"),
-            fingerprint: format!("h:{voter}"),
-            carry_over: true,
+            carry_over_from: Some(format!("h:{voter}")),
         },
     }
 }
