@@ -21,7 +21,14 @@ if ! command -v wrk >/dev/null 2>&1; then
   apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 fi
 
-cargo build --release --bin frontdesk --example hello
+# FRONTDESK_BIN: a frontdesk binary built beforehand (e.g. with an experiment patch from
+# bench/experiments/ applied); without it the script builds the release binary itself.
+if [ -n "${FRONTDESK_BIN:-}" ]; then
+  cargo build --release --example hello
+else
+  cargo build --release --bin frontdesk --example hello
+  FRONTDESK_BIN=target/release/frontdesk
+fi
 
 tmp="$(mktemp -d)"
 pids=()
@@ -40,7 +47,7 @@ FRONTDESK_DATABASE__URL="sqlite://$tmp/frontdesk.db" \
 FRONTDESK_MAIL__TRANSPORT=file \
 FRONTDESK_MAIL__FILE_DIR="$tmp/mail" \
 FRONTDESK_LIMITS__ENABLED=false \
-  target/release/frontdesk serve >"$tmp/frontdesk.log" 2>&1 &
+  "$FRONTDESK_BIN" serve >"$tmp/frontdesk.log" 2>&1 &
 pids+=($!)
 
 for _ in $(seq 1 100); do
@@ -59,7 +66,9 @@ echo "== actix-web hello world: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --late
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://$HELLO_ADDR/" | tee "$tmp/hello.txt"
 
 echo "== frontdesk POST /api/v1/feedback: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/feedback.lua http://$FD_ADDR"
+curl -fsS "http://$FD_ADDR/metrics" >"$tmp/metrics-before.txt"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/feedback.lua "http://$FD_ADDR" | tee "$tmp/feedback.txt"
+curl -fsS "http://$FD_ADDR/metrics" >"$tmp/metrics-after.txt"
 
 rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
 p99() { awk '$1 == "99%" {print $2}' "$1"; }
@@ -71,8 +80,33 @@ printf '%-32s %12s %10s\n' "target" "requests/s" "p99"
 printf '%-32s %12s %10s\n' "actix-web hello world" "$hello_rps" "$(p99 "$tmp/hello.txt")"
 printf '%-32s %12s %10s\n' "POST /api/v1/feedback (SQLite)" "$feedback_rps" "$(p99 "$tmp/feedback.txt")"
 awk -v f="$feedback_rps" -v h="$hello_rps" 'BEGIN { printf "feedback / hello world: %.1f %%\n", 100 * f / h }'
+# Frontdesk's own view of the timed run: its request-duration histogram for the route (from
+# routing to the response, without the time a request waits in the socket for a worker or
+# wrk waits for a core), differenced against the histogram before the run.
+awk '
+  /^frontdesk_http_request_duration_seconds_bucket/ && /route="\/api\/v1\/feedback"/ && /method="POST"/ {
+    match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5)
+    if (FILENAME ~ /before/) { before[le] = $NF } else { after[le] = $NF; order[++n] = le }
+  }
+  END {
+    total = after["+Inf"] - before["+Inf"]
+    if (total <= 0) exit
+    printf "frontdesk-side duration of the timed run'"'"'s votes (%d requests):", total
+    for (i = 1; i <= n; i++) {
+      le = order[i]
+      if (le == "+Inf") continue
+      share = (after[le] - before[le]) / total
+      if (le + 0 >= 0.001 && le + 0 <= 0.016) printf " <=%gms %.2f%%", le * 1000, 100 * share
+      if (!p99 && share >= 0.99) p99 = le
+    }
+    printf "\n  p99 at most %g ms (histogram bucket)\n", p99 * 1000
+  }' "$tmp/metrics-before.txt" "$tmp/metrics-after.txt"
 if command -v sqlite3 >/dev/null 2>&1; then
   echo "vote rows stored: $(sqlite3 "$tmp/frontdesk.db" 'SELECT count(*) FROM feedback_votes')"
+  # The append-ceiling experiment (bench/experiments/) writes its votes to vote_log instead.
+  if [ -n "$(sqlite3 "$tmp/frontdesk.db" "SELECT name FROM sqlite_master WHERE name = 'vote_log'")" ]; then
+    echo "vote_log rows (append-ceiling experiment): $(sqlite3 "$tmp/frontdesk.db" 'SELECT count(*) FROM vote_log')"
+  fi
 fi
 if grep -qiE "error|warn" "$tmp/frontdesk.log"; then
   echo "== frontdesk warnings/errors:"; grep -iE "error|warn" "$tmp/frontdesk.log" | head -20
