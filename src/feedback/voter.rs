@@ -131,11 +131,7 @@ pub fn voter(
     Ok(match cookie {
         Some(value) => Voter {
             key: format!("c:{}", keys.hash("fd_voter", value.as_bytes())),
-            carry_over_from: if may_carry_over(value, today) {
-                Some(fingerprint()?)
-            } else {
-                None
-            },
+            carry_over_from: may_carry_over(value, today).then(fingerprint).transpose()?,
         },
         None => Voter {
             key: fingerprint()?,
