@@ -27,6 +27,16 @@ both_backends!(
 
 const ARTICLE: &str = "http://localhost/news/2024/story";
 
+/// The `Set-Cookie` header of a vote's answer (the voter cookie), whole.
+fn set_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("a voter cookie")
+        .to_string()
+}
+
 async fn post_vote(client: &reqwest::Client, app: &TestApp, body: Value) -> reqwest::Response {
     client
         .post(app.url("/api/v1/feedback"))
@@ -80,12 +90,7 @@ async fn first_vote_is_created_and_sets_the_voter_cookie(backend: Backend) {
     .await;
 
     assert_eq!(response.status(), 201);
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .expect("a voter cookie")
-        .to_string();
+    let cookie = set_cookie(&response);
     assert!(cookie.starts_with("fd_voter="), "{cookie}");
     for attribute in [
         "HttpOnly",
@@ -251,13 +256,11 @@ async fn a_cookie_carries_over_only_the_cookieless_vote_of_the_day_it_was_issued
     )
     .await;
     assert_eq!(first.status(), 201);
-    let issued = first
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
+    let issued = set_cookie(&first)
+        .split(';')
+        .next()
         .and_then(|v| v.strip_prefix("fd_voter="))
-        .expect("a voter cookie")
+        .expect("an fd_voter cookie")
         .to_string();
     let first: Value = first.json().await.expect("json");
 
