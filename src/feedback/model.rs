@@ -135,12 +135,6 @@ pub struct Voter {
     pub carry_over_from: Option<String>,
 }
 
-impl Voter {
-    pub fn is_cookie(&self) -> bool {
-        self.key.starts_with("c:")
-    }
-}
-
 /// A vote ready to be written.
 #[derive(Debug, Clone)]
 pub struct NewVote {
