@@ -19,9 +19,8 @@ use crate::keys::Keys;
 use crate::mail::transport::Transport;
 use crate::mail::worker::Worker;
 use crate::mail::{Mailer, Templates};
-use crate::staff::access::require_staff;
 use crate::staff::password::PasswordPool;
-use crate::staff::{AccessPolicy, StaffNav};
+use crate::staff::{StaffNav, StaffRoutes};
 use crate::web::client_ip::TrustedProxies;
 use crate::web::json::BodyLimit;
 use crate::web::metrics::Metrics;
@@ -194,8 +193,11 @@ fn server(
     spawn_limiter_cleanup(limiters);
     let donations = web::Data::new(donations);
     spawn_session_cleanup(state.clone());
-    let policy = access_policy()?;
-    let policy = web::Data::new(policy);
+    let duplicates = staff_routes().duplicates();
+    anyhow::ensure!(
+        duplicates.is_empty(),
+        "staff routes declared twice: {duplicates:?}"
+    );
     let nav = web::Data::new(StaffNav(staff_nav()));
     let data = web::Data::new(state);
     let metrics = web::Data::new(metrics);
@@ -209,7 +211,6 @@ fn server(
             .app_data(body_limit.clone())
             .app_data(proxies.clone())
             .app_data(public_limiter.clone())
-            .app_data(policy.clone())
             .app_data(nav.clone())
             .app_data(donations.clone())
             .app_data(
@@ -239,28 +240,7 @@ fn server(
             .configure(crate::web::assets::routes)
             .configure(crate::staff::public_pages)
             .configure(crate::embed::routes)
-            .service(
-                web::scope("/api/v1/staff")
-                    .wrap(from_fn(require_staff))
-                    .configure(crate::staff::api)
-                    .configure(crate::donations::staff_api)
-                    .configure(crate::feedback::staff::staff_api)
-                    .configure(crate::comments::staff::staff_api)
-                    .configure(crate::jobs::staff::staff_api)
-                    .configure(crate::newsletter::staff::staff_api)
-                    .configure(crate::people::staff_api),
-            )
-            .service(
-                web::scope("/staff")
-                    .wrap(from_fn(require_staff))
-                    .configure(crate::staff::pages)
-                    .configure(crate::donations::staff_pages)
-                    .configure(crate::feedback::staff::staff_pages)
-                    .configure(crate::comments::staff::staff_pages)
-                    .configure(crate::jobs::staff::staff_pages)
-                    .configure(crate::newsletter::staff::staff_pages)
-                    .configure(crate::people::staff_pages),
-            )
+            .service(staff_routes().into_services())
             .service(
                 web::scope("/api/v1")
                     .configure(crate::feedback::routes)
@@ -324,26 +304,22 @@ fn spawn_session_cleanup(state: AppState) {
     });
 }
 
-/// Every staff route's access rule: the frame's and each feature's.
-pub fn access_rules() -> Vec<crate::staff::Rule> {
-    let mut rules = crate::staff::rules();
-    rules.extend(crate::donations::staff_rules());
-    rules.extend(crate::feedback::staff::staff_rules());
-    rules.extend(crate::comments::staff::staff_rules());
-    rules.extend(crate::jobs::staff::staff_rules());
-    rules.extend(crate::newsletter::staff::staff_rules());
-    rules.extend(crate::people::staff_rules());
-    rules
+/// Every staff route with the roles that may use it: the frame's and each feature's.
+pub fn staff_routes() -> StaffRoutes {
+    let mut routes = StaffRoutes::default();
+    crate::staff::routes(&mut routes);
+    crate::donations::staff_routes(&mut routes);
+    crate::feedback::staff::staff_routes(&mut routes);
+    crate::comments::staff::staff_routes(&mut routes);
+    crate::jobs::staff::staff_routes(&mut routes);
+    crate::newsletter::staff::staff_routes(&mut routes);
+    crate::people::staff_routes(&mut routes);
+    routes
 }
 
-fn access_policy() -> anyhow::Result<AccessPolicy> {
-    let policy = AccessPolicy::new(access_rules());
-    let duplicates = policy.duplicates();
-    anyhow::ensure!(
-        duplicates.is_empty(),
-        "staff routes with two access rules: {duplicates:?}"
-    );
-    Ok(policy)
+/// The staff route table, as tests and documentation read it.
+pub fn access_rules() -> Vec<crate::staff::Rule> {
+    staff_routes().rules()
 }
 
 /// The staff navigation: the dashboard, each feature's sections, then the admin sections.

@@ -18,7 +18,7 @@ use crate::db::DbConnection;
 use crate::error::{AppError, FieldError};
 use crate::staff::audit::{self, Actor, Entry};
 use crate::staff::handlers::page;
-use crate::staff::{rule, NavItem, Role, Rule, Staff};
+use crate::staff::{NavItem, Role, Staff, StaffRoutes};
 use crate::web::pagination::{Page, PageRequest};
 use crate::web::ApiJson;
 
@@ -27,47 +27,23 @@ const EDITORS: &[Role] = &[Role::Editor];
 
 /// Longest internal note, in characters.
 pub const MAX_NOTE_CHARS: usize = 5_000;
-
-/// The JSON endpoints, inside the guarded `/api/v1/staff` scope.
-pub fn staff_api(cfg: &mut web::ServiceConfig) {
-    cfg.route("/comments", web::get().to(list_json))
-        .route("/comments.csv", web::get().to(export_csv))
-        .route("/comments/{id}", web::get().to(detail_json))
-        .route("/comments/{id}", web::patch().to(patch_json))
-        .route("/comments/{id}/reply", web::post().to(reply_json))
-        .route("/comments/{id}/notes", web::post().to(note_json));
-}
-
-/// The HTML pages, inside the guarded `/staff` scope.
-pub fn staff_pages(cfg: &mut web::ServiceConfig) {
-    cfg.route("/comments", web::get().to(inbox_page))
-        .route("/comments/{id}", web::get().to(comment_page))
-        .route("/comments/{id}/status", web::post().to(status_form))
-        .route("/comments/{id}/assign", web::post().to(assign_form))
-        .route("/comments/{id}/sensitive", web::post().to(sensitive_form))
-        .route("/comments/{id}/spam", web::post().to(spam_form))
-        .route("/comments/{id}/notes", web::post().to(note_form))
-        .route("/comments/{id}/reply", web::post().to(reply_form));
-}
-
-/// Who may use each route.
-pub fn staff_rules() -> Vec<Rule> {
-    vec![
-        rule(Method::GET, "/api/v1/staff/comments", EDITORS),
-        rule(Method::GET, "/api/v1/staff/comments.csv", EDITORS),
-        rule(Method::GET, "/api/v1/staff/comments/{id}", EDITORS),
-        rule(Method::PATCH, "/api/v1/staff/comments/{id}", EDITORS),
-        rule(Method::POST, "/api/v1/staff/comments/{id}/reply", EDITORS),
-        rule(Method::POST, "/api/v1/staff/comments/{id}/notes", EDITORS),
-        rule(Method::GET, "/staff/comments", EDITORS),
-        rule(Method::GET, "/staff/comments/{id}", EDITORS),
-        rule(Method::POST, "/staff/comments/{id}/status", EDITORS),
-        rule(Method::POST, "/staff/comments/{id}/assign", EDITORS),
-        rule(Method::POST, "/staff/comments/{id}/sensitive", EDITORS),
-        rule(Method::POST, "/staff/comments/{id}/spam", EDITORS),
-        rule(Method::POST, "/staff/comments/{id}/notes", EDITORS),
-        rule(Method::POST, "/staff/comments/{id}/reply", EDITORS),
-    ]
+/// Every staff route of this feature, each with the roles that may use it.
+pub fn staff_routes(r: &mut StaffRoutes) {
+    use Method as M;
+    r.api(M::GET, "/comments", EDITORS, list_json)
+        .api(M::GET, "/comments.csv", EDITORS, export_csv)
+        .api(M::GET, "/comments/{id}", EDITORS, detail_json)
+        .api(M::PATCH, "/comments/{id}", EDITORS, patch_json)
+        .api(M::POST, "/comments/{id}/reply", EDITORS, reply_json)
+        .api(M::POST, "/comments/{id}/notes", EDITORS, note_json)
+        .page(M::GET, "/comments", EDITORS, inbox_page)
+        .page(M::GET, "/comments/{id}", EDITORS, comment_page)
+        .page(M::POST, "/comments/{id}/status", EDITORS, status_form)
+        .page(M::POST, "/comments/{id}/assign", EDITORS, assign_form)
+        .page(M::POST, "/comments/{id}/sensitive", EDITORS, sensitive_form)
+        .page(M::POST, "/comments/{id}/spam", EDITORS, spam_form)
+        .page(M::POST, "/comments/{id}/notes", EDITORS, note_form)
+        .page(M::POST, "/comments/{id}/reply", EDITORS, reply_form);
 }
 
 /// The staff navigation section.

@@ -20,7 +20,7 @@ use actix_web::web;
 use crate::config::Settings;
 use crate::web::RateLimiter;
 
-pub use staff::{staff_api, staff_nav, staff_pages, staff_rules};
+pub use staff::{staff_nav, staff_routes};
 
 /// What donation handlers share across workers (app data): payment providers and the
 /// card-testing limits.

@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::domain::EmailAddress;
 use crate::error::AppError;
 use crate::staff::audit::{self, Entry};
-use crate::staff::{rule, NavItem, Role, Rule, Staff};
+use crate::staff::{NavItem, Role, Staff, StaffRoutes};
 use crate::web::pagination::{Page, PageRequest};
 
 use super::model::{article_url, format_amount, plain_amount, Frequency, Status};
@@ -40,57 +40,39 @@ pub fn staff_nav() -> Vec<NavItem> {
         roles: FUNDRAISING,
     }]
 }
-
-pub fn staff_rules() -> Vec<Rule> {
-    vec![
-        rule(Method::GET, "/api/v1/staff/donations", FUNDRAISING),
-        rule(Method::GET, "/api/v1/staff/donations.csv", FUNDRAISING),
-        rule(Method::GET, "/api/v1/staff/donations/reports", FUNDRAISING),
-        rule(Method::GET, "/api/v1/staff/donations/{id}", FUNDRAISING),
-        rule(
-            Method::POST,
-            "/api/v1/staff/donations/{id}/mark-paid",
+/// Every staff route of this feature, each with the roles that may use it.
+pub fn staff_routes(r: &mut StaffRoutes) {
+    use Method as M;
+    r.api(M::GET, "/donations", FUNDRAISING, list_json)
+        .api(M::GET, "/donations.csv", FUNDRAISING, export_csv)
+        .api(M::GET, "/donations/reports", FUNDRAISING, reports_json)
+        .api(M::GET, "/donations/{id}", FUNDRAISING, show_json)
+        .api(
+            M::POST,
+            "/donations/{id}/mark-paid",
             FUNDRAISING,
-        ),
-        rule(
-            Method::POST,
-            "/api/v1/staff/donation-payments/{id}/refund",
-            FUNDRAISING,
-        ),
-        rule(Method::GET, "/staff/donations", FUNDRAISING),
-        rule(Method::GET, "/staff/donations/reports", FUNDRAISING),
-        rule(Method::GET, "/staff/donations/{id}", FUNDRAISING),
-        rule(Method::POST, "/staff/donations/{id}/mark-paid", FUNDRAISING),
-        rule(
-            Method::POST,
-            "/staff/donation-payments/{id}/refund",
-            FUNDRAISING,
-        ),
-    ]
-}
-
-/// Inside the guarded `/api/v1/staff` scope.
-pub fn staff_api(cfg: &mut web::ServiceConfig) {
-    cfg.route("/donations", web::get().to(list_json))
-        .route("/donations.csv", web::get().to(export_csv))
-        .route("/donations/reports", web::get().to(reports_json))
-        .route("/donations/{id}", web::get().to(show_json))
-        .route("/donations/{id}/mark-paid", web::post().to(mark_paid_json))
-        .route(
+            mark_paid_json,
+        )
+        .api(
+            M::POST,
             "/donation-payments/{id}/refund",
-            web::post().to(refund_json),
-        );
-}
-
-/// Inside the guarded `/staff` scope.
-pub fn staff_pages(cfg: &mut web::ServiceConfig) {
-    cfg.route("/donations", web::get().to(list_page))
-        .route("/donations/reports", web::get().to(reports_page))
-        .route("/donations/{id}", web::get().to(show_page))
-        .route("/donations/{id}/mark-paid", web::post().to(mark_paid_page))
-        .route(
+            FUNDRAISING,
+            refund_json,
+        )
+        .page(M::GET, "/donations", FUNDRAISING, list_page)
+        .page(M::GET, "/donations/reports", FUNDRAISING, reports_page)
+        .page(M::GET, "/donations/{id}", FUNDRAISING, show_page)
+        .page(
+            M::POST,
+            "/donations/{id}/mark-paid",
+            FUNDRAISING,
+            mark_paid_page,
+        )
+        .page(
+            M::POST,
             "/donation-payments/{id}/refund",
-            web::post().to(refund_page),
+            FUNDRAISING,
+            refund_page,
         );
 }
 

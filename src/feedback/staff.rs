@@ -22,7 +22,7 @@ use crate::feedback::store::{
 };
 use crate::staff::audit::{self, Entry};
 use crate::staff::handlers::page;
-use crate::staff::{rule, NavItem, Role, Rule, Staff};
+use crate::staff::{NavItem, Role, Staff, StaffRoutes};
 use crate::web::pagination::{Page, PageRequest};
 use crate::web::ApiJson;
 
@@ -31,50 +31,22 @@ const EDITORS: &[Role] = &[Role::Editor];
 
 /// Longest internal note, in characters.
 pub const MAX_NOTE_CHARS: usize = 5_000;
-
-/// The JSON endpoints, inside the guarded `/api/v1/staff` scope.
-pub fn staff_api(cfg: &mut web::ServiceConfig) {
-    cfg.route("/feedback", web::get().to(ranking_json))
-        .route("/feedback/comments", web::get().to(queue_json))
-        .route("/feedback/comments/{id}", web::patch().to(status_json))
-        .route("/feedback/comments/{id}/notes", web::post().to(note_json));
-}
-
-/// The HTML pages, inside the guarded `/staff` scope.
-pub fn staff_pages(cfg: &mut web::ServiceConfig) {
-    cfg.route("/feedback", web::get().to(ranking_page))
-        .route("/feedback/comments", web::get().to(queue_page))
-        .route(
+/// Every staff route of this feature, each with the roles that may use it.
+pub fn staff_routes(r: &mut StaffRoutes) {
+    use Method as M;
+    r.api(M::GET, "/feedback", EDITORS, ranking_json)
+        .api(M::GET, "/feedback/comments", EDITORS, queue_json)
+        .api(M::PATCH, "/feedback/comments/{id}", EDITORS, status_json)
+        .api(M::POST, "/feedback/comments/{id}/notes", EDITORS, note_json)
+        .page(M::GET, "/feedback", EDITORS, ranking_page)
+        .page(M::GET, "/feedback/comments", EDITORS, queue_page)
+        .page(
+            M::POST,
             "/feedback/comments/{id}/status",
-            web::post().to(status_form),
+            EDITORS,
+            status_form,
         )
-        .route("/feedback/comments/{id}/notes", web::post().to(note_form));
-}
-
-/// Who may use each route.
-pub fn staff_rules() -> Vec<Rule> {
-    vec![
-        rule(Method::GET, "/api/v1/staff/feedback", EDITORS),
-        rule(Method::GET, "/api/v1/staff/feedback/comments", EDITORS),
-        rule(
-            Method::PATCH,
-            "/api/v1/staff/feedback/comments/{id}",
-            EDITORS,
-        ),
-        rule(
-            Method::POST,
-            "/api/v1/staff/feedback/comments/{id}/notes",
-            EDITORS,
-        ),
-        rule(Method::GET, "/staff/feedback", EDITORS),
-        rule(Method::GET, "/staff/feedback/comments", EDITORS),
-        rule(
-            Method::POST,
-            "/staff/feedback/comments/{id}/status",
-            EDITORS,
-        ),
-        rule(Method::POST, "/staff/feedback/comments/{id}/notes", EDITORS),
-    ]
+        .page(M::POST, "/feedback/comments/{id}/notes", EDITORS, note_form);
 }
 
 /// The staff navigation section.

@@ -28,7 +28,7 @@ use crate::db::DbConnection;
 use crate::error::{AppError, FieldError};
 use crate::staff::audit::{self, Actor, Entry};
 use crate::staff::handlers::page;
-use crate::staff::{rule, NavItem, Role, Rule, Staff};
+use crate::staff::{NavItem, Role, Staff, StaffRoutes};
 use crate::web::pagination::PageRequest;
 use crate::web::ApiJson;
 
@@ -38,75 +38,49 @@ const HIRING: &[Role] = &[Role::Hiring];
 /// How applications are named in the audit log and the outbox.
 const APPLICATION: &str = store::REF_KIND;
 const POSTING: &str = "job_posting";
-
-/// The JSON endpoints, inside the guarded `/api/v1/staff` scope.
-pub fn staff_api(cfg: &mut web::ServiceConfig) {
-    cfg.route("/jobs", web::get().to(list_postings_json))
-        .route("/jobs", web::post().to(create_posting_json))
-        .route("/jobs/{slug}", web::get().to(posting_json))
-        .route("/jobs/{slug}", web::patch().to(patch_posting_json))
-        .route(
+/// Every staff route of this feature, each with the roles that may use it.
+pub fn staff_routes(r: &mut StaffRoutes) {
+    use Method as M;
+    r.api(M::GET, "/jobs", HIRING, list_postings_json)
+        .api(M::POST, "/jobs", HIRING, create_posting_json)
+        .api(M::GET, "/jobs/{slug}", HIRING, posting_json)
+        .api(M::PATCH, "/jobs/{slug}", HIRING, patch_posting_json)
+        .api(
+            M::GET,
             "/jobs/{slug}/applications",
-            web::get().to(applications_json),
-        )
-        .route("/applications/{id}", web::get().to(application_json))
-        .route(
-            "/applications/{id}",
-            web::patch().to(patch_application_json),
-        )
-        .route("/applications/{id}", web::delete().to(erase_json))
-        .route("/applications/{id}/cv", web::get().to(cv_json));
-}
-
-/// The HTML pages, inside the guarded `/staff` scope.
-pub fn staff_pages(cfg: &mut web::ServiceConfig) {
-    cfg.route("/jobs", web::get().to(postings_page))
-        .route("/jobs", web::post().to(create_posting_form))
-        .route("/jobs/new", web::get().to(new_posting_page))
-        .route("/jobs/{slug}/edit", web::get().to(edit_posting_page))
-        .route("/jobs/{slug}/edit", web::post().to(update_posting_form))
-        .route(
-            "/jobs/{slug}/applications",
-            web::get().to(applications_page),
-        )
-        .route(
-            "/jobs/{slug}/applications/{id}",
-            web::get().to(application_page),
-        )
-        .route("/applications/{id}/stage", web::post().to(stage_form))
-        .route("/applications/{id}/notes", web::post().to(note_form))
-        .route("/applications/{id}/rating", web::post().to(rating_form))
-        .route("/applications/{id}/erase", web::post().to(erase_form));
-}
-
-/// Who may use each route.
-pub fn staff_rules() -> Vec<Rule> {
-    vec![
-        rule(Method::GET, "/api/v1/staff/jobs", HIRING),
-        rule(Method::POST, "/api/v1/staff/jobs", HIRING),
-        rule(Method::GET, "/api/v1/staff/jobs/{slug}", HIRING),
-        rule(Method::PATCH, "/api/v1/staff/jobs/{slug}", HIRING),
-        rule(
-            Method::GET,
-            "/api/v1/staff/jobs/{slug}/applications",
             HIRING,
-        ),
-        rule(Method::GET, "/api/v1/staff/applications/{id}", HIRING),
-        rule(Method::PATCH, "/api/v1/staff/applications/{id}", HIRING),
-        rule(Method::DELETE, "/api/v1/staff/applications/{id}", HIRING),
-        rule(Method::GET, "/api/v1/staff/applications/{id}/cv", HIRING),
-        rule(Method::GET, "/staff/jobs", HIRING),
-        rule(Method::POST, "/staff/jobs", HIRING),
-        rule(Method::GET, "/staff/jobs/new", HIRING),
-        rule(Method::GET, "/staff/jobs/{slug}/edit", HIRING),
-        rule(Method::POST, "/staff/jobs/{slug}/edit", HIRING),
-        rule(Method::GET, "/staff/jobs/{slug}/applications", HIRING),
-        rule(Method::GET, "/staff/jobs/{slug}/applications/{id}", HIRING),
-        rule(Method::POST, "/staff/applications/{id}/stage", HIRING),
-        rule(Method::POST, "/staff/applications/{id}/notes", HIRING),
-        rule(Method::POST, "/staff/applications/{id}/rating", HIRING),
-        rule(Method::POST, "/staff/applications/{id}/erase", HIRING),
-    ]
+            applications_json,
+        )
+        .api(M::GET, "/applications/{id}", HIRING, application_json)
+        .api(
+            M::PATCH,
+            "/applications/{id}",
+            HIRING,
+            patch_application_json,
+        )
+        .api(M::DELETE, "/applications/{id}", HIRING, erase_json)
+        .api(M::GET, "/applications/{id}/cv", HIRING, cv_json)
+        .page(M::GET, "/jobs", HIRING, postings_page)
+        .page(M::POST, "/jobs", HIRING, create_posting_form)
+        .page(M::GET, "/jobs/new", HIRING, new_posting_page)
+        .page(M::GET, "/jobs/{slug}/edit", HIRING, edit_posting_page)
+        .page(M::POST, "/jobs/{slug}/edit", HIRING, update_posting_form)
+        .page(
+            M::GET,
+            "/jobs/{slug}/applications",
+            HIRING,
+            applications_page,
+        )
+        .page(
+            M::GET,
+            "/jobs/{slug}/applications/{id}",
+            HIRING,
+            application_page,
+        )
+        .page(M::POST, "/applications/{id}/stage", HIRING, stage_form)
+        .page(M::POST, "/applications/{id}/notes", HIRING, note_form)
+        .page(M::POST, "/applications/{id}/rating", HIRING, rating_form)
+        .page(M::POST, "/applications/{id}/erase", HIRING, erase_form);
 }
 
 /// The staff navigation section.

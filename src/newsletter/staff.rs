@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::error::{AppError, FieldError};
 use crate::staff::audit::{self, Entry};
-use crate::staff::{rule, NavItem, Role, Rule, Staff};
+use crate::staff::{NavItem, Role, Staff, StaffRoutes};
 use crate::web::pagination::PageRequest;
 use crate::web::ApiJson;
 
@@ -48,120 +48,71 @@ pub fn staff_nav() -> Vec<NavItem> {
 
 /// The issue actions that take no body: the last segment of their paths.
 const ACTIONS: [&str; 4] = ["pause", "resume", "cancel", "retry-failed"];
-
-pub fn staff_rules() -> Vec<Rule> {
-    vec![
-        rule(Method::GET, "/api/v1/staff/subscribers", SUBSCRIBERS),
-        rule(Method::GET, "/api/v1/staff/subscribers.csv", SUBSCRIBERS),
-        rule(
-            Method::POST,
-            "/api/v1/staff/subscribers/import",
-            SUBSCRIBERS,
-        ),
-        rule(Method::GET, "/api/v1/staff/newsletters", NEWSLETTERS),
-        rule(Method::POST, "/api/v1/staff/newsletters", NEWSLETTERS),
-        rule(Method::GET, "/api/v1/staff/newsletters/{id}", NEWSLETTERS),
-        rule(Method::PUT, "/api/v1/staff/newsletters/{id}", NEWSLETTERS),
-        rule(
-            Method::POST,
-            "/api/v1/staff/newsletters/{id}/test",
+/// Every staff route of this feature, each with the roles that may use it.
+pub fn staff_routes(r: &mut StaffRoutes) {
+    use Method as M;
+    r.api(M::GET, "/subscribers", SUBSCRIBERS, subscribers_json)
+        .api(M::GET, "/subscribers.csv", SUBSCRIBERS, subscribers_csv)
+        .api(M::POST, "/subscribers/import", SUBSCRIBERS, import_json)
+        .api(M::GET, "/subscribers/{id}", SUBSCRIBERS, subscriber_json)
+        .api(M::GET, "/newsletters", NEWSLETTERS, issues_json)
+        .api(M::POST, "/newsletters", NEWSLETTERS, create_json)
+        .api(M::GET, "/newsletters/{id}", NEWSLETTERS, issue_json)
+        .api(M::PUT, "/newsletters/{id}", NEWSLETTERS, update_json)
+        .api(M::POST, "/newsletters/{id}/test", NEWSLETTERS, test_json)
+        .api(M::POST, "/newsletters/{id}/send", NEWSLETTERS, send_json)
+        .api(M::POST, "/newsletters/{id}/pause", NEWSLETTERS, pause_json)
+        .api(
+            M::POST,
+            "/newsletters/{id}/resume",
             NEWSLETTERS,
-        ),
-        rule(
-            Method::POST,
-            "/api/v1/staff/newsletters/{id}/send",
-            NEWSLETTERS,
-        ),
-        rule(Method::GET, "/api/v1/staff/newsletter-lists", NEWSLETTERS),
-        rule(Method::POST, "/api/v1/staff/newsletter-lists", NEWSLETTERS),
-        rule(Method::GET, "/staff/subscribers", SUBSCRIBERS),
-        rule(Method::GET, "/api/v1/staff/subscribers/{id}", SUBSCRIBERS),
-        rule(Method::GET, "/staff/subscribers/import", SUBSCRIBERS),
-        rule(Method::POST, "/staff/subscribers/import", SUBSCRIBERS),
-        rule(Method::GET, "/staff/subscribers/{id}", SUBSCRIBERS),
-        rule(Method::GET, "/staff/newsletters", NEWSLETTERS),
-        rule(Method::GET, "/staff/newsletters/new", NEWSLETTERS),
-        rule(Method::POST, "/staff/newsletters/new", NEWSLETTERS),
-        rule(Method::GET, "/staff/newsletters/{id}", NEWSLETTERS),
-        rule(Method::POST, "/staff/newsletters/{id}", NEWSLETTERS),
-        rule(Method::POST, "/staff/newsletters/{id}/test", NEWSLETTERS),
-        rule(Method::POST, "/staff/newsletters/{id}/send", NEWSLETTERS),
-        rule(Method::POST, "/staff/newsletter-lists", NEWSLETTERS),
-        rule(
-            Method::POST,
-            "/api/v1/staff/newsletters/{id}/pause",
-            NEWSLETTERS,
-        ),
-        rule(
-            Method::POST,
-            "/api/v1/staff/newsletters/{id}/resume",
-            NEWSLETTERS,
-        ),
-        rule(
-            Method::POST,
-            "/api/v1/staff/newsletters/{id}/cancel",
-            NEWSLETTERS,
-        ),
-        rule(
-            Method::POST,
-            "/api/v1/staff/newsletters/{id}/retry-failed",
-            NEWSLETTERS,
-        ),
-        rule(Method::POST, "/staff/newsletters/{id}/pause", NEWSLETTERS),
-        rule(Method::POST, "/staff/newsletters/{id}/resume", NEWSLETTERS),
-        rule(Method::POST, "/staff/newsletters/{id}/cancel", NEWSLETTERS),
-        rule(
-            Method::POST,
-            "/staff/newsletters/{id}/retry-failed",
-            NEWSLETTERS,
-        ),
-    ]
-}
-
-/// Inside the guarded `/api/v1/staff` scope.
-pub fn staff_api(cfg: &mut web::ServiceConfig) {
-    cfg.route("/subscribers", web::get().to(subscribers_json))
-        .route("/subscribers.csv", web::get().to(subscribers_csv))
-        .route("/subscribers/import", web::post().to(import_json))
-        .route("/subscribers/{id}", web::get().to(subscriber_json))
-        .route("/newsletters", web::get().to(issues_json))
-        .route("/newsletters", web::post().to(create_json))
-        .route("/newsletters/{id}", web::get().to(issue_json))
-        .route("/newsletters/{id}", web::put().to(update_json))
-        .route("/newsletters/{id}/test", web::post().to(test_json))
-        .route("/newsletters/{id}/send", web::post().to(send_json))
-        .route("/newsletters/{id}/pause", web::post().to(pause_json))
-        .route("/newsletters/{id}/resume", web::post().to(resume_json))
-        .route("/newsletters/{id}/cancel", web::post().to(cancel_json))
-        .route(
-            "/newsletters/{id}/retry-failed",
-            web::post().to(retry_failed_json),
+            resume_json,
         )
-        .route("/newsletter-lists", web::get().to(lists_json))
-        .route("/newsletter-lists", web::post().to(create_list_json));
-}
-
-/// Inside the guarded `/staff` scope.
-pub fn staff_pages(cfg: &mut web::ServiceConfig) {
-    cfg.route("/subscribers", web::get().to(subscribers_page))
-        .route("/subscribers/import", web::get().to(import_form_page))
-        .route("/subscribers/import", web::post().to(import_page))
-        .route("/subscribers/{id}", web::get().to(subscriber_page))
-        .route("/newsletters", web::get().to(issues_page))
-        .route("/newsletters/new", web::get().to(compose_page))
-        .route("/newsletters/new", web::post().to(compose_submit))
-        .route("/newsletters/{id}", web::get().to(issue_page))
-        .route("/newsletters/{id}", web::post().to(edit_submit))
-        .route("/newsletters/{id}/test", web::post().to(test_page))
-        .route("/newsletters/{id}/send", web::post().to(send_page))
-        .route("/newsletters/{id}/pause", web::post().to(action_page))
-        .route("/newsletters/{id}/resume", web::post().to(action_page))
-        .route("/newsletters/{id}/cancel", web::post().to(action_page))
-        .route(
-            "/newsletters/{id}/retry-failed",
-            web::post().to(action_page),
+        .api(
+            M::POST,
+            "/newsletters/{id}/cancel",
+            NEWSLETTERS,
+            cancel_json,
         )
-        .route("/newsletter-lists", web::post().to(create_list_page));
+        .api(
+            M::POST,
+            "/newsletters/{id}/retry-failed",
+            NEWSLETTERS,
+            retry_failed_json,
+        )
+        .api(M::GET, "/newsletter-lists", NEWSLETTERS, lists_json)
+        .api(M::POST, "/newsletter-lists", NEWSLETTERS, create_list_json)
+        .page(M::GET, "/subscribers", SUBSCRIBERS, subscribers_page)
+        .page(M::GET, "/subscribers/import", SUBSCRIBERS, import_form_page)
+        .page(M::POST, "/subscribers/import", SUBSCRIBERS, import_page)
+        .page(M::GET, "/subscribers/{id}", SUBSCRIBERS, subscriber_page)
+        .page(M::GET, "/newsletters", NEWSLETTERS, issues_page)
+        .page(M::GET, "/newsletters/new", NEWSLETTERS, compose_page)
+        .page(M::POST, "/newsletters/new", NEWSLETTERS, compose_submit)
+        .page(M::GET, "/newsletters/{id}", NEWSLETTERS, issue_page)
+        .page(M::POST, "/newsletters/{id}", NEWSLETTERS, edit_submit)
+        .page(M::POST, "/newsletters/{id}/test", NEWSLETTERS, test_page)
+        .page(M::POST, "/newsletters/{id}/send", NEWSLETTERS, send_page)
+        .page(M::POST, "/newsletters/{id}/pause", NEWSLETTERS, action_page)
+        .page(
+            M::POST,
+            "/newsletters/{id}/resume",
+            NEWSLETTERS,
+            action_page,
+        )
+        .page(
+            M::POST,
+            "/newsletters/{id}/cancel",
+            NEWSLETTERS,
+            action_page,
+        )
+        .page(
+            M::POST,
+            "/newsletters/{id}/retry-failed",
+            NEWSLETTERS,
+            action_page,
+        )
+        .page(M::POST, "/newsletter-lists", NEWSLETTERS, create_list_page);
 }
 
 fn rfc3339(t: NaiveDateTime) -> String {
@@ -1647,7 +1598,9 @@ mod tests {
 
     #[test]
     fn every_action_has_api_and_page_rules() {
-        let rules = staff_rules();
+        let mut routes = StaffRoutes::default();
+        staff_routes(&mut routes);
+        let rules = routes.rules();
         for action in ACTIONS {
             let n = rules
                 .iter()

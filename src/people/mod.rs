@@ -14,7 +14,7 @@ pub mod store;
 use utoipa::OpenApi;
 
 pub use self_service::pages;
-pub use staff::{staff_api, staff_nav, staff_pages, staff_rules};
+pub use staff::{staff_nav, staff_routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -68,7 +68,9 @@ mod tests {
 
     #[test]
     fn every_people_route_is_for_admins_only() {
-        let rules = super::staff_rules();
+        let mut routes = crate::staff::StaffRoutes::default();
+        super::staff_routes(&mut routes);
+        let rules = routes.rules();
         assert_eq!(rules.len(), 8);
         assert!(rules.iter().all(|r| r.roles == crate::staff::ADMIN));
     }

@@ -15,43 +15,23 @@ use crate::domain::EmailAddress;
 use crate::donations::Donations;
 use crate::error::{AppError, FieldError};
 use crate::staff::handlers::page;
-use crate::staff::{rule, NavItem, Rule, Staff, ADMIN};
-
-/// The JSON endpoints, inside the guarded `/api/v1/staff` scope.
-pub fn staff_api(cfg: &mut web::ServiceConfig) {
-    cfg.route("/people", web::get().to(person_json))
-        .route("/people", web::delete().to(erase_json))
-        .route("/people/export.json", web::get().to(export_json))
-        .route("/people/export.zip", web::get().to(export_zip))
-        .route(
+use crate::staff::{NavItem, Staff, StaffRoutes, ADMIN};
+/// Every staff route of this feature, each with the roles that may use it.
+pub fn staff_routes(r: &mut StaffRoutes) {
+    use Method as M;
+    r.api(M::GET, "/people", ADMIN, person_json)
+        .api(M::DELETE, "/people", ADMIN, erase_json)
+        .api(M::GET, "/people/export.json", ADMIN, export_json)
+        .api(M::GET, "/people/export.zip", ADMIN, export_zip)
+        .api(
+            M::DELETE,
             "/people/newsletter-block",
-            web::delete().to(lift_block_json),
-        );
-}
-
-/// The HTML pages, inside the guarded `/staff` scope.
-pub fn staff_pages(cfg: &mut web::ServiceConfig) {
-    cfg.route("/people", web::get().to(person_page))
-        .route("/people/erase", web::post().to(erase_form))
-        .route("/people/lift-block", web::post().to(lift_block_form));
-}
-
-/// Admins only, on every route.
-pub fn staff_rules() -> Vec<Rule> {
-    vec![
-        rule(Method::GET, "/api/v1/staff/people", ADMIN),
-        rule(Method::DELETE, "/api/v1/staff/people", ADMIN),
-        rule(Method::GET, "/api/v1/staff/people/export.json", ADMIN),
-        rule(Method::GET, "/api/v1/staff/people/export.zip", ADMIN),
-        rule(
-            Method::DELETE,
-            "/api/v1/staff/people/newsletter-block",
             ADMIN,
-        ),
-        rule(Method::GET, "/staff/people", ADMIN),
-        rule(Method::POST, "/staff/people/erase", ADMIN),
-        rule(Method::POST, "/staff/people/lift-block", ADMIN),
-    ]
+            lift_block_json,
+        )
+        .page(M::GET, "/people", ADMIN, person_page)
+        .page(M::POST, "/people/erase", ADMIN, erase_form)
+        .page(M::POST, "/people/lift-block", ADMIN, lift_block_form);
 }
 
 pub fn staff_nav() -> Vec<NavItem> {

@@ -3,20 +3,18 @@
 //!
 //! 1. Authentication: a personal API token (`Authorization: Bearer fd_…`) or a session cookie.
 //!    Anonymous requests get 303 to the sign-in page (HTML) or 401 (JSON).
-//! 2. Authorization: every staff route has a [`Rule`] naming the roles that may use it
-//!    (`admin` may use all). A route without a rule is refused to everyone (fail closed), so a
-//!    route added without declaring its roles cannot slip through.
+//! 2. Authorization: every staff route is declared with the roles that may use it, in one call
+//!    that registers the handler and its rule together ([`super::routes`]); the rule runs on the
+//!    route that matched, and a handler can only obtain a [`Staff`] through it (fail closed).
 //! 3. CSRF, for cookie-authenticated state changes: the Origin/Sec-Fetch-Site headers must be
 //!    same-origin and the session's synchroniser token must come with the request (form field
 //!    `csrf_token` or header `X-CSRF-Token`). Token-authenticated requests are exempt.
 
-use std::collections::{HashMap, HashSet};
 use std::future::{ready, Ready};
-use std::sync::Arc;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::BoxBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::{header, Method};
+use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use chrono::TimeDelta;
@@ -27,74 +25,13 @@ use crate::error::AppError;
 use crate::keys::token_hash;
 use crate::staff::audit::Actor;
 use crate::staff::model::{Role, StaffUser};
+use crate::staff::routes::Area;
 use crate::staff::store;
 use crate::web::ClientIp;
-
-/// The roles allowed on one staff route.
-#[derive(Debug, Clone)]
-pub struct Rule {
-    pub method: Method,
-    /// The route pattern exactly as registered, e.g. `/api/v1/staff/outbox/{id}/retry`.
-    pub path: &'static str,
-    pub roles: &'static [Role],
-}
-
-pub const fn rule(method: Method, path: &'static str, roles: &'static [Role]) -> Rule {
-    Rule {
-        method,
-        path,
-        roles,
-    }
-}
 
 /// Every role; for routes any signed-in staff member may use.
 pub const ANY_ROLE: &[Role] = &Role::ALL;
 pub const ADMIN: &[Role] = &[Role::Admin];
-
-/// The rules of every staff route (app data).
-#[derive(Clone, Default)]
-pub struct AccessPolicy {
-    by_route: Arc<HashMap<(Method, String), &'static [Role]>>,
-    rules: Arc<Vec<Rule>>,
-}
-
-impl AccessPolicy {
-    pub fn new(rules: Vec<Rule>) -> Self {
-        let by_route = rules
-            .iter()
-            .map(|r| ((r.method.clone(), r.path.to_string()), r.roles))
-            .collect();
-        AccessPolicy {
-            by_route: Arc::new(by_route),
-            rules: Arc::new(rules),
-        }
-    }
-
-    pub fn rules(&self) -> &[Rule] {
-        &self.rules
-    }
-
-    fn roles_for(&self, method: &Method, pattern: &str) -> Option<&'static [Role]> {
-        let method = if *method == Method::HEAD {
-            &Method::GET
-        } else {
-            method
-        };
-        self.by_route
-            .get(&(method.clone(), pattern.to_string()))
-            .copied()
-    }
-
-    /// Rules naming the same route twice (a mistake the app refuses at start-up).
-    pub fn duplicates(&self) -> Vec<String> {
-        let mut seen = HashSet::new();
-        self.rules
-            .iter()
-            .filter(|r| !seen.insert((r.method.clone(), r.path)))
-            .map(|r| format!("{} {}", r.method, r.path))
-            .collect()
-    }
-}
 
 /// How the request was authenticated.
 #[derive(Debug, Clone)]
@@ -105,7 +42,8 @@ pub enum Via {
     Token { token_id: String },
 }
 
-/// The signed-in staff member, for handlers under the guarded scopes.
+/// The signed-in staff member, for handlers under the guarded scopes. Only the route's own
+/// rule ([`super::routes`]) hands it to handlers, once the role has been checked.
 #[derive(Debug, Clone)]
 pub struct Staff {
     pub user: StaffUser,
@@ -156,6 +94,11 @@ impl FromRequest for Staff {
         )
     }
 }
+
+/// A staff member whose credentials checked out but whose role has not yet been checked
+/// against the route that will run; private to the staff area's guards.
+#[derive(Clone)]
+pub(super) struct Authenticated(pub(super) Staff);
 
 /// The session cookie's name: `__Host-` prefixed on https, so it is bound to this host and path `/`.
 pub fn session_cookie_name(https: bool) -> &'static str {
@@ -246,13 +189,10 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Option<Staf
     }))
 }
 
-fn is_api(req: &ServiceRequest) -> bool {
-    req.path().starts_with("/api/")
-}
-
-/// Renders an error the way the caller expects: problem+json for the API, a page for browsers.
-fn refuse(req: ServiceRequest, error: AppError) -> ServiceResponse<BoxBody> {
-    if is_api(&req) {
+/// Renders an error the way the area's callers expect: problem+json for the API, a page for
+/// browsers.
+pub(super) fn refuse(area: Area, req: ServiceRequest, error: AppError) -> ServiceResponse<BoxBody> {
+    if area == Area::Api {
         return req.into_response(error.error_response());
     }
     let state = req.app_data::<web::Data<AppState>>().cloned();
@@ -263,25 +203,24 @@ fn refuse(req: ServiceRequest, error: AppError) -> ServiceResponse<BoxBody> {
     req.into_response(response)
 }
 
-/// The guard on `/staff` and `/api/v1/staff`.
-pub async fn require_staff(
+/// The guard on the `/staff` and `/api/v1/staff` scopes: authentication, then CSRF for
+/// cookie-authenticated state changes. Roles are checked by each route's own rule.
+pub(super) async fn require_staff(
+    area: Area,
     mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
+    next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(refuse(
+            area,
             req,
             AppError::unexpected(anyhow::anyhow!("no application state")),
         ));
     };
-    let policy = req
-        .app_data::<web::Data<AccessPolicy>>()
-        .cloned()
-        .unwrap_or_default();
 
     let staff = match authenticate(req.request(), &state).await {
         Ok(Some(staff)) => staff,
-        Ok(None) if is_api(&req) => return Ok(refuse(req, AppError::Unauthorized)),
+        Ok(None) if area == Area::Api => return Ok(refuse(area, req, AppError::Unauthorized)),
         Ok(None) => {
             let wanted = req
                 .uri()
@@ -298,41 +237,19 @@ pub async fn require_staff(
                     .finish(),
             ));
         }
-        Err(e) => return Ok(refuse(req, e)),
+        Err(e) => return Ok(refuse(area, req, e)),
     };
-
-    if let Some(pattern) = req
-        .match_pattern()
-        .filter(|p| p != "/staff" && p != "/api/v1/staff")
-    {
-        match policy.roles_for(req.method(), &pattern) {
-            Some(roles) if staff.role.permits(roles) => {}
-            Some(_) => {
-                return Ok(refuse(
-                    req,
-                    AppError::Forbidden("Your role does not give access to this.".into()),
-                ))
-            }
-            None => {
-                tracing::error!(method = %req.method(), %pattern, "staff route without an access rule: refused");
-                return Ok(refuse(
-                    req,
-                    AppError::Forbidden("This route has no access rule.".into()),
-                ));
-            }
-        }
-    }
 
     if let Via::Session { csrf, .. } = &staff.via {
         if !req.method().is_safe() {
             if let Err(e) = check_csrf(&mut req, csrf, &state).await {
-                return Ok(refuse(req, e));
+                return Ok(refuse(area, req, e));
             }
         }
     }
 
-    req.extensions_mut().insert(staff);
-    Ok(next.call(req).await?.map_into_boxed_body())
+    req.extensions_mut().insert(Authenticated(staff));
+    next.call(req).await
 }
 
 /// Origin and Sec-Fetch-Site must say same-origin; the synchroniser token must match.

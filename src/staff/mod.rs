@@ -2,14 +2,15 @@
 //! middleware (authentication, per-route roles, CSRF), the audit log, and the staff pages of
 //! the frame itself (dashboard, account, staff accounts, audit log, outbox).
 //!
-//! Features plug their staff pages and JSON endpoints into the guarded scopes and declare a
-//! [`Rule`] for each route; `staff` itself never imports a feature.
+//! Features declare their staff pages and JSON endpoints, each with its roles, on the
+//! [`StaffRoutes`] table; `staff` itself never imports a feature.
 
 pub mod access;
 pub mod audit;
 pub mod handlers;
 pub mod model;
 pub mod password;
+pub mod routes;
 pub mod service;
 pub mod store;
 
@@ -17,8 +18,9 @@ use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
-pub use access::{rule, AccessPolicy, Rule, Staff, ADMIN, ANY_ROLE};
+pub use access::{Staff, ADMIN, ANY_ROLE};
 pub use model::Role;
+pub use routes::{Area, Rule, StaffRoutes};
 
 /// A section of the staff navigation.
 #[derive(Debug, Clone, Serialize)]
@@ -97,76 +99,44 @@ pub fn public_pages(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// The frame's pages inside the guarded `/staff` scope.
-pub fn pages(cfg: &mut web::ServiceConfig) {
+/// The frame's own staff routes: pages under `/staff`, JSON under `/api/v1/staff`.
+pub fn routes(r: &mut StaffRoutes) {
     use handlers as h;
-    cfg.route(
-        "",
-        web::get().to(|| async {
-            HttpResponse::PermanentRedirect()
-                .insert_header(("location", "/staff/"))
-                .finish()
-        }),
-    )
-    .route("/", web::get().to(h::dashboard))
-    .route("/logout", web::post().to(h::logout))
-    .route("/account", web::get().to(h::account))
-    .route("/account/password", web::post().to(h::change_password))
-    .route(
+    use Method as M;
+    r.page(M::GET, "", ANY_ROLE, || async {
+        HttpResponse::PermanentRedirect()
+            .insert_header(("location", "/staff/"))
+            .finish()
+    })
+    .page(M::GET, "/", ANY_ROLE, h::dashboard)
+    .page(M::POST, "/logout", ANY_ROLE, h::logout)
+    .page(M::GET, "/account", ANY_ROLE, h::account)
+    .page(M::POST, "/account/password", ANY_ROLE, h::change_password)
+    .page(
+        M::POST,
         "/account/sessions/{id}/revoke",
-        web::post().to(h::revoke_session),
+        ANY_ROLE,
+        h::revoke_session,
     )
-    .route("/account/tokens", web::post().to(h::create_token))
-    .route(
+    .page(M::POST, "/account/tokens", ANY_ROLE, h::create_token)
+    .page(
+        M::POST,
         "/account/tokens/{id}/revoke",
-        web::post().to(h::revoke_token),
+        ANY_ROLE,
+        h::revoke_token,
     )
-    .route("/accounts", web::get().to(h::accounts))
-    .route("/accounts", web::post().to(h::create_account))
-    .route("/accounts/{id}/disable", web::post().to(h::disable_account))
-    .route("/accounts/{id}/enable", web::post().to(h::enable_account))
-    .route("/accounts/{id}/role", web::post().to(h::set_role))
-    .route("/audit", web::get().to(h::audit_page))
-    .route("/outbox", web::get().to(h::outbox_page))
-    .route("/outbox/{id}/retry", web::post().to(h::outbox_retry_page));
-}
-
-/// The frame's JSON endpoints inside the guarded `/api/v1/staff` scope.
-pub fn api(cfg: &mut web::ServiceConfig) {
-    use handlers as h;
-    cfg.route("/me", web::get().to(h::me_json))
-        .route("/audit", web::get().to(h::audit_json))
-        .route("/outbox", web::get().to(h::outbox_json))
-        .route("/outbox/{id}/retry", web::post().to(h::outbox_retry_json));
-}
-
-/// Who may use each of the frame's routes.
-pub fn rules() -> Vec<Rule> {
-    vec![
-        rule(Method::GET, "/staff/", ANY_ROLE),
-        rule(Method::POST, "/staff/logout", ANY_ROLE),
-        rule(Method::GET, "/staff/account", ANY_ROLE),
-        rule(Method::POST, "/staff/account/password", ANY_ROLE),
-        rule(
-            Method::POST,
-            "/staff/account/sessions/{id}/revoke",
-            ANY_ROLE,
-        ),
-        rule(Method::POST, "/staff/account/tokens", ANY_ROLE),
-        rule(Method::POST, "/staff/account/tokens/{id}/revoke", ANY_ROLE),
-        rule(Method::GET, "/staff/accounts", ADMIN),
-        rule(Method::POST, "/staff/accounts", ADMIN),
-        rule(Method::POST, "/staff/accounts/{id}/disable", ADMIN),
-        rule(Method::POST, "/staff/accounts/{id}/enable", ADMIN),
-        rule(Method::POST, "/staff/accounts/{id}/role", ADMIN),
-        rule(Method::GET, "/staff/audit", ADMIN),
-        rule(Method::GET, "/staff/outbox", ADMIN),
-        rule(Method::POST, "/staff/outbox/{id}/retry", ADMIN),
-        rule(Method::GET, "/api/v1/staff/me", ANY_ROLE),
-        rule(Method::GET, "/api/v1/staff/audit", ADMIN),
-        rule(Method::GET, "/api/v1/staff/outbox", ADMIN),
-        rule(Method::POST, "/api/v1/staff/outbox/{id}/retry", ADMIN),
-    ]
+    .page(M::GET, "/accounts", ADMIN, h::accounts)
+    .page(M::POST, "/accounts", ADMIN, h::create_account)
+    .page(M::POST, "/accounts/{id}/disable", ADMIN, h::disable_account)
+    .page(M::POST, "/accounts/{id}/enable", ADMIN, h::enable_account)
+    .page(M::POST, "/accounts/{id}/role", ADMIN, h::set_role)
+    .page(M::GET, "/audit", ADMIN, h::audit_page)
+    .page(M::GET, "/outbox", ADMIN, h::outbox_page)
+    .page(M::POST, "/outbox/{id}/retry", ADMIN, h::outbox_retry_page)
+    .api(M::GET, "/me", ANY_ROLE, h::me_json)
+    .api(M::GET, "/audit", ADMIN, h::audit_json)
+    .api(M::GET, "/outbox", ADMIN, h::outbox_json)
+    .api(M::POST, "/outbox/{id}/retry", ADMIN, h::outbox_retry_json);
 }
 
 #[derive(utoipa::OpenApi)]

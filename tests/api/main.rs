@@ -21,3 +21,4 @@ mod people;
 mod reader_journeys;
 mod retention;
 mod staff;
+mod staff_access;

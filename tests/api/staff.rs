@@ -55,7 +55,7 @@ async fn every_staff_route_refuses_anonymous_and_wrong_roles(backend: Backend) {
     assert!(rules.len() >= 19);
 
     for rule in rules {
-        let url = app.url(&concrete(rule.path));
+        let url = app.url(&concrete(&rule.path));
         let res = anonymous
             .request(method(&rule.method), &url)
             .send()
