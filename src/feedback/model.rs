@@ -185,7 +185,9 @@ impl CommentStatus {
 /// The Wilson score interval's lower bound for `positive` out of `total` at 95 % confidence:
 /// the helpful share an article can be trusted to reach, low for few votes.
 pub fn wilson_lower_bound(positive: i64, total: i64) -> f64 {
-    if total <= 0 {
+    // Exactly 0 without a positive vote (the formula gives 0 give or take rounding), so
+    // articles without one tie and are told apart by their vote count.
+    if total <= 0 || positive <= 0 {
         return 0.0;
     }
     const Z: f64 = 1.959_963_984_540_054;

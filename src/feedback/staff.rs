@@ -1,5 +1,5 @@
-//! The staff side of "Was this content helpful?": articles ranked by the Wilson lower bound
-//! of their helpful share (those needing improvement first, with a minimum vote count,
+//! The staff side of "Was this content helpful?": articles ranked by Wilson lower bounds
+//! (those most surely needing improvement first, with a minimum vote count,
 //! filtered by date range and reason), and the queue of comments left with votes with a
 //! status and internal notes. Editors and admins only; every change is audited in its
 //! transaction.
@@ -194,8 +194,11 @@ pub struct ArticleItem {
     /// `helpful / total`.
     pub helpful_share: f64,
     /// The Wilson score interval's lower bound (95 %) of the helpful share: the order of
-    /// the report.
+    /// `order=most_helpful` (highest first).
     pub wilson_lower_bound: f64,
+    /// The Wilson score interval's lower bound (95 %) of the not-helpful share: the order of
+    /// `order=needs_improvement` (highest first).
+    pub not_helpful_lower_bound: f64,
     /// Votes per reason given.
     #[schema(value_type = Object)]
     pub reasons: std::collections::BTreeMap<String, i64>,
@@ -210,6 +213,7 @@ impl From<ArticleRank> for ArticleItem {
             total: a.total,
             helpful_share: a.helpful_share,
             wilson_lower_bound: a.wilson_lower_bound,
+            not_helpful_lower_bound: a.not_helpful_lower_bound,
             reasons: a.reasons,
         }
     }
@@ -235,8 +239,9 @@ async fn ranking(
     ))
 }
 
-/// Articles ranked by the Wilson lower bound of their helpful share, those needing
-/// improvement first (or `order=most_helpful`); articles with fewer than `min_votes` votes
+/// Articles ranked by the Wilson lower bound of their not-helpful share, highest first: those
+/// most surely needing improvement first (or, with `order=most_helpful`, by the bound of
+/// their helpful share, highest first); articles with fewer than `min_votes` votes
 /// (default `feedback.min_votes`) in the range are left out.
 #[utoipa::path(get, path = "/api/v1/staff/feedback", tag = "staff",
     params(("from" = Option<String>, Query, description = "YYYY-MM-DD or RFC 3339: votes cast or changed from then"),
@@ -555,7 +560,10 @@ pub async fn ranking_page(
         .map(|a| {
             let mut v = json!(a);
             v["share_text"] = json!(percent(a.helpful_share));
-            v["bound_text"] = json!(percent(a.wilson_lower_bound));
+            v["bound_text"] = json!(percent(match filter.order {
+                RankOrder::NeedsImprovementFirst => a.not_helpful_lower_bound,
+                RankOrder::MostHelpfulFirst => a.wilson_lower_bound,
+            }));
             v
         })
         .collect();

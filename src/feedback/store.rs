@@ -364,10 +364,12 @@ pub fn voter_key_days(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
 /// Which articles come first in the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RankOrder {
-    /// Lowest Wilson lower bound first: the articles that most need improvement.
+    /// The articles most surely unhelpful first: highest Wilson lower bound of the
+    /// not-helpful share first.
     #[default]
     NeedsImprovementFirst,
-    /// Highest Wilson lower bound first.
+    /// The articles most surely helpful first: highest Wilson lower bound of the helpful
+    /// share first.
     MostHelpfulFirst,
 }
 
@@ -392,14 +394,17 @@ pub struct ArticleRank {
     pub total: i64,
     /// `helpful / total`.
     pub helpful_share: f64,
-    /// Wilson score lower bound (95 %) of the helpful share: the ranking key.
+    /// Wilson score lower bound (95 %) of the helpful share: the key of
+    /// [`RankOrder::MostHelpfulFirst`].
     pub wilson_lower_bound: f64,
+    /// Wilson score lower bound (95 %) of the not-helpful share: the key of
+    /// [`RankOrder::NeedsImprovementFirst`].
+    pub not_helpful_lower_bound: f64,
     /// Votes per reason given.
     pub reasons: BTreeMap<String, i64>,
 }
 
-/// Articles ranked by the Wilson lower bound of their helpful share, with at least
-/// `min_votes` votes; a page of `limit` from `cursor` (an opaque offset), and the next cursor.
+/// Articles ranked as `filter.order` says (see [`rank`]), with at least `min_votes` votes; a page of `limit` from `cursor` (an opaque offset), and the next cursor.
 pub fn ranked_articles(
     conn: &mut DbConnection,
     filter: &RankFilter,
@@ -435,6 +440,7 @@ pub fn ranked_articles(
             total: 0,
             helpful_share: 0.0,
             wilson_lower_bound: 0.0,
+            not_helpful_lower_bound: 0.0,
             reasons: BTreeMap::new(),
         });
         if helpful {
@@ -458,22 +464,9 @@ pub fn ranked_articles(
                 .as_ref()
                 .is_none_or(|r| a.reasons.get(r).is_some_and(|n| *n > 0))
         })
-        .map(|mut a| {
-            a.helpful_share = a.helpful as f64 / a.total as f64;
-            a.wilson_lower_bound = wilson_lower_bound(a.helpful, a.total);
-            a
-        })
+        .map(scored)
         .collect();
-    ranked.sort_by(|a, b| {
-        let by_bound = a.wilson_lower_bound.total_cmp(&b.wilson_lower_bound);
-        let by_bound = match filter.order {
-            RankOrder::NeedsImprovementFirst => by_bound,
-            RankOrder::MostHelpfulFirst => by_bound.reverse(),
-        };
-        by_bound
-            .then(b.total.cmp(&a.total))
-            .then(a.article_url.cmp(&b.article_url))
-    });
+    rank(&mut ranked, filter.order);
     let offset = cursor
         .and_then(|c| c.parse::<usize>().ok())
         .unwrap_or(0)
@@ -482,6 +475,31 @@ pub fn ranked_articles(
     let end = (offset + limit).min(ranked.len());
     let next = (end < ranked.len()).then(|| end.to_string());
     Ok((ranked.drain(offset..end).collect(), next))
+}
+
+/// An article with its share and both bounds computed from its counts (`total` > 0).
+fn scored(mut a: ArticleRank) -> ArticleRank {
+    a.helpful_share = a.helpful as f64 / a.total as f64;
+    a.wilson_lower_bound = wilson_lower_bound(a.helpful, a.total);
+    a.not_helpful_lower_bound = wilson_lower_bound(a.not_helpful, a.total);
+    a
+}
+
+/// Sorts articles for `order`, each by the Wilson lower bound of the share that order is
+/// about, highest first: what the votes make surest comes first, so 60 not helpful of 100
+/// needs improvement before 5 of 10 does (a lower helpful bound alone would say the
+/// opposite, as few votes pull every bound down). Ties: more votes first, then by URL.
+pub fn rank(articles: &mut [ArticleRank], order: RankOrder) {
+    let key = |a: &ArticleRank| match order {
+        RankOrder::NeedsImprovementFirst => a.not_helpful_lower_bound,
+        RankOrder::MostHelpfulFirst => a.wilson_lower_bound,
+    };
+    articles.sort_by(|a, b| {
+        key(b)
+            .total_cmp(&key(a))
+            .then(b.total.cmp(&a.total))
+            .then(a.article_url.cmp(&b.article_url))
+    });
 }
 
 /// Filters of the queue of comments left with votes. Dates apply to when the comment was left.
@@ -648,6 +666,69 @@ pub(crate) fn parse_time_cursor(cursor: &str) -> Option<(NaiveDateTime, String)>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn article(url: &str, helpful: i64, total: i64) -> ArticleRank {
+        scored(ArticleRank {
+            article_url: url.into(),
+            helpful,
+            not_helpful: total - helpful,
+            total,
+            helpful_share: 0.0,
+            wilson_lower_bound: 0.0,
+            not_helpful_lower_bound: 0.0,
+            reasons: BTreeMap::new(),
+        })
+    }
+
+    fn order(articles: &[ArticleRank], order: RankOrder) -> Vec<String> {
+        let mut ranked = articles.to_vec();
+        rank(&mut ranked, order);
+        ranked.into_iter().map(|a| a.article_url).collect()
+    }
+
+    /// 40 helpful of 100 is far more surely a problem than 5 of 10; 90 of 100 is more surely
+    /// helpful than 9 of 10. The two orders are not each other's reverse: 10 unhelpful
+    /// votes of 100 are surer evidence of a problem than 1 of 10.
+    #[test]
+    fn each_order_ranks_by_the_bound_of_its_own_share() {
+        let articles = [
+            article("half-of-ten", 5, 10),
+            article("forty-of-hundred", 40, 100),
+            article("nine-of-ten", 9, 10),
+            article("ninety-of-hundred", 90, 100),
+        ];
+        assert_eq!(
+            order(&articles, RankOrder::NeedsImprovementFirst),
+            [
+                "forty-of-hundred",
+                "half-of-ten",
+                "ninety-of-hundred",
+                "nine-of-ten"
+            ]
+        );
+        assert_eq!(
+            order(&articles, RankOrder::MostHelpfulFirst),
+            [
+                "ninety-of-hundred",
+                "nine-of-ten",
+                "forty-of-hundred",
+                "half-of-ten"
+            ]
+        );
+    }
+
+    #[test]
+    fn ties_go_to_more_votes_then_the_url() {
+        let same = [article("b", 2, 4), article("a", 2, 4)];
+        assert_eq!(order(&same, RankOrder::NeedsImprovementFirst), ["a", "b"]);
+        assert_eq!(order(&same, RankOrder::MostHelpfulFirst), ["a", "b"]);
+        // No helpful vote: a helpful bound of 0 however many votes.
+        let none_helpful = [article("few", 0, 3), article("many", 0, 5)];
+        assert_eq!(
+            order(&none_helpful, RankOrder::MostHelpfulFirst),
+            ["many", "few"]
+        );
+    }
 
     #[test]
     fn batches_are_cut_into_powers_of_two_largest_first() {

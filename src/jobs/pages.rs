@@ -1,6 +1,7 @@
-//! The posting's HTML page (`GET /jobs/{slug}`) with its schema.org `JobPosting` block and an
-//! application form that needs no JavaScript, and the form's target (`POST /jobs/{slug}/apply`),
-//! which answers with a page: the thank-you, or the form again with every problem named.
+//! The posting's HTML page (`GET /jobs/{slug}`) with its schema.org `JobPosting` block (while
+//! the posting is open) and an application form that needs no JavaScript, and the form's
+//! target (`POST /jobs/{slug}/apply`), which answers with a page: the thank-you, or the form
+//! again with every problem named.
 
 use std::collections::BTreeMap;
 
@@ -106,7 +107,11 @@ fn render_posting(
     let now = crate::db::now();
     let p = &public.posting;
     let public_url = settings.server.public_url.as_str().trim_end_matches('/');
-    let ld = jsonld::job_posting(p, &settings.site.name, public_url);
+    // Search engines advertise what the block describes: only while the posting is open, so
+    // neither closing it early nor its closing time passing leaves an advert behind.
+    let json_ld = p
+        .accepts_applications(now)
+        .then(|| jsonld::script_safe(&jsonld::job_posting(p, &settings.site.name, public_url)));
     let questions: Vec<Value> = public
         .questions
         .iter()
@@ -141,7 +146,7 @@ fn render_posting(
             "salary": salary_text(p),
             "description_html": p.description_html,
         },
-        "json_ld": jsonld::script_safe(&ld),
+        "json_ld": json_ld,
         "accepting": p.accepts_applications(now) && !form.hide_form,
         "action": format!("/jobs/{}/apply", p.slug),
         "fields": fields,

@@ -367,8 +367,7 @@ pub fn merge_patch(
         ));
     }
     merged.extend(patch);
-    serde_json::from_value(Value::Object(merged))
-        .map_err(|e| AppError::field("body", format!("Not a valid posting: {e}")))
+    crate::web::json::from_value(Value::Object(merged))
 }
 
 async fn update_posting(
@@ -1576,6 +1575,12 @@ mod tests {
         assert_eq!(
             fields(merge_patch(&base, bad).expect_err("unknown")),
             ["colour"]
+        );
+        let wrong_type: Map<String, Value> =
+            serde_json::from_str(r#"{"remote": true}"#).expect("json");
+        assert_eq!(
+            fields(merge_patch(&base, wrong_type).expect_err("wrong type")),
+            ["remote"]
         );
     }
 }

@@ -893,8 +893,7 @@ pub async fn send_json(
     let request: SendRequest = if body.iter().all(u8::is_ascii_whitespace) {
         SendRequest::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| AppError::BadRequest(format!("The JSON body is not valid: {e}")))?
+        crate::web::json::parse_json(&body)?
     };
     let send_at = match present(&request.send_at) {
         None => None,

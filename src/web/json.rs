@@ -3,8 +3,8 @@
 //! - wrong or missing `Content-Type` → 415;
 //! - over `server.max_body_bytes` → 413, refused from `Content-Length` before reading, and
 //!   while streaming otherwise;
-//! - not JSON → 400; JSON of the wrong shape (unknown field, missing field, wrong type) →
-//!   422 naming the field by its path.
+//! - not JSON → 400; JSON of the wrong shape (unknown field, missing field, wrong type of
+//!   any field, enums included) → 422 naming the field by its path.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,7 +13,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::StreamExt;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::error::{AppError, FieldError};
 
@@ -89,34 +89,73 @@ pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::By
 /// Parses JSON, telling malformed JSON (400) from a wrong shape (422 with the field's path).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let inner = e.inner();
-        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-            return AppError::BadRequest(format!("The body is not valid JSON: {inner}"));
+    match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => {
+            de.end().map_err(not_json)?;
+            Ok(value)
         }
-        let path = e.path().to_string();
-        let message = inner.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_string();
-        let field = match (path.as_str(), field_in_message(&message)) {
-            (".", Some(named)) => named,
-            (".", None) => "body".to_string(),
-            (p, Some(named)) if message.starts_with("missing field") => format!("{p}.{named}"),
-            (p, _) => p.to_string(),
-        };
-        AppError::Validation(vec![FieldError::new(field, message)])
-    })?;
-    de.end()
-        .map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}")))?;
-    Ok(value)
+        Err(first) => Err(explain::<T>(body, first)),
+    }
 }
 
-/// serde names the field in backticks for unknown and missing fields.
+/// A JSON value (already parsed, e.g. a patch merged into a stored document) as `T`; any
+/// mismatch is a 422 naming the field.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, AppError> {
+    serde_path_to_error::deserialize(value).map_err(|e| shape_error(e.path(), e.inner()))
+}
+
+fn not_json(e: serde_json::Error) -> AppError {
+    AppError::BadRequest(format!("The body is not valid JSON: {e}"))
+}
+
+/// Why `body` could not be read as a `T`.
+///
+/// serde_json files some shape errors under syntax (`"remote": true` for an enum reads as
+/// "expected value"), so its category cannot tell them apart. Only a body that fails to parse
+/// as JSON of any shape (a syntax check that also accepts numbers no type can hold) is
+/// malformed; anything else is a 422 naming the field. The message comes from reading the
+/// body's JSON value as a `T` (serde's "invalid type" wording) when that fails too, else from
+/// the first attempt (e.g. a duplicate field, which a JSON value keeps only once).
+fn explain<T: DeserializeOwned>(
+    body: &[u8],
+    first: serde_path_to_error::Error<serde_json::Error>,
+) -> AppError {
+    if let Err(e) = serde_json::from_slice::<IgnoredAny>(body) {
+        return not_json(e);
+    }
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        if let Err(e) = serde_path_to_error::deserialize::<_, T>(value) {
+            return shape_error(e.path(), e.inner());
+        }
+    }
+    shape_error(first.path(), first.inner())
+}
+
+/// A 422 naming the field at `path` (or the field the message names, for unknown and missing
+/// fields).
+fn shape_error(path: &serde_path_to_error::Path, inner: &serde_json::Error) -> AppError {
+    let path = path.to_string();
+    let message = inner.to_string();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
+    let field = match (path.as_str(), field_in_message(&message)) {
+        (".", Some(named)) => named,
+        (".", None) => "body".to_string(),
+        (p, Some(named)) if message.starts_with("missing field") => format!("{p}.{named}"),
+        (p, _) => p.to_string(),
+    };
+    AppError::Validation(vec![FieldError::new(field, message)])
+}
+
+/// serde names the field in backticks for unknown, missing and duplicate fields.
 fn field_in_message(message: &str) -> Option<String> {
-    if !(message.starts_with("unknown field") || message.starts_with("missing field")) {
+    if !["unknown field", "missing field", "duplicate field"]
+        .iter()
+        .any(|start| message.starts_with(start))
+    {
         return None;
     }
     let start = message.find('`')? + 1;
@@ -135,6 +174,14 @@ mod tests {
     struct Body {
         email: String,
         inner: Option<Inner>,
+        #[serde(default)]
+        kind: Option<Kind>,
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Remote,
+        OnSite,
     }
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -181,6 +228,52 @@ mod tests {
             fields(parse_json::<Body>(br#"{"email":"a","inner":{}}"#).unwrap_err()),
             ["inner.count"]
         );
+    }
+
+    /// serde_json reports a non-string for an enum as a syntax error ("expected value"); it is
+    /// still well-formed JSON of the wrong shape.
+    #[test]
+    fn wrong_types_anywhere_name_the_field() {
+        for body in [
+            &br#"{"email":"a","kind":true}"#[..],
+            br#"{"email":"a","kind":7}"#,
+            br#"{"email":"a","kind":[]}"#,
+            br#"{"email":"a","kind":{}}"#,
+            br#"{"email":"a","kind":null,"kind":"remote"}"#,
+            br#"{"email":"a","kind":"elsewhere"}"#,
+        ] {
+            let text = String::from_utf8_lossy(body);
+            let err = parse_json::<Body>(body).expect_err(&text);
+            assert_eq!(fields(err), ["kind"], "{text}");
+        }
+        assert_eq!(
+            fields(parse_json::<Body>(br#"{"email":"a","inner":{"count":1e400}}"#).unwrap_err()),
+            ["inner.count"],
+            "a number no type holds is still JSON"
+        );
+        assert!(matches!(
+            parse_json::<Body>(br#"{"email":"a","kind":"remote"}"#),
+            Ok(Body {
+                kind: Some(Kind::Remote),
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_json::<Body>(br#"{"email":"a","kind":tru}"#),
+            Err(AppError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<Body>(br#"{"email":"a","kind":true} x"#),
+            Err(AppError::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn from_value_names_the_field() {
+        let value = serde_json::json!({"email": "a", "kind": false});
+        assert_eq!(fields(from_value::<Body>(value).unwrap_err()), ["kind"]);
+        let value = serde_json::json!({"email": "a", "kind": "on_site"});
+        assert!(from_value::<Body>(value).is_ok());
     }
 
     /// The extractor's answers as an HTTP client sees them.

@@ -11,6 +11,7 @@ pub mod page;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_id;
+pub mod route;
 
 pub use client_ip::ClientIp;
 pub use json::ApiJson;

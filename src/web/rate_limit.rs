@@ -73,6 +73,11 @@ impl RateLimiter {
 pub struct PublicLimiter(pub RateLimiter);
 
 /// Middleware for public scopes: every POST counts against the client IP's budget for its route.
+///
+/// The budget is keyed by the pattern of the route that serves the request (see
+/// [`crate::web::route`]), one budget for all requests no route serves: never by the path as
+/// sent, so no spelling of a path (`/api/v1/%66eedback`) gets a budget of its own, and the
+/// number of keys is bounded by the routes times the clients.
 pub async fn limit_public_posts(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -82,9 +87,7 @@ pub async fn limit_public_posts(
             req.app_data::<web::Data<PublicLimiter>>(),
             ClientIp::from_request(req.request()),
         ) {
-            let route = req
-                .match_pattern()
-                .unwrap_or_else(|| req.path().to_string());
+            let route = crate::web::route::label(req.request());
             limiter.0.check("public", &format!("{route} {}", ip.0))?;
         }
     }

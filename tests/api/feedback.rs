@@ -822,3 +822,47 @@ async fn one_batch_merges_a_voters_repeated_votes_and_carries_over_cookieless_on
         comments.contains(&"one".to_string()) && comments.contains(&"First thoughts.".to_string())
     );
 }
+
+both_backends!(well_formed_votes_of_the_wrong_shape_are_422_naming_the_field);
+
+/// A number no type can hold is still JSON: 422 naming the field (it was a 400 "not valid
+/// JSON"); a wrong type too; malformed JSON stays 400.
+async fn well_formed_votes_of_the_wrong_shape_are_422_naming_the_field(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let send = |body: String| {
+        app.client
+            .post(app.url("/api/v1/feedback"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+
+    let huge = send(format!(
+        r#"{{"article_url": "{ARTICLE}", "helpful": 1e400}}"#
+    ))
+    .await
+    .expect("request");
+    let text = send(format!(
+        r#"{{"article_url": "{ARTICLE}", "helpful": "yes"}}"#
+    ))
+    .await
+    .expect("request");
+    let url_number = send(r#"{"article_url": 1e999, "helpful": true}"#.into())
+        .await
+        .expect("request");
+    let malformed = send(format!(r#"{{"article_url": "{ARTICLE}", "helpful": yes}}"#))
+        .await
+        .expect("request");
+
+    for (res, field) in [
+        (huge, "helpful"),
+        (text, "helpful"),
+        (url_number, "article_url"),
+    ] {
+        assert_eq!(res.status(), 422, "{field}");
+        let problem: Value = res.json().await.expect("json");
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+    assert_eq!(malformed.status(), 400);
+    assert_eq!(rows_for(&app, ARTICLE).await, 0);
+}

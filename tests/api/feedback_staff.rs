@@ -947,3 +947,52 @@ async fn comment_pages_show_the_inbox_and_act_on_a_comment(backend: Backend) {
     assert!(after.contains(&colleague.email));
     assert!(after.contains("only admins and editors see it"));
 }
+
+both_backends!(needs_improvement_ranks_the_surer_problem_first);
+
+/// 40 helpful votes of 100 are far surer evidence of a problem than 5 of 10, though their
+/// helpful share is lower: the report ranks by the lower bound of the not-helpful share.
+async fn needs_improvement_ranks_the_surer_problem_first(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.state
+        .db
+        .write(|conn| {
+            let now = frontdesk::db::now();
+            for i in 0..10 {
+                let ballot = vote("http://localhost/few", &format!("f{i}"), i < 5, None, None);
+                store::record_vote(conn, &ballot, now)?;
+            }
+            for i in 0..100 {
+                let ballot = vote(
+                    "http://localhost/many",
+                    &format!("m{i}"),
+                    i < 40,
+                    None,
+                    None,
+                );
+                store::record_vote(conn, &ballot, now)?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("votes");
+    let editor = app.staff_token("editor").await;
+
+    let worst_first = get_json(&app, &editor, "/api/v1/staff/feedback?min_votes=10").await;
+    let named = get_json(
+        &app,
+        &editor,
+        "/api/v1/staff/feedback?min_votes=10&order=needs_improvement",
+    )
+    .await;
+
+    assert_eq!(
+        urls(&worst_first),
+        ["http://localhost/many", "http://localhost/few"]
+    );
+    assert_eq!(urls(&named), urls(&worst_first));
+    let bound = |i: usize, key: &str| worst_first["items"][i][key].as_f64().expect(key);
+    assert!(bound(0, "not_helpful_lower_bound") > bound(1, "not_helpful_lower_bound"));
+    assert!((bound(0, "not_helpful_lower_bound") - 0.502).abs() < 1e-3);
+    assert!((bound(1, "not_helpful_lower_bound") - 0.237).abs() < 1e-3);
+}

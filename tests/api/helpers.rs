@@ -275,6 +275,47 @@ impl TestApp {
     }
 }
 
+/// An answer read off the socket by [`TestApp::raw`].
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    /// The whole answer: status line, headers and body.
+    pub text: String,
+}
+
+impl TestApp {
+    /// Sends `method target` byte for byte over a plain socket (reqwest would normalise the
+    /// target, `%66` to `f`, and refuses invented methods), with `body` as JSON when given.
+    pub async fn raw(&self, method: &str, target: &str, body: Option<&str>) -> RawResponse {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self.address.trim_start_matches("http://");
+        let mut request =
+            format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+        if let Some(body) = body {
+            request.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        request.push_str("\r\n");
+        request.push_str(body.unwrap_or_default());
+        let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+            .await
+            .expect("an answer in time")
+            .expect("read");
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {text:?}"));
+        RawResponse { status, text }
+    }
+}
+
 /// A test email to `to` (the `smtp_check` template).
 pub fn test_email(to: &str) -> Email {
     Email::new(

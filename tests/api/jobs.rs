@@ -1300,3 +1300,61 @@ async fn updating_a_posting_keeps_answered_questions(backend: Backend) {
         "{refused:?}"
     );
 }
+
+both_backends!(
+    json_ld_is_served_while_open_and_withdrawn_when_staff_close,
+    json_ld_is_withdrawn_when_the_scheduler_closes_a_posting,
+);
+
+async fn posting_page(app: &TestApp, slug: &str) -> String {
+    let res = app.get(&format!("/jobs/{slug}")).await;
+    assert_eq!(res.status(), 200, "{slug}");
+    res.text().await.expect("html")
+}
+
+const JSON_LD_TAG: &str = r#"<script type="application/ld+json">"#;
+
+async fn json_ld_is_served_while_open_and_withdrawn_when_staff_close(backend: Backend) {
+    let app = spawn_app(backend).await;
+    create_open(&app, "early-close").await;
+    let token = app.staff_token("hiring").await;
+    let open = posting_page(&app, "early-close").await;
+
+    let closed = app
+        .client
+        .patch(app.url("/api/v1/staff/jobs/early-close"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"status": "closed"}))
+        .send()
+        .await
+        .expect("close");
+    assert_eq!(closed.status(), 200, "staff close the posting early");
+    let after = posting_page(&app, "early-close").await;
+
+    assert_eq!(json_ld_of(&open)["@type"], "JobPosting");
+    assert!(!after.contains(JSON_LD_TAG), "{after}");
+    assert!(!after.contains("JobPosting"));
+    assert!(after.contains("Data Reporter"), "the page itself stays");
+}
+
+async fn json_ld_is_withdrawn_when_the_scheduler_closes_a_posting(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let posting = create_open(&app, "closing-time").await;
+    assert!(posting_page(&app, "closing-time")
+        .await
+        .contains(JSON_LD_TAG));
+    set_closes_at(&app, &posting, frontdesk::db::now() - TimeDelta::seconds(1)).await;
+    let dir = uploads(&app);
+    let report = app
+        .state
+        .db
+        .run(move |conn| retention::run(conn, frontdesk::db::now(), 365, &dir))
+        .await
+        .expect("the scheduler's pass");
+    assert_eq!(report.postings_closed, 1);
+
+    let after = posting_page(&app, "closing-time").await;
+
+    assert!(!after.contains(JSON_LD_TAG), "{after}");
+    assert!(!after.contains("JobPosting"));
+}

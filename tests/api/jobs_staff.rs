@@ -574,3 +574,56 @@ async fn staff_pages_create_a_posting_and_act_on_an_application(backend: Backend
     let listing = app.get("/staff/jobs").await.text().await.expect("html");
     assert!(listing.contains("/staff/jobs/data-reporter/applications"));
 }
+
+both_backends!(posting_fields_of_the_wrong_type_are_422_naming_the_field);
+
+/// The field named in a 422 problem document (the first of its `errors`).
+async fn field_of_422(res: reqwest::Response) -> String {
+    let problem = json_of(res, 422).await;
+    problem["errors"][0]["field"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a named field: {problem}"))
+        .to_string()
+}
+
+/// A well-formed body with a field of the wrong type (a boolean for the `remote` enum, which
+/// serde_json reports as a syntax error) is a 422 naming the field, on create and on change;
+/// a malformed body stays 400.
+async fn posting_fields_of_the_wrong_type_are_422_naming_the_field(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.staff_token("hiring").await;
+    let post = |body: String| {
+        send(
+            app.client
+                .post(app.url("/api/v1/staff/jobs"))
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body(body),
+        )
+    };
+    let mut remote_bool = posting_body("wrong-type", &[]);
+    remote_bool["remote"] = json!(true);
+    let mut employment_number = posting_body("wrong-type", &[]);
+    employment_number["employment_type"] = json!(3);
+    let mut question_kind = posting_body("wrong-type", &[]);
+    question_kind["questions"][0]["kind"] = json!(false);
+
+    let remote = post(remote_bool.to_string()).await;
+    let employment = post(employment_number.to_string()).await;
+    let question = post(question_kind.to_string()).await;
+    let malformed = post(r#"{"slug": "wrong-type", "remote": tru}"#.into()).await;
+    create_posting(&app, &token, "data-reporter", &[]).await;
+    let patch = send(
+        app.client
+            .patch(app.url("/api/v1/staff/jobs/data-reporter"))
+            .bearer_auth(&token)
+            .json(&json!({"remote": true})),
+    )
+    .await;
+
+    assert_eq!(field_of_422(remote).await, "remote");
+    assert_eq!(field_of_422(employment).await, "employment_type");
+    assert_eq!(field_of_422(question).await, "questions[0].kind");
+    assert_eq!(malformed.status(), 400);
+    assert_eq!(field_of_422(patch).await, "remote");
+}

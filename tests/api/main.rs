@@ -12,6 +12,7 @@ mod feedback;
 mod feedback_staff;
 mod jobs;
 mod jobs_staff;
+mod limits;
 mod migrations;
 mod newsletter;
 mod newsletter_staff;

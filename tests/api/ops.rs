@@ -196,3 +196,63 @@ async fn cors_preflight_answers_allowed_origins_on_the_public_api_only() {
         "the staff API is never cross-origin"
     );
 }
+
+/// Every `route="…"` and `method="…"` label value in a Prometheus text.
+fn label_values(text: &str, label: &str) -> std::collections::BTreeSet<String> {
+    let marker = format!("{label}=\"");
+    text.match_indices(&marker)
+        .filter_map(|(i, _)| {
+            let rest = &text[i + marker.len()..];
+            rest.find('"').map(|end| rest[..end].to_string())
+        })
+        .collect()
+}
+
+/// Invented methods and encoded paths, sent byte for byte, add no label value of their own:
+/// methods beyond HTTP's are `other`, paths are their route's pattern or `unmatched`.
+#[tokio::test]
+async fn metrics_labels_come_from_fixed_sets() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let before = app.get("/metrics").await.text().await.expect("text").len();
+
+    for i in 0..200 {
+        let method = format!("JUNK{i}{}", "Q".repeat(2000));
+        let answer = app.raw(&method, "/healthz", None).await;
+        assert!(answer.status >= 400, "{method}: {}", answer.status);
+    }
+    for path in [
+        "/api/v1/%66eedback/summary?article_url=http://localhost/a",
+        "/api/v1/feedback/%73ummary?article_url=http://localhost/a",
+        "/%68ealthz",
+        "/no/%73uch/page",
+        "/no/such/page/%2F%2e%2e",
+    ] {
+        app.raw("GET", path, None).await;
+    }
+    let text = app.get("/metrics").await.text().await.expect("text");
+
+    let methods = label_values(&text, "method");
+    assert!(methods.contains("other"), "{methods:?}");
+    assert!(
+        methods
+            .iter()
+            .all(|m| ["GET", "POST", "other"].contains(&m.as_str())),
+        "{methods:?}"
+    );
+    let routes = label_values(&text, "route");
+    assert!(routes.contains("/api/v1/feedback/summary"), "{routes:?}");
+    assert!(routes.contains("/healthz"), "{routes:?}");
+    assert!(routes.contains("unmatched"), "{routes:?}");
+    assert!(
+        routes
+            .iter()
+            .all(|r| r == "unmatched" || (r.starts_with('/') && !r.contains('%'))),
+        "{routes:?}"
+    );
+    assert_eq!(routes.len(), 4, "{routes:?}");
+    assert!(
+        text.len() < before + 20_000,
+        "/metrics grew from {before} to {} bytes",
+        text.len()
+    );
+}
