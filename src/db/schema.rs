@@ -511,7 +511,7 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::table! {
-    people_erasure_requests (token_hash) {
+    email_links (token_hash) {
         token_hash -> Text,
         email -> Text,
         purpose -> Text,
