@@ -520,3 +520,11 @@ diesel::table! {
         used_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    webhook_replays (key) {
+        key -> Text,
+        seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
