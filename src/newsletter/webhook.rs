@@ -274,14 +274,29 @@ mod tests {
         let key = check(Some(&good), Some(&ts), body, now).expect("good");
         assert!(key.starts_with("generic:"));
         assert!(check(Some(&good), Some(&ts), body, now + 300).is_ok());
-        assert!(check(Some(&good), Some(&ts), body, now + 301).is_err(), "stale");
-        assert!(check(Some(&good), Some(&ts), body, now - 301).is_err(), "future");
+        assert!(
+            check(Some(&good), Some(&ts), body, now + 301).is_err(),
+            "stale"
+        );
+        assert!(
+            check(Some(&good), Some(&ts), body, now - 301).is_err(),
+            "future"
+        );
         let later = (now + 1).to_string();
-        assert!(check(Some(&good), Some(&later), body, now).is_err(), "other time");
+        assert!(
+            check(Some(&good), Some(&later), body, now).is_err(),
+            "other time"
+        );
         assert!(check(Some(&good), None, body, now).is_err(), "no timestamp");
-        assert!(check(Some(&good), Some(&ts), b"{}", now).is_err(), "other body");
+        assert!(
+            check(Some(&good), Some(&ts), b"{}", now).is_err(),
+            "other body"
+        );
         let body_only = format!("sha256={}", sign("s3cret", body));
-        assert!(check(Some(&body_only), Some(&ts), body, now).is_err(), "old scheme");
+        assert!(
+            check(Some(&body_only), Some(&ts), body, now).is_err(),
+            "old scheme"
+        );
         assert!(check(Some("sha256=zz"), Some(&ts), body, now).is_err());
         assert!(check(None, Some(&ts), body, now).is_err());
         assert!(verify_generic(None, Some(&good), Some(&ts), body, now).is_err());

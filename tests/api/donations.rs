@@ -1024,7 +1024,9 @@ async fn donor_links_name_nobody_and_are_revoked_used_up_and_expire(backend: Bac
             hex::encode(form),
         ] {
             assert!(
-                !pledged.to_ascii_lowercase().contains(&encoded.to_ascii_lowercase()),
+                !pledged
+                    .to_ascii_lowercase()
+                    .contains(&encoded.to_ascii_lowercase()),
                 "{encoded} in {pledged}"
             );
         }
