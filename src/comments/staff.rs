@@ -664,7 +664,8 @@ pub struct ExportQuery {
 }
 
 /// Every comment matching the filters as CSV, oldest first. Sensitive comments are never
-/// exported; the export is audited.
+/// exported; the export is audited (in its own short transaction, before any row leaves),
+/// then streamed page by page, read outside any write transaction.
 #[utoipa::path(get, path = "/api/v1/staff/comments.csv", tag = "staff",
     params(("status" = Option<String>, Query), ("email" = Option<String>, Query)),
     responses((status = 200, description = "text/csv attachment", content_type = "text/csv"),
@@ -682,25 +683,29 @@ pub async fn export_csv(
         ..Default::default()
     }
     .filter()?;
+    let counted = filter.clone();
+    let count = state
+        .db
+        .run(move |conn| Ok(store::export_count(conn, &counted)?))
+        .await?;
     let actor = staff.actor();
-    let rows = state
+    let details = json!({
+        "count": count,
+        "status": filter.status.map(|s| s.as_str()),
+        "by_email": filter.email.is_some(),
+    });
+    state
         .db
         .write(move |conn| {
-            let rows = store::export(conn, &filter)?;
             audit::record(
                 conn,
                 &actor,
-                Entry::new("comments.exported").details(json!({
-                    "count": rows.len(),
-                    "status": filter.status.map(|s| s.as_str()),
-                    "by_email": filter.email.is_some(),
-                })),
+                Entry::new("comments.exported").details(details),
             )?;
-            Ok(rows)
+            Ok(())
         })
         .await?;
-    let mut out = String::new();
-    out.push_str(&crate::web::csv::row(&[
+    let columns = crate::web::csv::row(&[
         "id",
         "reference",
         "created_at",
@@ -713,24 +718,37 @@ pub async fn export_csv(
         "assigned_to",
         "replied_at",
         "spam_rule",
-    ]));
-    for c in rows {
-        let (created, replied) = (rfc3339(c.created_at), c.replied_at.map(rfc3339));
-        out.push_str(&crate::web::csv::row(&[
-            &c.id,
-            &c.reference,
-            &created,
-            &c.status,
-            &c.name,
-            &c.email,
-            c.subject.as_deref().unwrap_or(""),
-            &c.message,
-            c.article_url.as_deref().unwrap_or(""),
-            c.assigned_to.as_deref().unwrap_or(""),
-            replied.as_deref().unwrap_or(""),
-            c.spam_rule.as_deref().unwrap_or(""),
-        ]));
-    }
+    ]);
+    let body = crate::web::csv::stream(
+        state.db.clone(),
+        columns,
+        move |conn, after: Option<String>| {
+            let rows =
+                store::export_page(conn, &filter, after.as_deref(), crate::web::csv::PAGE_ROWS)?;
+            let next = (rows.len() as i64 == crate::web::csv::PAGE_ROWS)
+                .then(|| rows.last().map(|c| c.id.clone()))
+                .flatten();
+            let mut lines = String::new();
+            for c in rows {
+                let (created, replied) = (rfc3339(c.created_at), c.replied_at.map(rfc3339));
+                lines.push_str(&crate::web::csv::row(&[
+                    &c.id,
+                    &c.reference,
+                    &created,
+                    &c.status,
+                    &c.name,
+                    &c.email,
+                    c.subject.as_deref().unwrap_or(""),
+                    &c.message,
+                    c.article_url.as_deref().unwrap_or(""),
+                    c.assigned_to.as_deref().unwrap_or(""),
+                    replied.as_deref().unwrap_or(""),
+                    c.spam_rule.as_deref().unwrap_or(""),
+                ]));
+            }
+            Ok(crate::web::csv::CsvPage { lines, next })
+        },
+    );
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -738,7 +756,7 @@ pub async fn export_csv(
             "attachment; filename=\"comments.csv\"",
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(out))
+        .streaming(body))
 }
 
 // ---- pages ----

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::comments::model::{Clearance, Status};
 use crate::db::lower;
 use crate::db::schema::{comment_notes, comment_replies, comments};
-use crate::db::DbConnection;
+use crate::db::{DbConnection, MultiBackend};
 
 /// A comment as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize)]
@@ -215,22 +215,38 @@ pub fn list(
     ))
 }
 
-/// Every comment matching `filter` for an export, oldest first. Sensitive comments never
-/// appear, whoever exports.
-pub fn export(
-    conn: &mut DbConnection,
-    filter: &CommentFilter,
-) -> QueryResult<Vec<CommentListItem>> {
+/// The comments an export may hold: never a sensitive one (a reader's tip), filtered.
+fn exportable<'a>(filter: &CommentFilter) -> comments::BoxedQuery<'a, MultiBackend> {
     let mut query = comments::table
-        .select(Comment::as_select())
         .filter(comments::sensitive.eq(false))
-        .order(comments::id.asc())
         .into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(comments::status.eq(status.as_str()));
     }
     if let Some(email) = &filter.email {
         query = query.filter(lower(comments::email).eq(email.trim().to_lowercase()));
+    }
+    query
+}
+
+/// How many comments an export with `filter` holds.
+pub fn export_count(conn: &mut DbConnection, filter: &CommentFilter) -> QueryResult<i64> {
+    exportable(filter).count().get_result(conn)
+}
+
+/// One page of an export, oldest first: at most `limit` comments with an id after `after`.
+pub fn export_page(
+    conn: &mut DbConnection,
+    filter: &CommentFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<CommentListItem>> {
+    let mut query = exportable(filter)
+        .select(Comment::as_select())
+        .order(comments::id.asc())
+        .limit(limit);
+    if let Some(after) = after {
+        query = query.filter(comments::id.gt(after.to_string()));
     }
     let now = crate::db::now();
     Ok(query

@@ -511,12 +511,20 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::table! {
-    people_erasure_requests (token_hash) {
+    email_links (token_hash) {
         token_hash -> Text,
         email -> Text,
         purpose -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_replays (key) {
+        key -> Text,
+        seen_at -> Timestamp,
+        expires_at -> Timestamp,
     }
 }

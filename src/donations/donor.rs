@@ -1,6 +1,7 @@
-//! The donor's own pages, opened from a signed, expiring link: their gifts, cancelling a
-//! monthly gift, and a yearly statement (printable HTML, or CSV). The link is the only key:
-//! no account, no cookie. Also the page the processor's checkout returns to.
+//! The donor's own pages, opened from an emailed, expiring link (an opaque token, see
+//! [`super::token`]): their gifts, cancelling a monthly gift, and a yearly statement
+//! (printable HTML, or CSV). The link is the only key: no account, no cookie. Also the page
+//! the processor's checkout returns to.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -37,21 +38,33 @@ pub struct CancelForm {
     donation_id: String,
 }
 
+/// The "link expired" page (also for a link used up or revoked).
+fn link_expired(state: &AppState) -> Box<HttpResponse> {
+    render(
+        &state.templates,
+        &state.settings,
+        StatusCode::NOT_FOUND,
+        "pages/donations/link_expired.html",
+        json!({}),
+    )
+    .unwrap_or_else(|e| actix_web::ResponseError::error_response(&e))
+    .into()
+}
+
 /// The address a link opens, or the "link expired" page.
-fn donor(state: &AppState, token: Option<&str>) -> Result<String, Box<HttpResponse>> {
-    token
-        .and_then(|t| token::verify(&state.keys, t, chrono::Utc::now().timestamp()))
-        .ok_or_else(|| {
-            render(
-                &state.templates,
-                &state.settings,
-                StatusCode::NOT_FOUND,
-                "pages/donations/link_expired.html",
-                json!({}),
-            )
-            .unwrap_or_else(|e| actix_web::ResponseError::error_response(&e))
-            .into()
-        })
+async fn donor(state: &AppState, token: Option<&str>) -> Result<String, Box<HttpResponse>> {
+    let Some(token) = token.map(str::to_string) else {
+        return Err(link_expired(state));
+    };
+    let found = state
+        .db
+        .run(move |conn| Ok(token::donor_of(conn, &token, crate::db::now())?))
+        .await;
+    match found {
+        Ok(Some(email)) => Ok(email),
+        Ok(None) => Err(link_expired(state)),
+        Err(e) => Err(Box::new(actix_web::ResponseError::error_response(&e))),
+    }
 }
 
 /// The fiscal year (named by the calendar year it starts in) that `at` falls in.
@@ -97,7 +110,7 @@ pub async fn manage_page(
     state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let email = match donor(&state, query.token.as_deref()) {
+    let email = match donor(&state, query.token.as_deref()).await {
         Ok(e) => e,
         Err(page) => return Ok(*page),
     };
@@ -164,14 +177,15 @@ fn private(response: &mut HttpResponse) {
 }
 
 /// Cancels a monthly gift at the end of the period already paid (through the processor for
-/// `stripe` gifts), then shows the gifts again.
+/// `stripe` gifts), then shows the gifts again. The link is used up: the page shown after
+/// carries a fresh one (so the link in the email, or in a log, no longer opens anything).
 pub async fn cancel(
     state: web::Data<AppState>,
     data: web::Data<Donations>,
     query: web::Query<TokenQuery>,
     form: web::Form<CancelForm>,
 ) -> Result<HttpResponse, AppError> {
-    let email = match donor(&state, query.token.as_deref()) {
+    let email = match donor(&state, query.token.as_deref()).await {
         Ok(e) => e,
         Err(page) => return Ok(*page),
     };
@@ -184,28 +198,40 @@ pub async fn cancel(
     if donation.email_normalized != email || donation.frequency != "monthly" {
         return Err(AppError::NotFound);
     }
-    if donation.recurring_status.as_deref() == Some(RECURRING_ACTIVE) {
+    let active = donation.recurring_status.as_deref() == Some(RECURRING_ACTIVE);
+    if active {
         data.payments
             .named(&donation.provider)?
             .cancel_recurring(&donation)
             .await?;
-        state
-            .db
-            .write(move |conn| {
+    }
+    // The cancellation uses the link up; the page it returns to carries a fresh one.
+    let used = query.token.clone().unwrap_or_default();
+    let hours = state.settings.donations.manage_link_hours;
+    let fresh = state
+        .db
+        .write(move |conn| {
+            let now = crate::db::now();
+            if active {
                 store::set_recurring_status(conn, &id, RECURRING_CANCELLED)?;
-                Ok(())
-            })
-            .await?;
+            }
+            match token::use_up(conn, &used, now)? {
+                Some(owner) if owner == email => Ok(Some(token::issue(conn, &email, now, hours)?)),
+                // A concurrent request used or revoked the link first.
+                _ => Ok(None),
+            }
+        })
+        .await?;
+    if active {
         tracing::info!(donation = %donation.id, "monthly gift cancelled by the donor");
     }
-    let token = query.token.clone().unwrap_or_default();
+    let Some(fresh) = fresh else {
+        return Ok(*link_expired(&state));
+    };
     Ok(HttpResponse::SeeOther()
         .insert_header((
             header::LOCATION,
-            format!(
-                "/donations/manage?token={}&cancelled=1",
-                url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
-            ),
+            format!("/donations/manage?token={fresh}&cancelled=1"),
         ))
         .finish())
 }
@@ -215,7 +241,7 @@ pub async fn statement(
     state: web::Data<AppState>,
     query: web::Query<StatementQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let email = match donor(&state, query.token.as_deref()) {
+    let email = match donor(&state, query.token.as_deref()).await {
         Ok(e) => e,
         Err(page) => return Ok(*page),
     };

@@ -21,6 +21,7 @@ use super::payments::PaymentProvider;
 use super::service::{self, Ctx};
 use super::signature;
 use super::store::{self, Donation};
+use super::token;
 use super::webhook::{self, Event, Outcome};
 use super::Donations;
 
@@ -256,13 +257,13 @@ async fn create_donation(
 
     if provider.initial_status() == Status::Pledged {
         // The pledge, its email and the idempotent answer commit together.
-        let email = service::pledge_email(&ctx, &donation)?;
         let answer = created(&donation);
         let response = serde_json::to_string(&answer).map_err(AppError::unexpected)?;
         state
             .db
             .write(move |conn| {
                 store::insert_donation(conn, &donation)?;
+                let email = service::pledge_email(conn, &ctx, &donation)?;
                 outbox::enqueue(conn, &[email])?;
                 if let Some(key) = key {
                     store::complete_idempotency(conn, &key, &donation.id, &response)?;
@@ -431,8 +432,8 @@ pub async fn stripe_webhook(
     Ok(HttpResponse::Ok().json(json!({ "received": true, "outcome": outcome })))
 }
 
-/// Emails a signed, expiring link to the donor's self-service page, when the address has
-/// given. Always 202, so nobody learns who gave.
+/// Emails a new, expiring link to the donor's self-service page, when the address has
+/// given; the new link revokes the older ones. Always 202, so nobody learns who gave.
 #[utoipa::path(post, path = "/api/v1/donations/manage", tag = "donations",
     request_body = ManageRequest,
     responses((status = 202, description = "`{\"status\": \"accepted\"}`"),
@@ -460,17 +461,21 @@ pub async fn manage(
         return Ok(accepted);
     };
     let ctx = Ctx::from_state(&state);
-    let row = state.mailer.compose(Email::new(
-        "donation_manage",
-        service::donor_mailbox(latest)?,
-        json!({
-            "manage_url": ctx.manage_url(&normalized),
-            "hours": state.settings.donations.manage_link_hours,
-        }),
-    ))?;
+    let mailbox = service::donor_mailbox(latest)?;
+    let hours = state.settings.donations.manage_link_hours;
+    let address = normalized.clone();
     state
         .db
-        .write(move |conn| Ok(outbox::enqueue(conn, &[row])?))
+        .write(move |conn| {
+            // A new link replaces every older one.
+            token::revoke_all(conn, &address, crate::db::now())?;
+            let row = ctx.mailer.compose(Email::new(
+                "donation_manage",
+                mailbox,
+                json!({ "manage_url": ctx.manage_url(conn, &address)?, "hours": hours }),
+            ))?;
+            Ok(outbox::enqueue(conn, &[row])?)
+        })
         .await?;
     state.mailer.wake();
     tracing::info!(

@@ -1,6 +1,6 @@
 //! Donations: one-time and monthly gifts through a payment provider (`manual` pledges or
 //! Stripe Checkout), exactly one receipt per payment, processor webhooks applied once each,
-//! donor self-service by signed link, and the staff side (lists, exports, mark paid, refunds,
+//! donor self-service by emailed link, and the staff side (lists, exports, mark paid, refunds,
 //! reports).
 
 pub mod donor;

@@ -45,15 +45,19 @@ impl Ctx {
             .trim_end_matches('/')
     }
 
-    /// A signed link to the donor's self-service page, valid `donations.manage_link_hours`.
-    pub fn manage_url(&self, email_normalized: &str) -> String {
-        let hours = i64::from(self.settings.donations.manage_link_hours);
-        let expires = chrono::Utc::now().timestamp() + hours * 3600;
-        format!(
-            "{}/donations/manage?token={}",
-            self.public_url(),
-            token::issue(&self.keys, email_normalized, expires)
-        )
+    /// A new link to the donor's self-service page, valid `donations.manage_link_hours`
+    /// (stored in the caller's transaction; the URL names no address).
+    pub fn manage_url(
+        &self,
+        conn: &mut DbConnection,
+        email_normalized: &str,
+    ) -> Result<String, AppError> {
+        let hours = self.settings.donations.manage_link_hours;
+        let token = token::issue(conn, email_normalized, crate::db::now(), hours)?;
+        Ok(format!(
+            "{}/donations/manage?token={token}",
+            self.public_url()
+        ))
     }
 }
 
@@ -87,8 +91,13 @@ fn with(mut base: serde_json::Value, extra: serde_json::Value) -> serde_json::Va
     base
 }
 
-/// The pledge email of the manual provider: the configured payment instructions.
-pub fn pledge_email(ctx: &Ctx, d: &Donation) -> Result<NewOutboxEmail, AppError> {
+/// The pledge email of the manual provider: the configured payment instructions. Call inside
+/// the transaction that stores the pledge (its link is stored there).
+pub fn pledge_email(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    d: &Donation,
+) -> Result<NewOutboxEmail, AppError> {
     ctx.mailer.compose(
         Email::new(
             "donation_pledge",
@@ -97,7 +106,7 @@ pub fn pledge_email(ctx: &Ctx, d: &Donation) -> Result<NewOutboxEmail, AppError>
                 donation_context(d),
                 json!({
                     "instructions": ctx.settings.payments.manual.instructions,
-                    "manage_url": ctx.manage_url(&d.email_normalized),
+                    "manage_url": ctx.manage_url(conn, &d.email_normalized)?,
                 }),
             ),
         )
@@ -105,7 +114,12 @@ pub fn pledge_email(ctx: &Ctx, d: &Donation) -> Result<NewOutboxEmail, AppError>
     )
 }
 
-fn receipt_email(ctx: &Ctx, d: &Donation, p: &Payment) -> Result<NewOutboxEmail, AppError> {
+fn receipt_email(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    d: &Donation,
+    p: &Payment,
+) -> Result<NewOutboxEmail, AppError> {
     let site = &ctx.settings.site;
     ctx.mailer.compose(
         Email::new(
@@ -121,7 +135,7 @@ fn receipt_email(ctx: &Ctx, d: &Donation, p: &Payment) -> Result<NewOutboxEmail,
                     "paid": format_amount(p.amount_minor, &p.currency),
                     "currency": p.currency,
                     "no_goods_or_services": ctx.settings.donations.no_goods_or_services,
-                    "manage_url": ctx.manage_url(&d.email_normalized),
+                    "manage_url": ctx.manage_url(conn, &d.email_normalized)?,
                 }),
             ),
         )
@@ -129,15 +143,20 @@ fn receipt_email(ctx: &Ctx, d: &Donation, p: &Payment) -> Result<NewOutboxEmail,
     )
 }
 
-/// A kind note to the donor when a payment did not go through.
-pub fn failed_payment_email(ctx: &Ctx, d: &Donation) -> Result<NewOutboxEmail, AppError> {
+/// A kind note to the donor when a payment did not go through. Call inside the transaction
+/// that records the failure.
+pub fn failed_payment_email(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    d: &Donation,
+) -> Result<NewOutboxEmail, AppError> {
     ctx.mailer.compose(
         Email::new(
             "donation_payment_failed",
             donor_mailbox(d)?,
             with(
                 donation_context(d),
-                json!({ "manage_url": ctx.manage_url(&d.email_normalized) }),
+                json!({ "manage_url": ctx.manage_url(conn, &d.email_normalized)? }),
             ),
         )
         .reference("donation", d.id.clone()),
@@ -209,7 +228,7 @@ pub fn record_payment(
     };
     store::insert_payment(conn, &payment)?;
     // The receipt number exists only inside this transaction, so the receipt is rendered here.
-    let receipt = receipt_email(ctx, donation, &payment)?;
+    let receipt = receipt_email(conn, ctx, donation, &payment)?;
     outbox::enqueue(conn, &[receipt])?;
     Ok(Some(payment))
 }

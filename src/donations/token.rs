@@ -1,54 +1,59 @@
-//! Signed, expiring links to a donor's self-service page. The token names the address and
-//! the expiry and carries a signature over both with the service key; nothing is stored.
+//! Links to a donor's self-service page: an opaque random token (32 bytes, URL-safe base64)
+//! that names nothing, kept as an emailed link ([`crate::mail::links`], stored as its SHA-256
+//! with the address and its expiry). A cancellation uses the link up (the page it returns to
+//! carries a fresh one), and asking for a new link revokes every older one.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::QueryResult;
 
-use crate::keys::Keys;
+use crate::db::DbConnection;
+use crate::keys::{random_token, token_hash};
+use crate::mail::links::{self, LinkKind};
 
-const PURPOSE: &str = "donor-manage";
-
-/// A token for `email` (normalised) valid until `expires` (unix seconds).
-pub fn issue(keys: &Keys, email: &str, expires: i64) -> String {
-    let message = format!("{email}\n{expires}");
-    format!(
-        "{}.{expires}.{}",
-        URL_SAFE_NO_PAD.encode(email),
-        keys.sign(PURPOSE, &message)
-    )
+/// Issues a link for `email` (normalised) valid `hours` from `now`; returns its token.
+pub fn issue(
+    conn: &mut DbConnection,
+    email: &str,
+    now: NaiveDateTime,
+    hours: u32,
+) -> QueryResult<String> {
+    let token = random_token(32);
+    let expires = now + TimeDelta::hours(i64::from(hours));
+    links::insert(
+        conn,
+        &token_hash(&token),
+        email,
+        LinkKind::Donor,
+        now,
+        expires,
+    )?;
+    Ok(token)
 }
 
-/// The address a token names, when its signature holds and it has not expired at `now`.
-pub fn verify(keys: &Keys, token: &str, now: i64) -> Option<String> {
-    let mut parts = token.trim().splitn(3, '.');
-    let (email, expires, signature) = (parts.next()?, parts.next()?, parts.next()?);
-    let email = String::from_utf8(URL_SAFE_NO_PAD.decode(email).ok()?).ok()?;
-    let expires_at: i64 = expires.parse().ok()?;
-    if !keys.verify(PURPOSE, &format!("{email}\n{expires_at}"), signature) {
-        return None;
+/// The address an unused, unexpired token opens (changes nothing).
+pub fn donor_of(
+    conn: &mut DbConnection,
+    token: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<String>> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Ok(None);
     }
-    (expires_at > now).then_some(email)
+    links::pending(conn, &token_hash(token), LinkKind::Donor, now)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Uses a token up (a destructive action was taken with it): its address when it was still
+/// good, `None` otherwise. Call inside the action's transaction.
+pub fn use_up(
+    conn: &mut DbConnection,
+    token: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<String>> {
+    links::use_up(conn, &token_hash(token.trim()), LinkKind::Donor, now)
+}
 
-    #[test]
-    fn a_token_opens_only_its_address_until_it_expires() {
-        let keys = Keys::new("k");
-        let t = issue(&keys, "jane@example.org", 1_000);
-        assert_eq!(verify(&keys, &t, 999).as_deref(), Some("jane@example.org"));
-        assert_eq!(verify(&keys, &t, 1_000), None, "expired");
-        assert_eq!(verify(&Keys::new("other"), &t, 0), None, "other key");
-        let forged = t.replacen(
-            &URL_SAFE_NO_PAD.encode("jane@example.org"),
-            &URL_SAFE_NO_PAD.encode("eve@example.org"),
-            1,
-        );
-        assert_eq!(verify(&keys, &forged, 0), None, "other address");
-        let extended = t.replacen(".1000.", ".9999.", 1);
-        assert_eq!(verify(&keys, &extended, 0), None, "other expiry");
-        assert_eq!(verify(&keys, "garbage", 0), None);
-    }
+/// Revokes every unused link of `email` (normalised), before a new one is sent.
+pub fn revoke_all(conn: &mut DbConnection, email: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    links::revoke(conn, email, LinkKind::Donor, now)
 }

@@ -306,7 +306,7 @@ fn payment_failed(
     if fail_gift && store::transition(conn, &donation.id, &[Status::Pending], Status::Failed)? > 0 {
         service::note_failure(conn, ctx)?;
     }
-    let email = service::failed_payment_email(ctx, donation)?;
+    let email = service::failed_payment_email(conn, ctx, donation)?;
     outbox::enqueue(conn, &[email])?;
     Ok(Outcome::Applied)
 }

@@ -3,6 +3,7 @@
 //! [`worker`] delivers it later, with retries, through a [`transport::Transport`].
 
 pub mod backoff;
+pub mod links;
 pub mod outbox;
 pub mod templates;
 pub mod transport;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::keys::Keys;
+use crate::web::csv::CsvPage;
 
 use super::model::{EmailAddress, ListSlug, SubscriberName, SubscriberStatus};
 use super::store::{self, SubscriberFilter};
@@ -24,48 +25,64 @@ fn timestamp(t: Option<NaiveDateTime>) -> String {
     .unwrap_or_default()
 }
 
-/// Writes the subscribers matching `filter` (cursor and limit ignored) as CSV:
-/// `email,name,status,lists,created_at,confirmed_at`, lists separated by spaces.
-pub fn export_subscribers(
-    conn: &mut DbConnection,
-    filter: &SubscriberFilter,
-) -> Result<Vec<u8>, AppError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
+/// Writes records as CSV lines (the export's own format: LF line ends, cells a spreadsheet
+/// would run as formulas defused, quoted when needed).
+fn csv_lines(records: impl IntoIterator<Item = [String; 6]>) -> Result<String, AppError> {
     let csv_error = |e: csv::Error| AppError::unexpected(anyhow::Error::new(e));
-    out.write_record([
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for record in records {
+        out.write_record(record.iter().map(|c| crate::web::csv::defuse(c)))
+            .map_err(csv_error)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| AppError::unexpected(anyhow::anyhow!("cannot finish the CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(AppError::unexpected)
+}
+
+/// The header line of the subscribers export: `email,name,status,lists,created_at,confirmed_at`.
+pub fn export_header() -> Result<String, AppError> {
+    csv_lines([[
         "email",
         "name",
         "status",
         "lists",
         "created_at",
         "confirmed_at",
-    ])
-    .map_err(csv_error)?;
-    let mut page_filter = SubscriberFilter {
-        cursor: None,
-        limit: 500,
-        ..filter.clone()
-    };
-    loop {
-        let page = store::list_subscribers(conn, &page_filter)?;
-        for s in &page.items {
-            out.write_record([
-                crate::web::csv::defuse(&s.email),
-                crate::web::csv::defuse(s.name.as_deref().unwrap_or("")),
-                crate::web::csv::defuse(&s.status),
-                crate::web::csv::defuse(&s.lists.join(" ")),
-                timestamp(Some(s.created_at)),
-                timestamp(s.confirmed_at),
-            ])
-            .map_err(csv_error)?;
-        }
-        match page.next_cursor {
-            Some(c) => page_filter.cursor = Some(c),
-            None => break,
-        }
-    }
-    out.into_inner()
-        .map_err(|e| AppError::unexpected(anyhow::anyhow!("cannot finish the CSV: {e}")))
+    ]
+    .map(String::from)])
+}
+
+/// One page of the subscribers export, newest first: at most
+/// [`crate::web::csv::PAGE_ROWS`] subscribers matching `filter` (its cursor and limit
+/// ignored) with an id before `before`, lists separated by spaces.
+pub fn export_page(
+    conn: &mut DbConnection,
+    filter: &SubscriberFilter,
+    before: Option<String>,
+) -> Result<CsvPage<String>, AppError> {
+    let page = store::list_subscribers(
+        conn,
+        &SubscriberFilter {
+            cursor: before,
+            limit: crate::web::csv::PAGE_ROWS,
+            ..filter.clone()
+        },
+    )?;
+    let lines = csv_lines(page.items.iter().map(|s| {
+        [
+            s.email.clone(),
+            s.name.clone().unwrap_or_default(),
+            s.status.clone(),
+            s.lists.join(" "),
+            timestamp(Some(s.created_at)),
+            timestamp(s.confirmed_at),
+        ]
+    }))?;
+    Ok(CsvPage {
+        lines,
+        next: page.next_cursor,
+    })
 }
 
 /// A row the import could not take.

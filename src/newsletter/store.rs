@@ -21,7 +21,7 @@ use crate::db::schema::newsletter_soft_bounces as soft_bounces;
 use crate::db::schema::newsletter_subscribers as subs;
 use crate::db::schema::newsletter_suppressions as suppressions;
 use crate::db::schema::outbox;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, MultiBackend};
 use crate::error::{AppError, FieldError};
 use crate::mail::outbox::OutboxState;
 
@@ -862,13 +862,9 @@ pub struct SubscriberItem {
     pub confirmed_at: Option<NaiveDateTime>,
 }
 
-/// Subscribers, newest first, cursor-paginated.
-pub fn list_subscribers(
-    conn: &mut DbConnection,
-    filter: &SubscriberFilter,
-) -> QueryResult<Page<SubscriberItem>> {
-    let limit = filter.limit.clamp(1, 500);
-    let mut query = subs::table.select(Subscriber::as_select()).into_boxed();
+/// The subscribers `filter` names (its cursor and limit aside).
+fn filtered_subscribers<'a>(filter: &SubscriberFilter) -> subs::BoxedQuery<'a, MultiBackend> {
+    let mut query = subs::table.into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(subs::status.eq(status.as_str()));
     }
@@ -897,6 +893,21 @@ pub fn list_subscribers(
             .select(members::subscriber_id);
         query = query.filter(subs::id.eq_any(in_list));
     }
+    query
+}
+
+/// How many subscribers `filter` names (its cursor and limit aside).
+pub fn count_subscribers(conn: &mut DbConnection, filter: &SubscriberFilter) -> QueryResult<i64> {
+    filtered_subscribers(filter).count().get_result(conn)
+}
+
+/// Subscribers, newest first, cursor-paginated.
+pub fn list_subscribers(
+    conn: &mut DbConnection,
+    filter: &SubscriberFilter,
+) -> QueryResult<Page<SubscriberItem>> {
+    let limit = filter.limit.clamp(1, 500);
+    let mut query = filtered_subscribers(filter).select(Subscriber::as_select());
     if let Some(cursor) = &filter.cursor {
         query = query.filter(subs::id.lt(cursor.clone()));
     }

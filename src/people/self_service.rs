@@ -1,6 +1,6 @@
 //! Readers' own "download my data" and "delete my data", offered on the newsletter
 //! preferences page and the donor's page. Both pages are opened from a link only the address
-//! received (the preferences token, or the donor's signed link), and name it here as
+//! received (the preferences token, or the donor's link), and name it here as
 //! `source` + `token`.
 //!
 //! - `POST /privacy/my-data?source=S&token=T`: emails the address a download link (a random
@@ -116,7 +116,17 @@ async fn address_of(
                 .await?
         }
         Some("donor") => {
-            crate::donations::token::verify(&state.keys, token, chrono::Utc::now().timestamp())
+            let token = token.to_string();
+            state
+                .db
+                .run(move |conn| {
+                    Ok(crate::donations::token::donor_of(
+                        conn,
+                        &token,
+                        crate::db::now(),
+                    )?)
+                })
+                .await?
         }
         _ => None,
     };

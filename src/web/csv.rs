@@ -1,6 +1,62 @@
 //! CSV for exports that staff and donors open in spreadsheets: every feature's export goes
 //! through here, so cells a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR)
 //! are always prefixed with `'`, and cells are quoted when needed (RFC 4180).
+//!
+//! A large export is streamed ([`stream`]): read page by page (keyset pagination), each page
+//! a short read on a pooled connection outside any write transaction, so an export of any
+//! size never holds SQLite's write lock and never sits whole in memory.
+
+use actix_web::web::Bytes;
+use futures_util::Stream;
+
+use crate::db::{Db, DbConnection};
+use crate::error::AppError;
+
+/// Rows read per page of a streamed export.
+pub const PAGE_ROWS: i64 = 500;
+
+/// One page of a streamed export: its CSV lines, and the key of its last row when more
+/// may follow (`None`: this was the last page).
+pub struct CsvPage<K> {
+    pub lines: String,
+    pub next: Option<K>,
+}
+
+enum Step<K> {
+    Header(String),
+    After(Option<K>),
+    Done,
+}
+
+/// A CSV response body: `header`, then the lines of each page `fetch` reads after the key of
+/// the previous page (`None` for the first). A page is read only once the client has taken
+/// the previous one. A read that fails ends the body early (logged), so the download is
+/// visibly incomplete rather than silently short.
+pub fn stream<K, F>(db: Db, header: String, fetch: F) -> impl Stream<Item = Result<Bytes, AppError>>
+where
+    K: Send + 'static,
+    F: Fn(&mut DbConnection, Option<K>) -> Result<CsvPage<K>, AppError> + Clone + Send + 'static,
+{
+    futures_util::stream::unfold(Step::Header(header), move |step| {
+        let (db, fetch) = (db.clone(), fetch.clone());
+        async move {
+            match step {
+                Step::Header(header) => Some((Ok(Bytes::from(header)), Step::After(None))),
+                Step::After(after) => match db.run(move |conn| fetch(conn, after)).await {
+                    Ok(page) => {
+                        let next = page.next.map_or(Step::Done, |k| Step::After(Some(k)));
+                        Some((Ok(Bytes::from(page.lines)), next))
+                    }
+                    Err(e) => {
+                        tracing::error!(error = ?e, "CSV export stopped: a page could not be read");
+                        Some((Err(e), Step::Done))
+                    }
+                },
+                Step::Done => None,
+            }
+        }
+    })
+}
 
 /// Defuses a value a spreadsheet would run as a formula (for writers that quote themselves).
 pub fn defuse(value: &str) -> String {

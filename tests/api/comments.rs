@@ -344,7 +344,14 @@ async fn sensitive_comments_are_hidden_from_non_editors_and_exports(backend: Bac
     let exported = app
         .state
         .db
-        .run(|conn| Ok(store::export(conn, &CommentFilter::default())?))
+        .run(|conn| {
+            Ok(store::export_page(
+                conn,
+                &CommentFilter::default(),
+                None,
+                500,
+            )?)
+        })
         .await
         .expect("export");
     let fundraiser_reply = frontdesk::comments::reply(

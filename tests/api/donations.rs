@@ -29,6 +29,7 @@ both_backends!(
     staff_pages_list_and_mark_paid_with_csrf,
     card_testing_limits_and_cool_down_with_staff_alert,
     manual_monthly_pledge_is_marked_paid_once_per_month,
+    donor_links_name_nobody_and_are_revoked_used_up_and_expire,
 );
 
 fn gift(amount: i64, email: &str) -> Value {
@@ -992,4 +993,119 @@ async fn newsletter_opt_in_goes_through_the_double_opt_in(backend: Backend) {
         .filter(|m| m.rcpt_to == vec!["quiet@example.org".to_string()])
         .count();
     assert_eq!(to_quiet, 1, "no opt-in, no confirmation email");
+}
+
+/// The path and query of the donor's self-service link in `mail`.
+fn manage_link(mail: &crate::helpers::smtp_sink::ReceivedMail) -> String {
+    crate::helpers::link(&mail.text_body().expect("text"), "/donations/manage?token=")
+}
+
+async fn donor_links_name_nobody_and_are_revoked_used_up_and_expire(backend: Backend) {
+    use base64::Engine;
+    const ADDRESS: &str = "Mo.Quill@Example.org";
+    let app = spawn_app_with(backend, |s| s.limits.enabled = false).await;
+    let body = created(
+        &app,
+        &json!({"amount_minor": 1200, "currency": "USD", "frequency": "monthly", "email": ADDRESS}),
+    )
+    .await;
+    let id = body["id"].as_str().expect("id").to_string();
+    let pledged = manage_link(&app.smtp.wait_for(1, WAIT).await[0]);
+
+    // The link names nobody: no part of the address, not even encoded.
+    let token = pledged.split("token=").nth(1).expect("token");
+    assert_eq!(token.len(), 43, "32 random bytes: {pledged}");
+    let lower = ADDRESS.to_ascii_lowercase();
+    for form in [ADDRESS, lower.as_str(), "quill", "example"] {
+        for encoded in [
+            form.to_string(),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(form),
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode(form),
+            hex::encode(form),
+        ] {
+            assert!(
+                !pledged
+                    .to_ascii_lowercase()
+                    .contains(&encoded.to_ascii_lowercase()),
+                "{encoded} in {pledged}"
+            );
+        }
+    }
+    let page = app.get(&pledged).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("html").contains("12.00 USD"));
+
+    // Asking for a new link revokes the old one.
+    let asked = app
+        .client
+        .post(app.url("/api/v1/donations/manage"))
+        .json(&json!({"email": ADDRESS}))
+        .send()
+        .await
+        .expect("manage");
+    assert_eq!(asked.status(), 202);
+    let fresh = manage_link(&app.smtp.wait_for(2, WAIT).await[1]);
+    assert_ne!(fresh, pledged);
+    assert_eq!(app.get(&pledged).await.status(), 404, "revoked");
+    assert_eq!(app.get(&fresh).await.status(), 200);
+
+    // Cancelling uses the link up; the page it leads to carries a fresh one.
+    let cancel_path = fresh.replacen("/donations/manage?", "/donations/manage/cancel?", 1);
+    let cancel = app
+        .client
+        .post(app.url(&cancel_path))
+        .form(&[("donation_id", id.as_str())])
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(cancel.status(), 303);
+    assert_eq!(
+        donation(&app, &id).await.recurring_status.as_deref(),
+        Some("cancelled")
+    );
+    let after = cancel.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(!after.contains(fresh.split("token=").nth(1).expect("token")));
+    let shown = app.get(&after).await;
+    assert_eq!(shown.status(), 200);
+    assert!(shown
+        .text()
+        .await
+        .expect("html")
+        .contains("Your monthly gift is cancelled"));
+    assert_eq!(app.get(&fresh).await.status(), 404, "used up");
+    let statement = fresh.replacen("/donations/manage?", "/donations/manage/statement?", 1);
+    assert_eq!(app.get(&statement).await.status(), 404);
+    let again = app
+        .client
+        .post(app.url(&cancel_path))
+        .form(&[("donation_id", id.as_str())])
+        .send()
+        .await
+        .expect("cancel again");
+    assert_eq!(again.status(), 404);
+
+    // An expired link opens nothing.
+    let current = after
+        .split("token=")
+        .nth(1)
+        .and_then(|t| t.split('&').next())
+        .expect("token")
+        .to_string();
+    let hash = frontdesk::keys::token_hash(&current);
+    app.state
+        .db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use frontdesk::db::schema::email_links::dsl as l;
+            diesel::update(l::email_links.find(&hash))
+                .set(l::expires_at.eq(frontdesk::db::now() - chrono::TimeDelta::seconds(1)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .expect("expire");
+    assert_eq!(app.get(&after).await.status(), 404, "expired");
 }

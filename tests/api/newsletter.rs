@@ -30,6 +30,7 @@ both_backends!(
     suppressed_and_unsubscribed_addresses_receive_nothing,
     unsubscribing_during_a_send_skips_the_queued_email,
     webhook_refuses_wrong_signatures_and_suppresses_on_right_ones,
+    webhook_replays_change_nothing_and_stale_reports_are_refused,
     three_soft_bounces_in_a_row_suppress,
     failed_recipients_are_retried_with_the_same_message_id,
     pause_holds_and_resume_releases,
@@ -166,29 +167,42 @@ async fn wait_progress(
     }
 }
 
-fn sign(body: &[u8]) -> String {
+/// The generic webhook's signature of `body` sent at `timestamp`.
+fn sign(timestamp: i64, body: &[u8]) -> String {
     let mut mac =
         <Hmac<sha2::Sha256> as Mac>::new_from_slice(WEBHOOK_SECRET.as_bytes()).expect("key");
+    mac.update(format!("{timestamp}.").as_bytes());
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-async fn webhook(app: &TestApp, body: Value, signature: Option<String>) -> reqwest::Response {
-    let body = body.to_string();
+async fn webhook(
+    app: &TestApp,
+    body: &Value,
+    signature: Option<String>,
+    timestamp: i64,
+) -> reqwest::Response {
     let mut req = app
         .client
         .post(app.url("/api/v1/webhooks/mail/generic"))
         .header("content-type", "application/json")
-        .body(body.clone());
+        .header("x-frontdesk-timestamp", timestamp.to_string())
+        .body(body.to_string());
     if let Some(sig) = signature {
         req = req.header("x-frontdesk-signature", sig);
     }
     req.send().await.expect("request")
 }
 
+/// A new report, signed now. Each call is a distinct report, so each carries its own
+/// timestamp (a report with the body and timestamp of one already taken is a replay): a
+/// second earlier than the one before, well within the five minutes allowed.
 async fn signed_webhook(app: &TestApp, body: Value) -> reqwest::Response {
-    let sig = sign(body.to_string().as_bytes());
-    webhook(app, body, Some(sig)).await
+    static SENT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let earlier = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 120;
+    let timestamp = chrono::Utc::now().timestamp() - earlier;
+    let sig = sign(timestamp, body.to_string().as_bytes());
+    webhook(app, &body, Some(sig), timestamp).await
 }
 
 /// A client with no cookie jar: what a mail provider's one-click POST looks like.
@@ -737,17 +751,17 @@ async fn webhook_refuses_wrong_signatures_and_suppresses_on_right_ones(backend: 
     add_confirmed(&app, vec!["target@example.org".into()], vec![]).await;
     let body = json!({"email": "target@example.org", "kind": "hard"});
 
-    let unsigned = webhook(&app, body.clone(), None).await;
-    let wrong = webhook(
-        &app,
-        body.clone(),
-        Some(format!("sha256={}", "0".repeat(64))),
-    )
-    .await;
+    let now = chrono::Utc::now().timestamp();
+    let unsigned = webhook(&app, &body, None, now).await;
+    let wrong = webhook(&app, &body, Some(format!("sha256={}", "0".repeat(64))), now).await;
     let other_body = webhook(
         &app,
-        body.clone(),
-        Some(sign(br#"{"email":"someone@example.org","kind":"hard"}"#)),
+        &body,
+        Some(sign(
+            now,
+            br#"{"email":"someone@example.org","kind":"hard"}"#,
+        )),
+        now,
     )
     .await;
     let unknown_provider = app
@@ -777,6 +791,98 @@ async fn webhook_refuses_wrong_signatures_and_suppresses_on_right_ones(backend: 
         subscriber(&app, "target@example.org").await.status,
         "suppressed"
     );
+}
+
+/// A Mailgun `failed` (temporary) event for `recipient`, signed with `key` now.
+fn mailgun_soft_bounce(key: &str, token: &str, recipient: &str) -> Value {
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.as_bytes()).expect("key");
+    mac.update(format!("{timestamp}{token}").as_bytes());
+    json!({
+        "signature": {
+            "timestamp": timestamp,
+            "token": token,
+            "signature": hex::encode(mac.finalize().into_bytes()),
+        },
+        "event-data": {"event": "failed", "severity": "temporary", "recipient": recipient},
+    })
+}
+
+async fn webhook_replays_change_nothing_and_stale_reports_are_refused(backend: Backend) {
+    const MAILGUN_KEY: &str = "key-test";
+    let app = spawn_with(backend, |s| {
+        s.newsletter.soft_bounce_limit = 2;
+        s.newsletter.mailgun_signing_key = Some(frontdesk::config::Secret::new(MAILGUN_KEY));
+    })
+    .await;
+    add_confirmed(
+        &app,
+        vec!["generic@example.org".into(), "mailgun@example.org".into()],
+        vec![],
+    )
+    .await;
+    let result = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.expect("json")["result"].clone()
+    };
+
+    // One soft bounce, then the same signed report again: a second soft bounce would
+    // suppress (limit 2), the replay changes nothing.
+    let body = json!({"email": "generic@example.org", "kind": "soft"});
+    let now = chrono::Utc::now().timestamp();
+    let sig = sign(now, body.to_string().as_bytes());
+    let first = webhook(&app, &body, Some(sig.clone()), now).await;
+    assert_eq!(result(first).await, "recorded");
+    let replayed = webhook(&app, &body, Some(sig.clone()), now).await;
+    assert_eq!(result(replayed).await, "duplicate");
+
+    let gun = mailgun_soft_bounce(MAILGUN_KEY, "tok-1", "mailgun@example.org");
+    let post_gun = |body: Value| {
+        app.client
+            .post(app.url("/api/v1/webhooks/mail/mailgun"))
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        result(post_gun(gun.clone()).await.expect("post")).await,
+        "recorded"
+    );
+    assert_eq!(
+        result(post_gun(gun.clone()).await.expect("post")).await,
+        "duplicate"
+    );
+
+    // Remembered in the database: another process (here, the restarted app) knows them too.
+    let app = app.restart().await;
+    let replayed = webhook(&app, &body, Some(sig), now).await;
+    assert_eq!(result(replayed).await, "duplicate");
+    let again = app
+        .client
+        .post(app.url("/api/v1/webhooks/mail/mailgun"))
+        .json(&gun)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(result(again).await, "duplicate");
+
+    // A report signed more than five minutes ago (or ahead) is refused, signature or not.
+    let later = chrono::Utc::now().timestamp();
+    for stale in [later - 301, later + 330] {
+        let sig = sign(stale, body.to_string().as_bytes());
+        assert_eq!(webhook(&app, &body, Some(sig), stale).await.status(), 401);
+    }
+    for address in ["generic@example.org", "mailgun@example.org"] {
+        assert_eq!(
+            subscriber(&app, address).await.status,
+            "confirmed",
+            "{address}"
+        );
+    }
+
+    // A new report (its own timestamp) still counts: the second soft bounce suppresses.
+    let sig = sign(now - 1, body.to_string().as_bytes());
+    let second = webhook(&app, &body, Some(sig), now - 1).await;
+    assert_eq!(result(second).await, "suppressed");
 }
 
 async fn three_soft_bounces_in_a_row_suppress(backend: Backend) {
@@ -1099,7 +1205,16 @@ async fn subscriber_list_filters_and_export_escapes_formulas(backend: Backend) {
                     ..Default::default()
                 },
             )?;
-            let csv = csv_io::export_subscribers(conn, &SubscriberFilter::default())?;
+            let mut csv = csv_io::export_header()?;
+            let mut before = None;
+            loop {
+                let page = csv_io::export_page(conn, &SubscriberFilter::default(), before)?;
+                csv.push_str(&page.lines);
+                match page.next {
+                    Some(last) => before = Some(last),
+                    None => break,
+                }
+            }
             Ok((first, second, pending, weekly, search, csv))
         })
         .await
@@ -1123,7 +1238,6 @@ async fn subscriber_list_filters_and_export_escapes_formulas(backend: Backend) {
         .iter()
         .all(|s| s.lists == vec!["weekly".to_string()]));
     assert_eq!(search.items.len(), 1);
-    let csv = String::from_utf8(csv).expect("utf-8");
     assert!(csv.starts_with("email,name,status,lists,created_at,confirmed_at\n"));
     assert!(csv.contains("'=HYPERLINK(1)"), "{csv}");
     assert_eq!(csv.lines().count(), 8);

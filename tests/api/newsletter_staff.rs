@@ -22,6 +22,7 @@ both_backends!(
     compose_page_previews_and_saves_for_a_signed_in_editor,
     issue_can_be_paused_resumed_and_cancelled,
     subscriber_pages_filter_and_import_a_file_with_a_dry_run,
+    votes_are_answered_while_a_large_export_is_read_slowly,
 );
 
 // ---- helpers ----
@@ -753,4 +754,71 @@ async fn schedule_form_reads_and_shows_the_newsrooms_time_zone(backend: Backend)
         "{page}"
     );
     assert!(page.contains("value=\"2099-01-01T09:00\""), "{page}");
+}
+
+/// An export reads outside any write transaction: while a large one is read, slowly, votes
+/// (the busiest writes) keep being answered. The database gives up on a lock after 200 ms,
+/// so a vote waiting behind an export that held SQLite's write lock would fail.
+async fn votes_are_answered_while_a_large_export_is_read_slowly(backend: Backend) {
+    use futures_util::StreamExt;
+    const SUBSCRIBERS: usize = 20_000;
+    let app = spawn_app_with(backend, |s| {
+        s.limits.enabled = false;
+        s.database.sqlite_busy_timeout_ms = 200;
+    })
+    .await;
+    let token = app.staff_token("fundraising").await;
+    let addresses: Vec<String> = (0..SUBSCRIBERS)
+        .map(|i| format!("reader{i}@example.org"))
+        .collect();
+    let refs: Vec<&str> = addresses.iter().map(String::as_str).collect();
+    add_confirmed(&app, &refs, &[]).await;
+
+    let (answered, mut votes_done) = tokio::sync::mpsc::channel::<()>(1);
+    let export = {
+        let request = app
+            .client
+            .get(app.url("/api/v1/staff/subscribers.csv"))
+            .bearer_auth(&token);
+        tokio::spawn(async move {
+            let response = request.send().await.expect("export");
+            assert_eq!(response.status(), 200);
+            let mut body = response.bytes_stream();
+            let mut csv = Vec::new();
+            while let Some(chunk) = body.next().await {
+                csv.extend_from_slice(&chunk.expect("chunk"));
+                // Read slowly: the next chunk only once another vote has been answered.
+                votes_done.recv().await;
+            }
+            String::from_utf8(csv).expect("utf-8")
+        })
+    };
+    let mut votes = 0;
+    while !export.is_finished() {
+        let vote = app
+            .client
+            .post(app.url("/api/v1/feedback"))
+            .json(
+                &json!({"article_url": format!("http://localhost/news/{votes}"), "helpful": true}),
+            )
+            .send()
+            .await
+            .expect("vote");
+        assert!(
+            vote.status().is_success(),
+            "vote {votes} during the export: {}",
+            vote.status()
+        );
+        votes += 1;
+        let _ = answered.try_send(());
+    }
+    let csv = export.await.expect("export task");
+    assert_eq!(
+        csv.lines().count(),
+        SUBSCRIBERS + 1,
+        "every subscriber, once"
+    );
+    let distinct: HashSet<&str> = csv.lines().collect();
+    assert_eq!(distinct.len(), SUBSCRIBERS + 1);
+    assert!(votes > 1, "votes were sent while the export was read");
 }

@@ -357,7 +357,7 @@ async fn expired_erasure_requests_go(backend: Backend) {
 
     assert_eq!((early, due), (0, 1));
     assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM people_erasure_requests").await,
+        count(&app, "SELECT COUNT(*) AS n FROM email_links").await,
         0
     );
 }
