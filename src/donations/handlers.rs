@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::app::AppState;
 use crate::domain::EmailAddress;
 use crate::error::AppError;
-use crate::mail::{outbox, Email};
+use crate::mail::{outbox, Email, ServiceText, UnverifiedContext};
 use crate::web::{ApiJson, ClientIp};
 
 use super::model::{
@@ -460,13 +460,12 @@ pub async fn manage(
         return Ok(accepted);
     };
     let ctx = Ctx::from_state(&state);
-    let row = state.mailer.compose(Email::new(
+    let row = state.mailer.compose(Email::unverified(
         "donation_manage",
-        service::donor_mailbox(latest)?,
-        json!({
-            "manage_url": ctx.manage_url(&normalized),
-            "hours": state.settings.donations.manage_link_hours,
-        }),
+        service::donor_address(latest)?,
+        UnverifiedContext::new()
+            .with("manage_url", ServiceText::new(ctx.manage_url(&normalized)))
+            .with("hours", state.settings.donations.manage_link_hours),
     ))?;
     state
         .db
