@@ -1,7 +1,9 @@
 //! The emails a comment causes: the staff notification (From the newsroom, `Reply-To` the
 //! reader, never the reader in `From`, which DMARC would refuse), the reader's
 //! acknowledgement with the reference, and staff replies threaded on what the reader got.
-//! Every mailbox is lettre's typed `Mailbox`; no header is built from strings.
+//! Every mailbox is lettre's typed `Mailbox`; no header is built from strings. The reader's
+//! address was typed by whoever sent the form, so what goes to it carries nothing a reader
+//! wrote ([`Email::unverified`]): the reference, and a staff reply's own text.
 
 use lettre::message::Mailbox;
 use serde_json::json;
@@ -10,7 +12,7 @@ use crate::comments::model::{NewComment, ReplyText};
 use crate::comments::store::Comment;
 use crate::config::Settings;
 use crate::error::AppError;
-use crate::mail::{Email, ExtraHeader, Mailer, NewOutboxEmail};
+use crate::mail::{Email, ExtraHeader, Mailer, NewOutboxEmail, ServiceText, UnverifiedContext};
 
 fn staff_inbox(settings: &Settings) -> Result<Mailbox, AppError> {
     settings
@@ -31,6 +33,7 @@ pub fn received_emails(
 ) -> Result<Vec<NewOutboxEmail>, AppError> {
     let inbox = staff_inbox(settings)?;
     let reader = comment.mailbox();
+    // To the staff inbox: everything the reader sent.
     let context = json!({
         "reference": reference,
         "name": comment.name.as_str(),
@@ -40,15 +43,19 @@ pub fn received_emails(
         "article_url": comment.article_url.as_ref().map(|u| u.as_str()),
     });
     let staff = mailer.compose(
-        Email::new("comment_staff_notification", inbox.clone(), context.clone())
-            .reply_to(reader.clone())
+        Email::new("comment_staff_notification", inbox.clone(), context)
+            .reply_to(reader)
             .reference("comment", id),
     )?;
     let acknowledgement = mailer.compose(
-        Email::new("comment_acknowledgement", reader, context)
-            .reply_to(inbox)
-            .header(ExtraHeader::AutoSubmitted, "auto-replied")
-            .reference("comment", id),
+        Email::unverified(
+            "comment_acknowledgement",
+            comment.email.address().clone(),
+            UnverifiedContext::new().with("reference", ServiceText::new(reference)),
+        )
+        .reply_to(inbox)
+        .header(ExtraHeader::AutoSubmitted, "auto-replied")
+        .reference("comment", id),
     )?;
     Ok(vec![staff, acknowledgement])
 }
@@ -67,17 +74,13 @@ pub fn reply_email(
         .email
         .parse()
         .map_err(|e| AppError::unexpected(anyhow::anyhow!("stored comment address: {e}")))?;
-    let reader = Mailbox::new(Some(comment.name.clone()), address);
-    let mut email = Email::new(
+    let mut email = Email::unverified(
         "comment_reply",
-        reader,
-        json!({
-            "reference": comment.reference,
-            "name": comment.name,
-            "subject": comment.subject,
-            "message": comment.message,
-            "reply": text.as_str(),
-        }),
+        address,
+        UnverifiedContext::new()
+            .with("reference", ServiceText::new(&comment.reference))
+            // Written by staff.
+            .with("reply", ServiceText::new(text.as_str())),
     )
     .reply_to(staff_inbox(settings)?)
     .reference("comment", comment.id.clone());

@@ -202,7 +202,7 @@ impl NewComment {
         }
     }
 
-    /// The reader as a typed mailbox (`Reply-To` of the staff email, `To` of theirs).
+    /// The reader as a typed mailbox (`Reply-To` of the staff email).
     pub fn mailbox(&self) -> Mailbox {
         Mailbox::new(
             Some(self.name.as_str().to_string()),

@@ -1,6 +1,9 @@
-//! `EmailAddress`: a trimmed, lower-cased-domain, syntactically valid address.
+//! `EmailAddress`: a trimmed, lower-cased-domain, syntactically valid address; and how one
+//! person's address is found in other records: parsed and compared whole, never as a
+//! substring (erasing `ann@gmail.com` must not touch `jo.ann@gmail.com`).
 
 use std::fmt;
+use std::ops::Range;
 
 /// An email address as the service stores it: trimmed, at most 254 characters, parsed by
 /// lettre's RFC 5321 address parser, with the domain lower-cased. It converts to lettre's
@@ -49,6 +52,60 @@ impl EmailAddress {
     pub fn into_inner(self) -> String {
         self.as_str().to_string()
     }
+
+    /// Whether `other`, parsed as an address, is this one: compared whole in the
+    /// [`normalized`](Self::normalized) form. Something that is not an address is not.
+    pub fn same_as(&self, other: &str) -> bool {
+        EmailAddress::parse(other).is_ok_and(|o| o.normalized() == self.normalized())
+    }
+}
+
+/// A character an address's local part may hold (RFC 5321 `atext`, and the dot).
+fn is_local_char(c: char) -> bool {
+    c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
+}
+
+/// A character a domain may hold.
+fn is_domain_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '-' || c == '.'
+}
+
+/// Every address written in `text`, with the byte range it takes: around each `@`, the
+/// longest run of characters an address may hold (a trailing full stop is punctuation), kept
+/// when it parses as an [`EmailAddress`]. `jo.ann@gmail.com` is one address, never
+/// `ann@gmail.com`; `ann@gmail.com.au` is not `ann@gmail.com` either.
+pub fn addresses_in(text: &str) -> Vec<(Range<usize>, EmailAddress)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    for (at, _) in text.match_indices('@') {
+        if at < from {
+            continue;
+        }
+        let local = &text[from..at];
+        let start = local
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| is_local_char(*c))
+            .last()
+            .map_or(at, |(i, _)| from + i);
+        let start = at - text[start..at].trim_start_matches('.').len();
+        let domain = &text[at + 1..];
+        let end = at
+            + 1
+            + domain
+                .char_indices()
+                .find(|(_, c)| !is_domain_char(*c))
+                .map_or(domain.len(), |(i, _)| i);
+        let end = at + 1 + text[at + 1..end].trim_end_matches(['.', '-']).len();
+        if start == at || end == at + 1 {
+            continue;
+        }
+        if let Ok(address) = EmailAddress::parse(&text[start..end]) {
+            found.push((start..end, address));
+            from = end;
+        }
+    }
+    found
 }
 
 impl fmt::Display for EmailAddress {
@@ -73,6 +130,37 @@ mod tests {
         assert_eq!(e.as_str(), "Jane.Doe@example.org");
         assert_eq!(e.normalized(), "jane.doe@example.org");
         assert!(EmailAddress::parse("newsroom@localhost").is_ok());
+    }
+
+    #[test]
+    fn addresses_are_compared_whole() {
+        let ann = EmailAddress::parse("ann@gmail.com").expect("valid");
+        assert!(ann.same_as("Ann@GMAIL.com"));
+        assert!(!ann.same_as("jo.ann@gmail.com"));
+        assert!(!ann.same_as("ann@gmail.com.au"));
+        assert!(!ann.same_as("Ann <ann@gmail.com>"));
+        let found = |text: &str| -> Vec<(String, String)> {
+            addresses_in(text)
+                .into_iter()
+                .map(|(r, a)| (text[r].to_string(), a.normalized()))
+                .collect()
+        };
+        assert_eq!(
+            found("Jo <jo.ann@gmail.com>, ann@gmail.com. And ANN@Gmail.Com.au!"),
+            vec![
+                ("jo.ann@gmail.com".into(), "jo.ann@gmail.com".into()),
+                ("ann@gmail.com".into(), "ann@gmail.com".into()),
+                ("ANN@Gmail.Com.au".into(), "ann@gmail.com.au".into()),
+            ]
+        );
+        assert_eq!(
+            found("mailto:x+y@example.org?subject=hi and zoë@example.org"),
+            vec![
+                ("x+y@example.org".into(), "x+y@example.org".into()),
+                ("zoë@example.org".into(), "zoë@example.org".into()),
+            ]
+        );
+        assert!(found("@ann, a@b, no address here, a@@b.org").is_empty());
     }
 
     #[test]

@@ -6,5 +6,5 @@ mod email;
 pub mod privacy;
 
 pub use article_url::ArticleUrl;
-pub use email::EmailAddress;
+pub use email::{addresses_in, EmailAddress};
 pub use privacy::Erasure;

@@ -16,6 +16,11 @@ pub struct Erasure {
     pub refs: Vec<(String, String)>,
     /// Files to delete once the transaction has committed.
     pub files: Vec<PathBuf>,
+    /// Ids of the emails (outbox rows) deleted with the records: copies of them kept outside
+    /// the database (the `file` transport's `.eml` files) go once the transaction committed.
+    pub emails: Vec<String>,
+    /// Audit entries about the records that were scrubbed of the person's values.
+    pub audit_entries: usize,
 }
 
 impl Erasure {
@@ -35,7 +40,24 @@ impl Erasure {
         }
         self.refs.extend(other.refs);
         self.files.extend(other.files);
+        self.emails.extend(other.emails);
+        self.audit_entries += other.audit_entries;
     }
+}
+
+/// Deletes the files an erasure left to delete after its commit; returns how many were
+/// deleted. One already gone counts as done; one that cannot be deleted now is logged (never
+/// its path, which may name the person) and left for the folder's own sweep, if any.
+pub fn delete_files(files: &[PathBuf]) -> usize {
+    let mut deleted = 0;
+    for file in files {
+        match std::fs::remove_file(file) {
+            Ok(()) => deleted += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(error = %e, "an erased file could not be deleted yet"),
+        }
+    }
+    deleted
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::app::AppState;
 use crate::domain::EmailAddress;
 use crate::error::AppError;
-use crate::mail::{outbox, Email};
+use crate::mail::{outbox, Email, ServiceText, UnverifiedContext};
 use crate::web::{ApiJson, ClientIp};
 
 use super::model::{
@@ -461,18 +461,23 @@ pub async fn manage(
         return Ok(accepted);
     };
     let ctx = Ctx::from_state(&state);
-    let mailbox = service::donor_mailbox(latest)?;
+    let address = service::donor_address(latest)?;
     let hours = state.settings.donations.manage_link_hours;
-    let address = normalized.clone();
+    let normalized_for_link = normalized.clone();
     state
         .db
         .write(move |conn| {
             // A new link replaces every older one.
-            token::revoke_all(conn, &address, crate::db::now())?;
-            let row = ctx.mailer.compose(Email::new(
+            token::revoke_all(conn, &normalized_for_link, crate::db::now())?;
+            let row = ctx.mailer.compose(Email::unverified(
                 "donation_manage",
-                mailbox,
-                json!({ "manage_url": ctx.manage_url(conn, &address)?, "hours": hours }),
+                address,
+                UnverifiedContext::new()
+                    .with(
+                        "manage_url",
+                        ServiceText::new(ctx.manage_url(conn, &normalized_for_link)?),
+                    )
+                    .with("hours", hours),
             ))?;
             Ok(outbox::enqueue(conn, &[row])?)
         })

@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::keys::Keys;
-use crate::mail::{outbox, Email, Mailer, NewOutboxEmail};
+use crate::mail::{outbox, Email, Mailer, NewOutboxEmail, ServiceText, UnverifiedContext};
 use crate::staff::audit::{self, Actor, Entry};
 
 use super::model::{format_amount, Status};
@@ -61,34 +61,38 @@ impl Ctx {
     }
 }
 
-/// The donor as an email recipient (typed, never string-built).
-pub fn donor_mailbox(d: &Donation) -> Result<Mailbox, AppError> {
-    let address: lettre::Address = d
-        .email
+/// The donor's address as an email recipient (typed, never string-built). Nobody verified
+/// it (a donor types it into the form), so the donor's emails are [`Email::unverified`]:
+/// no display name, nothing the donor wrote.
+pub fn donor_address(d: &Donation) -> Result<lettre::Address, AppError> {
+    d.email
         .parse()
-        .map_err(|e| AppError::unexpected(anyhow::anyhow!("stored donor address: {e}")))?;
-    Ok(Mailbox::new(d.name.clone(), address))
+        .map_err(|e| AppError::unexpected(anyhow::anyhow!("stored donor address: {e}")))
 }
 
-/// The email context every donation email shares.
-fn donation_context(d: &Donation) -> serde_json::Value {
-    json!({
-        "donation_id": d.id,
-        "name": d.name,
-        "amount": format_amount(d.amount_minor, &d.currency),
-        "fee": (d.fee_minor > 0).then(|| format_amount(d.fee_minor, &d.currency)),
-        "total": format_amount(d.total_minor, &d.currency),
-        "monthly": d.frequency == "monthly",
-        "dedication_kind": d.dedication_kind,
-        "dedication_name": d.dedication_name,
-    })
-}
-
-fn with(mut base: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
-    if let (Some(b), serde_json::Value::Object(e)) = (base.as_object_mut(), extra) {
-        b.extend(e);
-    }
-    base
+/// The email context every donation email to the donor shares: amounts and references, no
+/// name, dedication or message (the donor typed those).
+fn donation_context(d: &Donation) -> UnverifiedContext {
+    UnverifiedContext::new()
+        .with("donation_id", ServiceText::new(&d.id))
+        .with(
+            "amount",
+            ServiceText::new(format_amount(d.amount_minor, &d.currency)),
+        )
+        .with(
+            "fee",
+            (d.fee_minor > 0).then(|| ServiceText::new(format_amount(d.fee_minor, &d.currency))),
+        )
+        .with(
+            "total",
+            ServiceText::new(format_amount(d.total_minor, &d.currency)),
+        )
+        .with("monthly", d.frequency == "monthly")
+        // `honor` or `memory`, one of the service's own values.
+        .with(
+            "dedication_kind",
+            d.dedication_kind.as_deref().map(ServiceText::new),
+        )
 }
 
 /// The pledge email of the manual provider: the configured payment instructions. Call inside
@@ -99,16 +103,18 @@ pub fn pledge_email(
     d: &Donation,
 ) -> Result<NewOutboxEmail, AppError> {
     ctx.mailer.compose(
-        Email::new(
+        Email::unverified(
             "donation_pledge",
-            donor_mailbox(d)?,
-            with(
-                donation_context(d),
-                json!({
-                    "instructions": ctx.settings.payments.manual.instructions,
-                    "manage_url": ctx.manage_url(conn, &d.email_normalized)?,
-                }),
-            ),
+            donor_address(d)?,
+            donation_context(d)
+                .with(
+                    "instructions",
+                    ServiceText::new(&ctx.settings.payments.manual.instructions),
+                )
+                .with(
+                    "manage_url",
+                    ServiceText::new(ctx.manage_url(conn, &d.email_normalized)?),
+                ),
         )
         .reference("donation", d.id.clone()),
     )
@@ -122,22 +128,30 @@ fn receipt_email(
 ) -> Result<NewOutboxEmail, AppError> {
     let site = &ctx.settings.site;
     ctx.mailer.compose(
-        Email::new(
+        Email::unverified(
             "donation_receipt",
-            donor_mailbox(d)?,
-            with(
-                donation_context(d),
-                json!({
-                    "receipt_number": p.receipt_number,
-                    "legal_name": site.legal_name,
-                    "tax_id": site.tax_id,
-                    "date": p.paid_at.format("%Y-%m-%d").to_string(),
-                    "paid": format_amount(p.amount_minor, &p.currency),
-                    "currency": p.currency,
-                    "no_goods_or_services": ctx.settings.donations.no_goods_or_services,
-                    "manage_url": ctx.manage_url(conn, &d.email_normalized)?,
-                }),
-            ),
+            donor_address(d)?,
+            donation_context(d)
+                .with("receipt_number", ServiceText::new(&p.receipt_number))
+                .with("legal_name", ServiceText::new(&site.legal_name))
+                .with("tax_id", site.tax_id.as_deref().map(ServiceText::new))
+                .with(
+                    "date",
+                    ServiceText::new(p.paid_at.format("%Y-%m-%d").to_string()),
+                )
+                .with(
+                    "paid",
+                    ServiceText::new(format_amount(p.amount_minor, &p.currency)),
+                )
+                .with("currency", ServiceText::new(&p.currency))
+                .with(
+                    "no_goods_or_services",
+                    ctx.settings.donations.no_goods_or_services,
+                )
+                .with(
+                    "manage_url",
+                    ServiceText::new(ctx.manage_url(conn, &d.email_normalized)?),
+                ),
         )
         .reference("donation_payment", p.id.clone()),
     )
@@ -151,12 +165,12 @@ pub fn failed_payment_email(
     d: &Donation,
 ) -> Result<NewOutboxEmail, AppError> {
     ctx.mailer.compose(
-        Email::new(
+        Email::unverified(
             "donation_payment_failed",
-            donor_mailbox(d)?,
-            with(
-                donation_context(d),
-                json!({ "manage_url": ctx.manage_url(conn, &d.email_normalized)? }),
+            donor_address(d)?,
+            donation_context(d).with(
+                "manage_url",
+                ServiceText::new(ctx.manage_url(conn, &d.email_normalized)?),
             ),
         )
         .reference("donation", d.id.clone()),

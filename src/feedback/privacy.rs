@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::db::schema::{feedback_notes, feedback_voter_keys, feedback_votes as fv};
 use crate::db::DbConnection;
 use crate::db::{contains_pattern, lower_nullable};
-use crate::domain::Erasure;
+use crate::domain::{addresses_in, EmailAddress, Erasure};
 
 /// How votes are named in the audit log.
 pub const REF_KIND: &str = "feedback_vote";
@@ -62,13 +62,19 @@ fn tied_votes(conn: &mut DbConnection, email: &str) -> QueryResult<Vec<VoteRow>>
             fv::updated_at,
         ))
         .load(conn)?;
-    // SQLite's lower() folds ASCII only: check again in Rust.
-    let needle = email.to_lowercase();
+    // The SQL filter only narrows: a comment names the address when an address written in
+    // it is that one, whole (`jo.ann@gmail.com` does not name `ann@gmail.com`).
+    let Ok(address) = EmailAddress::parse(email) else {
+        return Ok(Vec::new());
+    };
     Ok(rows
         .into_iter()
         .filter(|r| {
-            r.4.as_deref()
-                .is_some_and(|c| c.to_lowercase().contains(&needle))
+            r.4.as_deref().is_some_and(|c| {
+                addresses_in(c)
+                    .iter()
+                    .any(|(_, a)| a.normalized() == address.normalized())
+            })
         })
         .collect())
 }

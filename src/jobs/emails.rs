@@ -1,6 +1,7 @@
 //! The emails an application causes, rendered before the transaction that queues them:
 //! the applicant's acknowledgement, the hiring contacts' notification (a link to the staff
-//! area, never the CV) and, from the staff side, the rejection.
+//! area, never the CV) and, from the staff side, the rejection. The applicant's address was
+//! typed into a form, so their emails carry nothing they wrote ([`Email::unverified`]).
 
 use lettre::message::Mailbox;
 use serde_json::json;
@@ -9,7 +10,7 @@ use super::model::{ApplicationInput, Posting};
 use super::store::{ApplicationDetail, REF_KIND};
 use crate::config::Settings;
 use crate::error::AppError;
-use crate::mail::{mask_email, Email, Mailer, NewOutboxEmail};
+use crate::mail::{mask_email, Email, Mailer, NewOutboxEmail, ServiceText, UnverifiedContext};
 
 fn public_url(settings: &Settings) -> String {
     settings
@@ -36,21 +37,18 @@ pub fn acknowledgement(
     input: &ApplicationInput,
     application_id: &str,
 ) -> Result<NewOutboxEmail, AppError> {
-    let to = Mailbox::new(
-        Some(input.name.as_str().to_string()),
-        input.email.address().clone(),
-    );
     mailer.compose(
-        Email::new(
+        Email::unverified(
             "job_application_received",
-            to,
-            json!({
-                "name": input.name.as_str(),
-                "title": posting.title,
-                "posting_url": format!("{}/jobs/{}", public_url(settings), posting.slug),
-                "reference": application_id,
-                "keep_on_file": input.keep_on_file,
-            }),
+            input.email.address().clone(),
+            UnverifiedContext::new()
+                .with("title", ServiceText::new(&posting.title))
+                .with(
+                    "posting_url",
+                    ServiceText::new(format!("{}/jobs/{}", public_url(settings), posting.slug)),
+                )
+                .with("reference", ServiceText::new(application_id))
+                .with("keep_on_file", input.keep_on_file),
         )
         .reference(REF_KIND, application_id),
     )
@@ -114,24 +112,24 @@ pub fn rejection(
         .parse::<lettre::Address>()
         .map_err(|e| AppError::unexpected(anyhow::anyhow!("stored applicant address: {e}")))?;
     let message = message.map(str::trim).filter(|m| !m.is_empty());
-    let paragraphs: Vec<&str> = message
+    // The message is written by staff.
+    let paragraphs: Vec<ServiceText> = message
         .map(|m| {
             m.split("\n\n")
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
+                .map(ServiceText::new)
                 .collect()
         })
         .unwrap_or_default();
     mailer.compose(
-        Email::new(
+        Email::unverified(
             "job_rejection",
-            Mailbox::new(Some(application.name.clone()), address),
-            json!({
-                "name": application.name,
-                "title": application.posting_title,
-                "message": message,
-                "paragraphs": paragraphs,
-            }),
+            address,
+            UnverifiedContext::new()
+                .with("title", ServiceText::new(&application.posting_title))
+                .with("message", message.map(ServiceText::new))
+                .with("paragraphs", paragraphs),
         )
         .reference(REF_KIND, &application.id),
     )

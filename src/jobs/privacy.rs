@@ -10,9 +10,13 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::config::MailSettings;
 use crate::db::schema::job_applications as apps;
 use crate::db::DbConnection;
+use crate::domain::privacy::delete_files;
 use crate::domain::Erasure;
+use crate::mail::transport::stored_copies;
+use crate::staff::audit;
 
 use super::store::{self, CvInfo, REF_KIND};
 use super::upload::cv_path;
@@ -101,9 +105,9 @@ pub fn find_by_email(
     Ok(out)
 }
 
-/// Erases every application of `email` inside the caller's transaction (as
-/// [`store::erase_application`] does, kept-on-file ones included: the person asked), and
-/// returns the CV files to delete once it has committed.
+/// Erases every application of `email` inside the caller's transaction (each through
+/// [`erase_application`], kept-on-file ones included: the person asked), and returns the CV
+/// files and emails to delete once it has committed.
 pub fn erase_by_email(
     conn: &mut DbConnection,
     uploads_dir: &Path,
@@ -112,21 +116,73 @@ pub fn erase_by_email(
 ) -> QueryResult<Erasure> {
     let mut erasure = Erasure::default();
     for (id, _) in ids_of(conn, email)? {
-        let (name, phone): (String, Option<String>) = apps::table
-            .find(&id)
-            .select((apps::name, apps::phone))
-            .first(conn)?;
-        erasure.needle(&name);
-        if let Some(phone) = phone {
-            erasure.needle(&phone);
+        if let Some(one) = erase_application(conn, uploads_dir, &id, now)? {
+            erasure.merge(one);
         }
-        if let Some(stored) = store::anonymise_application(conn, &id, now)? {
-            erasure.records += 1;
-            erasure
-                .files
-                .extend(stored.map(|name| cv_path(uploads_dir, &name)));
-        }
-        erasure.refs.push((REF_KIND.to_string(), id));
     }
     Ok(erasure)
+}
+
+/// Erases one applicant: the one erasure of an application, whoever asks for it (staff on
+/// request, the retention pass, or the erasure of a person, which then scrubs the whole
+/// audit log too). Inside the caller's transaction the record is anonymised (see
+/// [`store::anonymise_application`]: the emails about it are deleted) and the audit entries
+/// about the application are scrubbed of the applicant's name, address and phone. Returns
+/// `None` when it was already anonymised; otherwise what the caller finishes after the
+/// commit: the CV file (`files`) and the deleted emails' ids (`emails`, for their copies
+/// outside the database).
+#[tracing::instrument(skip_all, fields(application_id = id))]
+pub fn erase_application(
+    conn: &mut DbConnection,
+    uploads_dir: &Path,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Erasure>> {
+    let (name, email, phone): (String, String, Option<String>) = apps::table
+        .find(id)
+        .select((apps::name, apps::email, apps::phone))
+        .first(conn)?;
+    let Some(done) = store::anonymise_application(conn, id, now)? else {
+        return Ok(None);
+    };
+    let mut erasure = Erasure {
+        records: 1,
+        refs: vec![(REF_KIND.to_string(), id.to_string())],
+        files: done
+            .cv_stored_name
+            .map(|name| cv_path(uploads_dir, &name))
+            .into_iter()
+            .collect(),
+        emails: done.emails,
+        ..Erasure::default()
+    };
+    for value in [Some(&email), Some(&name), phone.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        erasure.needle(value);
+    }
+    let needles: Vec<&str> = erasure.needles.iter().map(String::as_str).collect();
+    erasure.audit_entries = audit::scrub(conn, REF_KIND, id, &needles)?;
+    Ok(Some(erasure))
+}
+
+/// After the commit of [`erase_application`] (or [`erase_by_email`]): deletes the CV files
+/// and the stored copies of the deleted emails. Returns how many files were deleted.
+pub fn delete_files_of(mail: &MailSettings, erasure: &Erasure) -> usize {
+    let mut files = erasure.files.clone();
+    files.extend(stored_copies(mail, &erasure.emails));
+    delete_files(&files)
+}
+
+/// [`delete_files_of`] off the async runtime.
+pub async fn delete_after_commit(mail: &MailSettings, erasure: Erasure) -> usize {
+    let mail = mail.clone();
+    match tokio::task::spawn_blocking(move || delete_files_of(&mail, &erasure)).await {
+        Ok(deleted) => deleted,
+        Err(e) => {
+            tracing::warn!(error = %e, "the erased files could not be deleted");
+            0
+        }
+    }
 }

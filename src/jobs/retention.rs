@@ -12,8 +12,9 @@ use std::time::{Duration, SystemTime};
 use chrono::{NaiveDateTime, TimeDelta};
 use serde::Serialize;
 
-use super::store;
 use super::upload::cv_dir;
+use super::{privacy, store};
+use crate::config::Settings;
 use crate::db::{write_tx, DbConnection};
 use crate::error::AppError;
 
@@ -33,23 +34,28 @@ pub struct RetentionReport {
     pub leftovers_removed: usize,
 }
 
-/// One retention pass at time `now` (controllable for tests). Each erasure commits on its
-/// own, so call it outside a transaction.
+/// One retention pass at time `now` (controllable for tests). Each applicant is erased as on
+/// request ([`privacy::erase_application`]: audit entries about the application scrubbed
+/// too) in a transaction of its own, after which its CV and the stored copies of its emails
+/// are deleted; so call it outside a transaction.
 #[tracing::instrument(skip_all, fields(retention_days))]
 pub fn run(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     retention_days: u32,
-    uploads_dir: &Path,
+    settings: &Settings,
 ) -> Result<RetentionReport, AppError> {
+    let uploads_dir = settings.uploads.dir.as_path();
     let postings_closed = store::close_expired(conn, now)?;
     let cutoff = now - TimeDelta::days(i64::from(retention_days));
     let (erase, kept) = store::retention_candidates(conn, cutoff)?;
     let mut erased = 0;
     for id in &erase {
-        if write_tx(conn, |conn| {
-            store::erase_application(conn, uploads_dir, id, now)
-        })? {
+        let erasure = write_tx(conn, |conn| {
+            privacy::erase_application(conn, uploads_dir, id, now)
+        })?;
+        if let Some(erasure) = erasure {
+            privacy::delete_files_of(&settings.mail, &erasure);
             erased += 1;
         }
     }

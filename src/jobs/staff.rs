@@ -20,6 +20,7 @@ use super::model::{
     EmploymentType, NewPosting, NoteBody, Posting, PostingInput, PostingStatus, QuestionInput,
     QuestionKind, Rating, SalaryInput, SalaryPeriod, Stage, Workplace,
 };
+use super::privacy;
 use super::store::{
     self, ApplicationDetail, ApplicationFilter, ApplicationSort, ApplicationSummary,
 };
@@ -814,29 +815,27 @@ pub async fn cv_json(
 async fn erase(state: &AppState, staff: &Staff, id: String) -> Result<String, AppError> {
     let who = Reviewer::of(staff);
     let dir = state.settings.uploads.dir.clone();
-    state
+    let (slug, erased) = state
         .db
         .write(move |conn| {
             let detail = reviewable(conn, &who, &id)?;
-            let erased = store::erase_application(conn, &dir, &id, crate::db::now())?;
-            if erased {
-                let scrubbed = audit::scrub(
-                    conn,
-                    APPLICATION,
-                    &id,
-                    &[detail.email.as_str(), detail.name.as_str()],
-                )?;
+            let erased = privacy::erase_application(conn, &dir, &id, crate::db::now())?;
+            if let Some(erasure) = &erased {
                 audit::record(
                     conn,
                     &who.actor,
                     Entry::new("job_application.erased")
                         .target(APPLICATION, &id)
-                        .details(json!({ "audit_entries_scrubbed": scrubbed })),
+                        .details(json!({ "audit_entries_scrubbed": erasure.audit_entries })),
                 )?;
             }
-            Ok(detail.posting_slug)
+            Ok((detail.posting_slug, erased))
         })
-        .await
+        .await?;
+    if let Some(erasure) = erased {
+        privacy::delete_after_commit(&state.settings.mail, erasure).await;
+    }
+    Ok(slug)
 }
 
 /// Erases an applicant on request: the CV is deleted, name, email, phone, letter, links,

@@ -5,8 +5,6 @@
 //! they do no role checks themselves; [`is_hiring_contact`] and [`application_posting_id`]
 //! are what those checks need.
 
-use std::path::Path;
-
 use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -16,7 +14,6 @@ use super::model::{
     ApplicationInput, EmploymentType, NewPosting, NewQuestion, NoteBody, Posting, PostingStatus,
     Question, QuestionKind, Rating, Salary, SalaryPeriod, Stage, Workplace,
 };
-use super::upload::cv_dir;
 use crate::db::schema::{
     job_application_answers as answers, job_application_notes as notes,
     job_application_ratings as ratings, job_applications as apps, job_posting_contacts as contacts,
@@ -1103,42 +1100,24 @@ pub fn cv_download(conn: &mut DbConnection, application_id: &str) -> QueryResult
     }
 }
 
-/// *Staff* and retention: erases one applicant (use `Db::write`): the CV file is deleted,
-/// name, email, phone, letter, links, answers, notes, the IP hash and the emails sent about
-/// the application are removed; the stage, ratings and dates stay for statistics.
-/// Returns false when it was already anonymised. The file is deleted before the
-/// transaction commits, so a failed commit leaves no CV behind either (erasing again is safe).
-#[tracing::instrument(skip_all, fields(application_id = id))]
-pub fn erase_application(
-    conn: &mut DbConnection,
-    uploads_dir: &Path,
-    id: &str,
-    now: NaiveDateTime,
-) -> Result<bool, AppError> {
-    let Some(stored_name) = anonymise_application(conn, id, now)? else {
-        return Ok(false);
-    };
-    if let Some(name) = stored_name {
-        match std::fs::remove_file(cv_dir(uploads_dir).join(&name)) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(AppError::unexpected(
-                    anyhow::Error::new(e).context("cannot delete an applicant's CV"),
-                ))
-            }
-        }
-    }
-    Ok(true)
+/// What [`anonymise_application`] removed that lives on outside the row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Anonymised {
+    /// The stored name of the CV file, for the caller to delete after the commit.
+    pub cv_stored_name: Option<String>,
+    /// The ids of the emails about the application that were deleted.
+    pub emails: Vec<String>,
 }
 
-/// The database half of [`erase_application`]: `None` when the application was already
-/// anonymised, else the stored name of its CV file (if any), which the caller deletes.
+/// The database half of erasing one applicant ([`super::privacy::erase_application`] is the
+/// whole): name, email, phone, letter, links, CV metadata, answers, notes, the IP hash and
+/// the emails sent about the application are removed; the stage, ratings and dates stay for
+/// statistics. `None` when the application was already anonymised.
 pub(crate) fn anonymise_application(
     conn: &mut DbConnection,
     id: &str,
     now: NaiveDateTime,
-) -> QueryResult<Option<Option<String>>> {
+) -> QueryResult<Option<Anonymised>> {
     let (stored_name, anonymised): (Option<String>, Option<NaiveDateTime>) = apps::table
         .find(id)
         .select((apps::cv_stored_name, apps::anonymised_at))
@@ -1171,13 +1150,16 @@ pub(crate) fn anonymise_application(
         .execute(conn)?;
     diesel::delete(answers::table.filter(answers::application_id.eq(id))).execute(conn)?;
     diesel::delete(notes::table.filter(notes::application_id.eq(id))).execute(conn)?;
-    diesel::delete(
-        outbox::table
-            .filter(outbox::ref_kind.eq(REF_KIND))
-            .filter(outbox::ref_id.eq(id)),
-    )
-    .execute(conn)?;
-    Ok(Some(stored_name))
+    let emails: Vec<String> = outbox::table
+        .filter(outbox::ref_kind.eq(REF_KIND))
+        .filter(outbox::ref_id.eq(id))
+        .select(outbox::id)
+        .load(conn)?;
+    diesel::delete(outbox::table.filter(outbox::id.eq_any(&emails))).execute(conn)?;
+    Ok(Some(Anonymised {
+        cv_stored_name: stored_name,
+        emails,
+    }))
 }
 
 /// Applications of postings closed at or before `closed_before` that are not anonymised yet:

@@ -7,6 +7,7 @@ pub mod links;
 pub mod outbox;
 pub mod templates;
 pub mod transport;
+pub mod unverified;
 pub mod worker;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use crate::config::Settings;
 use crate::error::AppError;
 pub use outbox::NewOutboxEmail;
 pub use templates::Templates;
+pub use unverified::{ServiceText, UnverifiedContext};
 
 /// Extra headers an email may carry. Values are built by the service, never taken raw from
 /// readers, and CR/LF is refused in any of them.
@@ -61,21 +63,25 @@ impl ExtraHeader {
     }
 }
 
-/// An email a feature wants sent.
+/// An email a feature wants sent. Its fields are set only through the constructors, which
+/// decide what it may carry by who receives it.
 #[derive(Debug, Clone)]
 pub struct Email {
     /// Folder under `templates/email/`.
-    pub template: &'static str,
-    pub to: Mailbox,
-    pub reply_to: Option<Mailbox>,
+    template: &'static str,
+    to: Mailbox,
+    reply_to: Option<Mailbox>,
     /// Template variables; `site_name` and `public_url` are added.
-    pub context: Value,
-    pub headers: Vec<(ExtraHeader, String)>,
+    context: Value,
+    headers: Vec<(ExtraHeader, String)>,
     /// The record that caused it, e.g. `("comment", id)`: for staff views and erasure.
-    pub reference: Option<(&'static str, String)>,
+    reference: Option<(&'static str, String)>,
 }
 
 impl Email {
+    /// An email to staff, or to an address its owner proved is theirs (a confirmed
+    /// newsletter subscriber): the context may carry anything. To any other address (one a
+    /// reader typed into a form) use [`Email::unverified`].
     pub fn new(template: &'static str, to: Mailbox, context: Value) -> Self {
         Email {
             template,
@@ -85,6 +91,16 @@ impl Email {
             headers: Vec::new(),
             reference: None,
         }
+    }
+
+    /// An email to an address nobody has verified: addressed without a display name, and
+    /// its context carries nothing a reader wrote (see [`unverified`]).
+    pub fn unverified(
+        template: &'static str,
+        to: lettre::Address,
+        context: UnverifiedContext,
+    ) -> Self {
+        Email::new(template, Mailbox::new(None, to), context.into_value())
     }
 
     pub fn reply_to(mut self, mailbox: Mailbox) -> Self {

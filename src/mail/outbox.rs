@@ -10,9 +10,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
+use lettre::message::Mailbox;
+
 use crate::db::lower;
 use crate::db::schema::outbox;
 use crate::db::DbConnection;
+use crate::domain::EmailAddress;
 
 /// Delivery state of an outbox row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -360,48 +363,54 @@ pub fn find_by_recipient(conn: &mut DbConnection, email: &str) -> QueryResult<Ve
 }
 
 /// What [`erase_recipient`] did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecipientErasure {
     /// Queued emails cancelled (never sent).
     pub cancelled: usize,
     /// Emails whose content and personal fields were cleared.
     pub cleared: usize,
+    /// The ids of those emails (copies kept outside the database, such as the `file`
+    /// transport's `.eml` files, are named by them).
+    pub ids: Vec<String>,
 }
 
 /// What an erased recipient, subject or body reads as.
 pub const ERASED: &str = "(erased)";
 
 /// Erases one person from the outbox, inside the caller's transaction: every email to
-/// `email` (compared lower-cased), every email whose Reply-To names it, and every email about
-/// one of `refs` (`(ref_kind, ref_id)`, e.g. a staff notification about their comment).
-/// Queued ones are cancelled, claimed or not (a worker holding one may still send it; its
-/// retry, if any, never happens); all of them lose the subject, both bodies, the extra
-/// headers, the names, Reply-To and the last error, and those to the person their address.
-/// The rest of the row (template, state, dates, Message-ID) stays as a record that an email
-/// went out.
+/// `email`, every email whose Reply-To is it (both compared whole, as [`EmailAddress`]
+/// does), and every email about one of `refs` (`(ref_kind, ref_id)`, e.g. a staff
+/// notification about their comment). Queued ones are cancelled, claimed or not (a worker
+/// holding one may still send it; its retry, if any, never happens); all of them lose the
+/// subject, both bodies, the extra headers, the names, Reply-To and the last error, and
+/// those to the person their address. The rest of the row (template, state, dates,
+/// Message-ID) stays as a record that an email went out.
 pub fn erase_recipient(
     conn: &mut DbConnection,
-    email: &str,
+    email: &EmailAddress,
     refs: &[(String, String)],
 ) -> QueryResult<RecipientErasure> {
     use outbox::dsl as o;
-    let email = email.to_lowercase();
+    let address = email.normalized();
     let mut ids: Vec<String> = o::outbox
-        .filter(lower(o::to_addr).eq(&email))
+        .filter(lower(o::to_addr).eq(&address))
         .select(o::id)
         .load(conn)?;
     let to_person = ids.clone();
     // Reply-To is a rendered mailbox ("Name <address>"): narrowed in SQL (`_` and `%` in the
-    // address only widen the pattern), then matched in Rust, ASCII case folded.
+    // address only widen the pattern), then parsed and its address compared whole.
     let with_reply_to: Vec<(String, String)> = o::outbox
         .filter(o::reply_to.is_not_null())
-        .filter(lower(o::reply_to.assume_not_null()).like(format!("%{email}%")))
+        .filter(lower(o::reply_to.assume_not_null()).like(format!("%{address}%")))
         .select((o::id, o::reply_to.assume_not_null()))
         .load(conn)?;
     ids.extend(
         with_reply_to
             .into_iter()
-            .filter(|(_, r)| r.to_ascii_lowercase().contains(&email))
+            .filter(|(_, r)| {
+                r.parse::<Mailbox>()
+                    .is_ok_and(|m| email.same_as(m.email.as_ref()))
+            })
             .map(|(id, _)| id),
     );
     for (kind, id) in refs {
@@ -445,6 +454,7 @@ pub fn erase_recipient(
             .set(o::to_addr.eq(ERASED))
             .execute(conn)?;
     }
+    done.ids = ids;
     Ok(done)
 }
 

@@ -87,6 +87,30 @@ impl Transport {
     }
 }
 
+/// The files the `file` transport writes for these outbox emails (`<id>.eml`, and the
+/// temporary file of one being written), for an erasure to delete; none with SMTP. Ids are
+/// the service's own, never a path.
+pub fn stored_copies(settings: &MailSettings, ids: &[String]) -> Vec<PathBuf> {
+    if settings.transport != MailTransportKind::File {
+        return Vec::new();
+    }
+    let dir = crate::config::absolute(&settings.file_dir);
+    ids.iter()
+        .filter(|id| {
+            !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .flat_map(|id| {
+            [
+                dir.join(format!("{id}.eml")),
+                dir.join(format!(".{id}.eml.tmp")),
+            ]
+        })
+        .collect()
+}
+
 /// Builds the MIME message for a row: text and HTML alternatives, the row's fixed
 /// `Message-ID`, and its extra headers.
 pub fn build_message(row: &OutboxRow, from: &Mailbox) -> Result<Message, SendError> {

@@ -5,13 +5,12 @@ use std::time::Duration;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::mail::{mask_email, Email};
+use crate::mail::{mask_email, Email, ServiceText, UnverifiedContext};
 use crate::web::page;
 use crate::web::{ApiJson, ClientIp, RateLimiter};
 
@@ -107,22 +106,26 @@ pub async fn request_subscription(
             .as_str()
             .trim_end_matches('/')
     );
-    let to =
-        Mailbox::new(
-            subscription.name.as_ref().map(|n| n.as_str().to_string()),
-            subscription.email.as_str().parse().map_err(|e| {
-                AppError::field("email", format!("This is not an email address: {e}"))
-            })?,
-        );
-    let email = state.mailer.compose(Email::new(
+    // Not verified yet (this email is how it gets verified): nothing the reader typed.
+    let to: lettre::Address = subscription
+        .email
+        .as_str()
+        .parse()
+        .map_err(|e| AppError::field("email", format!("This is not an email address: {e}")))?;
+    let email = state.mailer.compose(Email::unverified(
         "newsletter_confirm",
         to,
-        json!({
-            "name": subscription.name.as_ref().map(|n| n.as_str()),
-            "confirm_url": confirm_url,
-            "lists": lists.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
-            "valid_days": settings.confirm_token_days,
-        }),
+        UnverifiedContext::new()
+            .with("confirm_url", ServiceText::new(confirm_url))
+            // The lists' names are staff's.
+            .with(
+                "lists",
+                lists
+                    .iter()
+                    .map(|l| ServiceText::new(&l.name))
+                    .collect::<Vec<_>>(),
+            )
+            .with("valid_days", settings.confirm_token_days),
     ))?;
     let now = crate::db::now();
     let masked = mask_email(subscription.email.as_str());

@@ -19,7 +19,6 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
-use lettre::message::Mailbox;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -30,7 +29,7 @@ use crate::domain::EmailAddress;
 use crate::donations::Donations;
 use crate::error::AppError;
 use crate::keys::{random_token, token_hash};
-use crate::mail::{mask_email, outbox, Email};
+use crate::mail::{mask_email, outbox, Email, ServiceText, UnverifiedContext};
 use crate::staff::audit::Actor;
 use crate::web::page::render;
 
@@ -196,13 +195,15 @@ async fn request_link(
         .as_str()
         .trim_end_matches('/')
         .to_string();
-    let message = state.mailer.compose(Email::new(
+    let message = state.mailer.compose(Email::unverified(
         template,
-        Mailbox::new(None, email.address().clone()),
-        json!({
-            "link_url": format!("{base}{path}?token={token}"),
-            "hours": hours,
-        }),
+        email.address().clone(),
+        UnverifiedContext::new()
+            .with(
+                "link_url",
+                ServiceText::new(format!("{base}{path}?token={token}")),
+            )
+            .with("hours", hours),
     ))?;
     let address = email.normalized();
     let sent = state
@@ -307,7 +308,7 @@ pub async fn confirm(
     let erased = service::erase(
         &state.db,
         &state.keys,
-        &state.settings.uploads.dir,
+        &state.settings,
         &donations,
         &email,
         reader(),

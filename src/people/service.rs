@@ -11,6 +11,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::comments::privacy::CommentRecord;
+use crate::config::Settings;
 use crate::db::{Db, DbConnection};
 use crate::domain::{EmailAddress, Erasure};
 use crate::donations::privacy::DonationRecord;
@@ -19,6 +20,7 @@ use crate::error::AppError;
 use crate::feedback::privacy::VoteRecord;
 use crate::jobs::privacy::ApplicationRecord;
 use crate::keys::Keys;
+use crate::mail::transport::stored_copies;
 use crate::mail::{mask_email, outbox};
 use crate::newsletter::privacy::NewsletterRecord;
 use crate::staff::audit::{self, Actor, Entry};
@@ -254,18 +256,30 @@ pub struct ErasureReport {
     /// Audit entries whose snapshots named the person.
     pub audit_entries_scrubbed: usize,
     pub cv_files_deleted: usize,
+    /// Copies of erased emails deleted (the `.eml` files of the `file` mail transport).
+    pub email_files_deleted: usize,
+}
+
+/// What an erasure leaves to delete once its transaction has committed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErasedFiles {
+    /// CV files.
+    pub cvs: Vec<PathBuf>,
+    /// Stored copies of the erased emails.
+    pub emails: Vec<PathBuf>,
 }
 
 /// Erases everything about `email`: monthly gifts are first stopped at their processor, then
 /// one transaction erases every feature's records, the emails to and about the person, the
 /// pending self-service requests and the person's values in audit snapshots, and records the
-/// erasure (by the address's keyed hash); the CV files are deleted after the commit.
+/// erasure (by the address's keyed hash); the CV files and the stored copies of the emails
+/// are deleted after the commit.
 /// With `request` (the hash of a reader's emailed token), the transaction first uses that
 /// request up and erases nothing when it is no longer valid (404). Erasing again is harmless.
 pub async fn erase(
     db: &Db,
     keys: &Keys,
-    uploads_dir: &Path,
+    settings: &Settings,
     donations: &Donations,
     email: &EmailAddress,
     actor: Actor,
@@ -274,7 +288,7 @@ pub async fn erase(
     let address = email.normalized();
     let recurring_stopped =
         crate::donations::privacy::stop_recurring(db, donations, &address).await?;
-    let (keys, dir, email) = (keys.clone(), uploads_dir.to_path_buf(), email.clone());
+    let (keys, settings, email) = (keys.clone(), settings.clone(), email.clone());
     let (mut report, files) = db
         .write(move |conn| {
             if let Some(token_hash) = request {
@@ -283,11 +297,11 @@ pub async fn erase(
                     return Err(AppError::NotFound);
                 }
             }
-            erase_in(conn, &keys, &dir, &email, &actor)
+            erase_in(conn, &keys, &settings, &email, &actor)
         })
         .await?;
     report.recurring_stopped = recurring_stopped;
-    report.cv_files_deleted = delete_files(files).await;
+    (report.cv_files_deleted, report.email_files_deleted) = delete_files(files).await;
     tracing::info!(to = %mask_email(&address), ?report, "a person's data was erased");
     Ok(report)
 }
@@ -296,10 +310,10 @@ pub async fn erase(
 pub fn erase_in(
     conn: &mut DbConnection,
     keys: &Keys,
-    uploads_dir: &Path,
+    settings: &Settings,
     email: &EmailAddress,
     actor: &Actor,
-) -> Result<(ErasureReport, Vec<PathBuf>), AppError> {
+) -> Result<(ErasureReport, ErasedFiles), AppError> {
     let address = email.normalized();
     let now = crate::db::now();
     let mut all = Erasure::default();
@@ -309,7 +323,8 @@ pub fn erase_in(
     let gifts = crate::donations::privacy::erase_by_email(conn, &address)?;
     let votes = crate::feedback::privacy::erase_by_email(conn, &address)?;
     let comments = crate::comments::privacy::erase_by_email(conn, &address)?;
-    let applications = crate::jobs::privacy::erase_by_email(conn, uploads_dir, &address, now)?;
+    let applications =
+        crate::jobs::privacy::erase_by_email(conn, &settings.uploads.dir, &address, now)?;
     let mut report = ErasureReport {
         newsletter_subscribers: newsletter.records,
         donations: gifts.records,
@@ -321,12 +336,13 @@ pub fn erase_in(
     for part in [newsletter, gifts, votes, comments, applications] {
         all.merge(part);
     }
-    let emails = outbox::erase_recipient(conn, &address, &all.refs)?;
+    let emails = outbox::erase_recipient(conn, email, &all.refs)?;
     report.emails_cancelled = emails.cancelled;
     report.emails_cleared = emails.cleared;
+    all.emails.extend(emails.ids);
     super::store::delete_requests_for(conn, &address)?;
     let needles: Vec<&str> = all.needles.iter().map(String::as_str).collect();
-    report.audit_entries_scrubbed = audit::scrub_everywhere(conn, &needles)?;
+    report.audit_entries_scrubbed = all.audit_entries + audit::scrub_everywhere(conn, &needles)?;
     audit::record(
         conn,
         actor,
@@ -334,27 +350,25 @@ pub fn erase_in(
             .target(TARGET_KIND, &address_hash(keys, email))
             .details(json!(report)),
     )?;
-    Ok((report, all.files))
+    let files = ErasedFiles {
+        emails: stored_copies(&settings.mail, &all.emails),
+        cvs: all.files,
+    };
+    Ok((report, files))
 }
 
-/// Deletes the erased CV files (after the commit). A file that cannot be deleted now is
-/// logged; the retention sweep of the CV folder removes it later, as no application names it.
-async fn delete_files(files: Vec<PathBuf>) -> usize {
+/// Deletes the erased CV files and email copies (after the commit): how many of each. A CV
+/// that cannot be deleted now is logged; the retention sweep of the CV folder removes it
+/// later, as no application names it.
+async fn delete_files(files: ErasedFiles) -> (usize, usize) {
     tokio::task::spawn_blocking(move || {
-        let mut deleted = 0;
-        for file in files {
-            match std::fs::remove_file(&file) {
-                Ok(()) => deleted += 1,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "an erased CV file could not be deleted yet")
-                }
-            }
-        }
-        deleted
+        (
+            crate::domain::privacy::delete_files(&files.cvs),
+            crate::domain::privacy::delete_files(&files.emails),
+        )
     })
     .await
-    .unwrap_or(0)
+    .unwrap_or_default()
 }
 
 /// Staff lift the newsletter block on `email` (left by an erasure, a bounce or a complaint):

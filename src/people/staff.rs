@@ -158,7 +158,7 @@ async fn erase(
     service::erase(
         &state.db,
         &state.keys,
-        &state.settings.uploads.dir,
+        &state.settings,
         donations,
         email,
         staff.actor(),

@@ -6,7 +6,6 @@
 //! owning feature's function. Every deletion is idempotent, so several workers sharing one
 //! PostgreSQL database may run the tasks at the same time. Counts are logged, never addresses.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,15 +75,15 @@ pub fn expired_erasure_requests(
 
 /// Applicants of postings closed more than `period` ago (see [`crate::jobs::retention::run`]:
 /// it also closes postings past their closing time and sweeps leftover CV files). Each
-/// applicant is erased in a transaction of its own: call outside a transaction.
+/// applicant is erased as on request, in a transaction of its own: call outside a transaction.
 pub fn applicants(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     period: TimeDelta,
-    uploads_dir: &Path,
+    settings: &Settings,
 ) -> Result<usize, AppError> {
     let days = u32::try_from(period.num_days().max(1)).unwrap_or(u32::MAX);
-    Ok(crate::jobs::retention::run(conn, now, days, uploads_dir)?.erased)
+    Ok(crate::jobs::retention::run(conn, now, days, settings)?.erased)
 }
 
 /// What one run did.
@@ -144,12 +143,7 @@ pub fn run_all(
         ),
         applicants: keep(
             "applicants",
-            applicants(
-                conn,
-                now,
-                days(settings.jobs.retention_days),
-                &settings.uploads.dir,
-            ),
+            applicants(conn, now, days(settings.jobs.retention_days), settings),
         ),
     };
     if report != Report::default() {

@@ -4,9 +4,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use std::ops::Range;
+
 use crate::db::lower;
 use crate::db::schema::audit_log;
 use crate::db::{new_id, DbConnection};
+use crate::domain::{addresses_in, EmailAddress};
 
 /// Who acted: a staff member, or the system itself (CLI, scheduled tasks).
 #[derive(Debug, Clone)]
@@ -139,23 +142,53 @@ where
 /// What an erased personal value reads as in the audit log.
 pub const SCRUBBED: &str = "(erased)";
 
-/// Replaces every occurrence of `needle` in `text`, ASCII letters compared without case
-/// (an address may have been typed as `Jane@Example.org`). `None` when there was none.
-fn replace_ignoring_case(text: &str, needle: &str) -> Option<String> {
+/// A value to scrub: an address is matched whole wherever an address is written (never as
+/// part of a longer one: `ann@gmail.com` is not in `jo.ann@gmail.com`); any other value
+/// (a name, a phone number) as whole words, ASCII letters compared without case, and never
+/// inside an address.
+enum Needle<'a> {
+    Address(EmailAddress),
+    Text(&'a str),
+}
+
+/// Parses the values to scrub, addresses first; blank ones are dropped.
+fn needles<'a>(values: &[&'a str]) -> Vec<Needle<'a>> {
+    let mut addresses = Vec::new();
+    let mut texts = Vec::new();
+    for value in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        match EmailAddress::parse(value) {
+            Ok(address) => addresses.push(Needle::Address(address)),
+            Err(_) => texts.push(Needle::Text(value)),
+        }
+    }
+    addresses.extend(texts);
+    addresses
+}
+
+/// Replaces every whole-word occurrence of `needle` in `text` outside the byte ranges in
+/// `skip`, ASCII letters compared without case (a name may have been typed as `jane QUILL`).
+/// `None` when there was none.
+fn replace_ignoring_case(text: &str, needle: &str, skip: &[Range<usize>]) -> Option<String> {
     if needle.is_empty() || needle.len() > text.len() {
         return None;
     }
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
     let (hay, pin) = (text.as_bytes(), needle.as_bytes());
+    let (starts_word, ends_word) = (word(needle.chars().next()), word(needle.chars().last()));
     let mut out = String::with_capacity(text.len());
     let (mut copied, mut i, mut found) = (0, 0, false);
     while i + pin.len() <= hay.len() {
-        if hay[i..i + pin.len()].eq_ignore_ascii_case(pin)
+        let end = i + pin.len();
+        if hay[i..end].eq_ignore_ascii_case(pin)
             && text.is_char_boundary(i)
-            && text.is_char_boundary(i + pin.len())
+            && text.is_char_boundary(end)
+            && !(starts_word && word(text[..i].chars().next_back()))
+            && !(ends_word && word(text[end..].chars().next()))
+            && !skip.iter().any(|r| r.start < end && i < r.end)
         {
             out.push_str(&text[copied..i]);
             out.push_str(SCRUBBED);
-            i += pin.len();
+            i = end;
             copied = i;
             found = true;
         } else {
@@ -168,18 +201,51 @@ fn replace_ignoring_case(text: &str, needle: &str) -> Option<String> {
     })
 }
 
-fn scrub_text(text: &str, needles: &[&str]) -> Option<String> {
-    let mut current: Option<String> = None;
+/// Replaces the erased addresses written in `text`. `None` when there was none.
+fn replace_addresses(text: &str, erased: &[&EmailAddress]) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let (mut copied, mut found) = (0, false);
+    for (range, address) in addresses_in(text) {
+        if erased
+            .iter()
+            .any(|e| e.normalized() == address.normalized())
+        {
+            out.push_str(&text[copied..range.start]);
+            out.push_str(SCRUBBED);
+            copied = range.end;
+            found = true;
+        }
+    }
+    found.then(|| {
+        out.push_str(&text[copied..]);
+        out
+    })
+}
+
+fn scrub_text(text: &str, needles: &[Needle<'_>]) -> Option<String> {
+    let erased: Vec<&EmailAddress> = needles
+        .iter()
+        .filter_map(|n| match n {
+            Needle::Address(a) => Some(a),
+            Needle::Text(_) => None,
+        })
+        .collect();
+    let mut current = replace_addresses(text, &erased);
     for needle in needles {
+        let Needle::Text(needle) = needle else {
+            continue;
+        };
         let base = current.as_deref().unwrap_or(text);
-        if let Some(replaced) = replace_ignoring_case(base, needle) {
+        // Addresses left in the text (other people's) are not searched for names.
+        let skip: Vec<Range<usize>> = addresses_in(base).into_iter().map(|(r, _)| r).collect();
+        if let Some(replaced) = replace_ignoring_case(base, needle, &skip) {
             current = Some(replaced);
         }
     }
     current
 }
 
-fn scrub_value(value: &mut serde_json::Value, needles: &[&str]) -> bool {
+fn scrub_value(value: &mut serde_json::Value, needles: &[Needle<'_>]) -> bool {
     match value {
         serde_json::Value::String(s) => match scrub_text(s, needles) {
             Some(replaced) => {
@@ -217,11 +283,7 @@ pub fn scrub(
     target_id: &str,
     needles: &[&str],
 ) -> QueryResult<usize> {
-    let needles: Vec<&str> = needles
-        .iter()
-        .map(|n| n.trim())
-        .filter(|n| !n.is_empty())
-        .collect();
+    let needles = self::needles(needles);
     if needles.is_empty() {
         return Ok(0);
     }
@@ -250,17 +312,17 @@ pub fn scrub(
 /// `needles` (an address or a name can appear in entries about other records, such as an
 /// import). Call inside the erasure's transaction; returns the number of entries changed.
 pub fn scrub_everywhere(conn: &mut DbConnection, needles: &[&str]) -> QueryResult<usize> {
-    let needles: Vec<&str> = needles
-        .iter()
-        .map(|n| n.trim())
-        .filter(|n| !n.is_empty())
-        .collect();
+    let needles = self::needles(needles);
     let mut changed = 0;
     for needle in &needles {
+        let pattern = match needle {
+            Needle::Address(a) => a.normalized(),
+            Needle::Text(t) => t.to_lowercase(),
+        };
         // A coarse filter in SQL (`_` and `%` in the needle only widen it); the exact,
-        // case-folded match is made below.
+        // whole-address or whole-word match is made below.
         let rows: Vec<(String, String)> = audit_log::table
-            .filter(lower(audit_log::details).like(format!("%{}%", needle.to_lowercase())))
+            .filter(lower(audit_log::details).like(format!("%{pattern}%")))
             .select((audit_log::id, audit_log::details))
             .load(conn)?;
         for (id, details) in rows {
@@ -283,6 +345,10 @@ pub fn scrub_everywhere(conn: &mut DbConnection, needles: &[&str]) -> QueryResul
 mod tests {
     use super::*;
 
+    fn scrub(text: &str, values: &[&str]) -> Option<String> {
+        scrub_text(text, &needles(values))
+    }
+
     #[test]
     fn scrubbing_reaches_nested_strings_only() {
         let mut v = serde_json::json!({
@@ -290,18 +356,18 @@ mod tests {
             "list": ["jane@example.org", 3],
             "keep": "other",
         });
-        assert!(scrub_value(&mut v, &["jane@example.org", "Jane"]));
+        assert!(scrub_value(&mut v, &needles(&["Jane", "jane@example.org"])));
         assert_eq!(v["to"], "(erased) <(erased)>");
         assert_eq!(v["list"][0], "(erased)");
         assert_eq!(v["list"][1], 3);
         assert_eq!(v["keep"], "other");
-        assert!(!scrub_value(&mut v, &["nobody"]));
+        assert!(!scrub_value(&mut v, &needles(&["nobody"])));
     }
 
     #[test]
     fn scrubbing_ignores_ascii_case_and_keeps_other_text() {
         assert_eq!(
-            scrub_text(
+            scrub(
                 "to Jane@Example.ORG and jane@example.org!",
                 &["jane@example.org"]
             )
@@ -309,10 +375,28 @@ mod tests {
             Some("to (erased) and (erased)!")
         );
         assert_eq!(
-            scrub_text("Zoë Quill wrote", &["zoë quill"]).as_deref(),
+            scrub("Zoë Quill wrote", &["zoë quill"]).as_deref(),
             Some("(erased) wrote")
         );
-        assert_eq!(scrub_text("nothing here", &["jane"]), None);
-        assert_eq!(scrub_text("jan", &["jane"]), None);
+        assert_eq!(scrub("nothing here", &["jane"]), None);
+        assert_eq!(scrub("jan", &["jane"]), None);
+    }
+
+    #[test]
+    fn addresses_and_names_are_matched_whole() {
+        let text = "from jo.ann@gmail.com, ann@gmail.com.au and Joanne; cc ann@gmail.com";
+        assert_eq!(
+            scrub(text, &["ann@gmail.com", "Ann"]).as_deref(),
+            Some("from jo.ann@gmail.com, ann@gmail.com.au and Joanne; cc (erased)")
+        );
+        assert_eq!(
+            scrub("Ann wrote to jo.ann@gmail.com", &["ann"]).as_deref(),
+            Some("(erased) wrote to jo.ann@gmail.com")
+        );
+        assert_eq!(scrub("jo.ann@gmail.com", &["ann@gmail.com"]), None);
+        assert_eq!(
+            scrub("call +44 20 7946 0000.", &["+44 20 7946 0000"]).as_deref(),
+            Some("call (erased).")
+        );
     }
 }

@@ -185,7 +185,7 @@ async fn manual_pledge_gets_instructions_and_one_receipt_when_marked_paid(backen
         "25.00 USD",
         "No goods or services were provided",
         "/donations/manage?token=",
-        "in honour of Ada",
+        "in honour of the person you named",
     ] {
         assert!(text.contains(expected), "{expected} missing in {text}");
     }

@@ -441,12 +441,11 @@ async fn posting_with_an_applicant(app: &TestApp, slug: &str, email: &str) -> Na
 async fn applicants_go_after_jobs_retention_days(backend: Backend) {
     let app = spawn(backend).await;
     let closed_at = posting_with_an_applicant(&app, "night-editor", "applicant@example.org").await;
-    let dir = app.settings.uploads.dir.clone();
     let run = |at: NaiveDateTime| {
-        let dir = dir.clone();
+        let settings = app.settings.clone();
         app.state
             .db
-            .run(move |conn| retention::applicants(conn, at, TimeDelta::days(180), &dir))
+            .run(move |conn| retention::applicants(conn, at, TimeDelta::days(180), &settings))
     };
 
     let early = run(closed_at + TimeDelta::days(179)).await.expect("run");
