@@ -240,9 +240,10 @@ pub struct StaffSettings {
     pub session_idle_minutes: u32,
     /// Hours after sign-in after which a staff session ends, active or not.
     pub session_absolute_hours: u32,
-    /// Failed sign-ins per account per hour before each further attempt must wait.
+    /// Failed sign-ins per (account, client IP) per hour before each further attempt from that
+    /// client must wait.
     pub max_failed_logins_per_hour: u32,
-    /// Seconds between attempts on an account past that limit (never a permanent lock-out).
+    /// Seconds between one client's attempts on an account past that limit (never a lock-out).
     pub failed_login_delay_seconds: u32,
     /// Password hashes computed at once per process; more sign-ins at the same moment get 429.
     pub max_concurrent_hashes: usize,
