@@ -2,10 +2,11 @@
 
 use actix_web::cookie::{time, Cookie, SameSite};
 use chrono::TimeDelta;
+use diesel::QueryResult;
 
 use crate::app::AppState;
 use crate::config::StaffSettings;
-use crate::db::Db;
+use crate::db::{Db, DbConnection};
 use crate::domain::EmailAddress;
 use crate::error::{AppError, FieldError};
 use crate::keys::{random_token, token_hash};
@@ -54,6 +55,14 @@ pub fn parse_new_staff(
         }
         _ => Err(AppError::Validation(errors)),
     }
+}
+
+/// The role of the enabled staff account with this address, if there is one: how a feature
+/// checks that an address it is given names a colleague who may do something.
+pub fn enabled_role(conn: &mut DbConnection, email: &str) -> QueryResult<Option<Role>> {
+    Ok(store::find_user_by_email(conn, email)?
+        .filter(|u| !u.disabled)
+        .and_then(|u| u.role()))
 }
 
 /// Creates an account (hashing off the runtime), audited; 409 when the email is taken.
