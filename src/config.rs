@@ -240,9 +240,10 @@ pub struct StaffSettings {
     pub session_idle_minutes: u32,
     /// Hours after sign-in after which a staff session ends, active or not.
     pub session_absolute_hours: u32,
-    /// Failed sign-ins per account per hour before each further attempt must wait.
+    /// Failed sign-ins per (account, client IP) per hour before each further attempt from that
+    /// client must wait.
     pub max_failed_logins_per_hour: u32,
-    /// Seconds between attempts on an account past that limit (never a permanent lock-out).
+    /// Seconds between one client's attempts on an account past that limit (never a lock-out).
     pub failed_login_delay_seconds: u32,
     /// Password hashes computed at once per process; more sign-ins at the same moment get 429.
     pub max_concurrent_hashes: usize,
@@ -407,6 +408,13 @@ impl Sources {
         }
     }
 }
+
+/// The shortest accepted key we choose ourselves (the service key, the generic bounce
+/// webhook's HMAC key), in bytes.
+pub const OWN_KEY_MIN_BYTES: usize = 32;
+/// The shortest accepted secret a provider issues (Stripe, Mailgun), in bytes: real ones are
+/// longer; anything shorter is a placeholder or a typo.
+pub const PROVIDER_SECRET_MIN_BYTES: usize = 16;
 
 /// A configuration that could not be loaded; the message names each key and its source.
 #[derive(Debug, thiserror::Error)]
@@ -579,11 +587,64 @@ impl Settings {
             );
         }
         problems.extend(self.retention.problems());
+        problems.extend(self.secret_problems());
         if problems.is_empty() {
             Ok(())
         } else {
             Err(problems)
         }
+    }
+
+    /// Every key or secret setting with its shortest accepted length in bytes.
+    fn secrets(&self) -> [(&'static str, Option<&Secret>, usize); 5] {
+        let (stripe, newsletter) = (&self.payments.stripe, &self.newsletter);
+        [
+            (
+                "security.secret_key",
+                self.security.secret_key.as_ref(),
+                OWN_KEY_MIN_BYTES,
+            ),
+            (
+                "payments.stripe.secret_key",
+                stripe.secret_key.as_ref(),
+                PROVIDER_SECRET_MIN_BYTES,
+            ),
+            (
+                "payments.stripe.webhook_secret",
+                stripe.webhook_secret.as_ref(),
+                PROVIDER_SECRET_MIN_BYTES,
+            ),
+            (
+                "newsletter.webhook_secret",
+                newsletter.webhook_secret.as_ref(),
+                OWN_KEY_MIN_BYTES,
+            ),
+            (
+                "newsletter.mailgun_signing_key",
+                newsletter.mailgun_signing_key.as_ref(),
+                PROVIDER_SECRET_MIN_BYTES,
+            ),
+        ]
+    }
+
+    /// A problem for every key or secret that is set but blank or too short (an unset one is
+    /// checked where it is required). The messages name the key and the minimum, never the value.
+    fn secret_problems(&self) -> Vec<String> {
+        self.secrets()
+            .into_iter()
+            .filter_map(|(key, secret, min)| {
+                let value = secret?.expose();
+                if value.trim().is_empty() {
+                    Some(format!(
+                        "{key}: must not be empty; leave it unset or give at least {min} bytes"
+                    ))
+                } else if value.len() < min {
+                    Some(format!("{key}: too short; use at least {min} bytes"))
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     /// The configuration as TOML with every secret masked, for `check-config` and logs.
@@ -1083,6 +1144,73 @@ mod tests {
             .expect_err("invalid")
             .to_string();
         assert!(msg.contains("retention.spam_comment_days"), "{msg}");
+    }
+
+    #[test]
+    fn blank_or_short_secrets_are_refused_by_name() {
+        let mut s = Settings::default();
+        s.security.secret_key = Some(Secret::new(""));
+        s.payments.stripe.secret_key = Some(Secret::new("sk_test_4eC39H"));
+        s.payments.stripe.webhook_secret = Some(Secret::new(""));
+        s.newsletter.webhook_secret = Some(Secret::new("   "));
+        s.newsletter.mailgun_signing_key = Some(Secret::new("key-123"));
+
+        let problems = s.validate().expect_err("invalid");
+
+        for key in [
+            "security.secret_key",
+            "payments.stripe.secret_key",
+            "payments.stripe.webhook_secret",
+            "newsletter.webhook_secret",
+            "newsletter.mailgun_signing_key",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(&format!("{key}: "))),
+                "{key}: {problems:?}"
+            );
+        }
+        assert!(
+            problems
+                .iter()
+                .all(|p| !p.contains("sk_test_4eC39H") && !p.contains("key-123")),
+            "values are never shown: {problems:?}"
+        );
+    }
+
+    #[test]
+    fn the_service_key_needs_32_bytes_and_provider_secrets_16() {
+        let mut s = Settings::default();
+        s.security.secret_key = Some(Secret::new("k".repeat(31)));
+        s.payments.stripe.webhook_secret = Some(Secret::new("w".repeat(15)));
+        let problems = s.validate().expect_err("short");
+        assert_eq!(
+            problems,
+            [
+                "security.secret_key: too short; use at least 32 bytes",
+                "payments.stripe.webhook_secret: too short; use at least 16 bytes",
+            ]
+        );
+
+        s.security.secret_key = Some(Secret::new("k".repeat(32)));
+        s.payments.stripe.webhook_secret = Some(Secret::new("whsec_0123456789"));
+        assert_eq!(s.validate(), Ok(()));
+    }
+
+    #[test]
+    fn an_empty_secret_key_in_a_file_stops_loading() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("default.toml"),
+            "[security]\nsecret_key = \"\"\n",
+        )
+        .expect("write");
+        let msg = Settings::load(&sources(dir.path()))
+            .expect_err("invalid")
+            .to_string();
+        assert!(
+            msg.contains("security.secret_key: must not be empty"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -96,6 +96,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    staff_login_failures (account_hash, client_hash) {
+        account_hash -> Text,
+        client_hash -> Text,
+        failures -> Integer,
+        window_start -> Timestamp,
+        last_failed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(staff_sessions -> staff_users (user_id));
 diesel::joinable!(staff_tokens -> staff_users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(staff_users, staff_sessions, staff_tokens);

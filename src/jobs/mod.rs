@@ -3,7 +3,8 @@
 //! applications with a streamed, content-checked CV, the emails they cause, and retention.
 //!
 //! The staff side (creating postings, reviewing applications) is [`staff`], built on
-//! [`store`]'s functions marked *staff* and [`emails::rejection`].
+//! [`postings`] (who may change a posting and who may be its hiring contacts), [`store`]'s
+//! functions marked *staff* and [`emails::rejection`].
 
 pub mod cv;
 pub mod emails;
@@ -12,6 +13,7 @@ pub mod jsonld;
 pub mod markdown;
 pub mod model;
 mod pages;
+pub mod postings;
 pub mod privacy;
 pub mod retention;
 pub mod service;

@@ -332,7 +332,9 @@ pub struct PostingInput {
     pub employment_type: EmploymentType,
     #[serde(default)]
     pub salary: Option<SalaryInput>,
-    /// Staff email addresses notified of applications; they may see this posting's applicants.
+    /// Staff email addresses notified of applications; they may see this posting's applicants
+    /// and change it. Each an enabled hiring or admin account; only admins change them (a
+    /// hiring user's new posting has its author as its one contact).
     #[serde(default)]
     pub hiring_contacts: Vec<String>,
     #[serde(default)]

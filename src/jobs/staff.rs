@@ -3,8 +3,10 @@
 //! answers, notes and ratings, stage changes (a move into `rejected` may email the
 //! applicant; nothing else does), CV downloads and erasure on request.
 //!
-//! Hiring contacts see only their postings' applicants; admins see all; every other role none
-//! (the access rules keep them out, [`may_review`] keeps hiring staff to their postings).
+//! Hiring contacts see only their postings' applicants and change only their postings; admins
+//! see and change all; every other role none (the access rules keep them out, [`may_review`]
+//! and [`super::postings`] keep hiring staff to their postings, and only admins choose a
+//! posting's hiring contacts).
 //! Every change, every application view and every CV download is audited in the transaction
 //! that makes or reads it.
 
@@ -17,10 +19,11 @@ use utoipa::ToSchema;
 
 use super::emails;
 use super::model::{
-    EmploymentType, NewPosting, NoteBody, Posting, PostingInput, PostingStatus, QuestionInput,
-    QuestionKind, Rating, SalaryInput, SalaryPeriod, Stage, Workplace,
+    EmploymentType, NoteBody, Posting, PostingInput, PostingStatus, QuestionInput, QuestionKind,
+    Rating, SalaryInput, SalaryPeriod, Stage, Workplace,
 };
 use super::privacy;
+use super::postings::{self, Editor, CONTACTS_ADMIN_ONLY};
 use super::store::{
     self, ApplicationDetail, ApplicationFilter, ApplicationSort, ApplicationSummary,
 };
@@ -38,7 +41,7 @@ const HIRING: &[Role] = &[Role::Hiring];
 
 /// How applications are named in the audit log and the outbox.
 const APPLICATION: &str = store::REF_KIND;
-const POSTING: &str = "job_posting";
+
 /// Every staff route of this feature, each with the roles that may use it.
 pub fn staff_routes(r: &mut StaffRoutes) {
     use Method as M;
@@ -116,14 +119,14 @@ impl Reviewer {
 }
 
 /// Admins see every posting's applicants; hiring staff only those of postings they are a
-/// hiring contact of (403 otherwise).
+/// hiring contact of (403 otherwise): the postings they may change ([`postings::looks_after`]).
 fn may_review(conn: &mut DbConnection, who: &Reviewer, posting_id: &str) -> Result<(), AppError> {
-    match who.role {
-        Role::Admin => Ok(()),
-        Role::Hiring if store::is_hiring_contact(conn, posting_id, &who.email)? => Ok(()),
-        _ => Err(AppError::Forbidden(
+    if postings::looks_after(conn, who.role, &who.email, posting_id)? {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
             "Only this posting's hiring contacts and admins see its applicants.".into(),
-        )),
+        ))
     }
 }
 
@@ -225,7 +228,7 @@ pub struct PostingRow {
     pub opens_at: Option<DateTime<Utc>>,
     pub closes_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
-    /// Whether the asking staff member may see its applicants.
+    /// Whether the asking staff member may see its applicants and change it.
     pub can_review: bool,
 }
 
@@ -264,7 +267,8 @@ async fn postings(
         .await
 }
 
-/// Every posting, newest first (hiring staff see all postings; applicants only of their own).
+/// Every posting, newest first (hiring staff see all postings; applicants only of their own,
+/// and change only their own).
 #[utoipa::path(get, path = "/api/v1/staff/jobs", tag = "staff",
     params(("status" = Option<String>, Query, description = "draft, open or closed")),
     responses((status = 200, description = "`{items: [PostingRow], next_cursor: null}`"),
@@ -285,28 +289,23 @@ async fn create_posting(
     staff: &Staff,
     input: PostingInput,
 ) -> Result<StaffPosting, AppError> {
-    let new = NewPosting::try_from(input).map_err(AppError::Validation)?;
-    let actor = staff.actor();
+    let editor = Editor::of(staff);
     let (posting, contacts, questions) = state
         .db
         .write(move |conn| {
-            let posting = store::insert_posting(conn, &new, crate::db::now())?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::new("job_posting.created")
-                    .target(POSTING, &posting.id)
-                    .details(json!({ "slug": posting.slug, "status": posting.status.as_str() })),
-            )?;
+            let posting = postings::create(conn, &editor, input)?;
             load_posting(conn, &posting.slug)
         })
         .await?;
     Ok(staff_posting(state, &posting, &contacts, &questions))
 }
 
-/// Creates a posting.
+/// Creates a posting. Hiring contacts are enabled hiring or admin accounts; only admins name
+/// them: a hiring user's posting has its author as its one contact (send `[]`, leave the field
+/// out, or send your own address; anything else is 403).
 #[utoipa::path(post, path = "/api/v1/staff/jobs", tag = "staff", request_body = PostingInput,
-    responses((status = 201, body = StaffPosting), (status = 401), (status = 403),
+    responses((status = 201, body = StaffPosting), (status = 401),
+              (status = 403, description = "not an admin, and hiring_contacts name someone else"),
               (status = 409, description = "the slug is taken"), (status = 415), (status = 422)),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
@@ -377,25 +376,11 @@ async fn update_posting(
     slug: String,
     change: impl FnOnce(&PostingInput) -> Result<PostingInput, AppError> + Send + 'static,
 ) -> Result<StaffPosting, AppError> {
-    let actor = staff.actor();
+    let editor = Editor::of(staff);
     let (posting, contacts, questions) = state
         .db
         .write(move |conn| {
-            let (current, contacts, questions) = load_posting(conn, &slug)?;
-            let input = change(&PostingInput::from_posting(&current, &contacts, &questions))?;
-            let new = NewPosting::try_from(input).map_err(AppError::Validation)?;
-            let updated = store::update_posting(conn, &current.id, &new, crate::db::now())?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::new("job_posting.updated")
-                    .target(POSTING, &updated.id)
-                    .details(json!({
-                        "slug": updated.slug,
-                        "previous_slug": (current.slug != updated.slug).then_some(&current.slug),
-                        "status": updated.status.as_str(),
-                    })),
-            )?;
+            let updated = postings::update(conn, &editor, &slug, change)?;
             load_posting(conn, &updated.slug)
         })
         .await?;
@@ -404,10 +389,13 @@ async fn update_posting(
 
 /// Changes a posting: any of the fields of `POST /api/v1/staff/jobs`; fields left out keep
 /// their value. Questions sent with their `id` keep their answers; questions left out of a
-/// sent `questions` list stop being asked.
+/// sent `questions` list stop being asked. Hiring staff change only postings they are a hiring
+/// contact of, and never `hiring_contacts` (admins do; each an enabled hiring or admin account).
 #[utoipa::path(patch, path = "/api/v1/staff/jobs/{slug}", tag = "staff",
     params(("slug" = String, Path)), request_body = PostingInput,
-    responses((status = 200, body = StaffPosting), (status = 401), (status = 403), (status = 404),
+    responses((status = 200, body = StaffPosting), (status = 401),
+              (status = 403, description = "not an admin, and not a hiring contact of the posting or changing its hiring_contacts"),
+              (status = 404),
               (status = 409), (status = 415), (status = 422)),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
@@ -971,6 +959,7 @@ fn render_posting_form(
         json!({
             "editing": editing,
             "action": editing.map(|s| format!("/staff/jobs/{s}/edit")).unwrap_or_else(|| "/staff/jobs".into()),
+            "contacts_locked": staff.role != Role::Admin,
             "f": values,
             "errors": errors,
             "alert": if errors.is_empty() { Value::Null } else { json!("Please check the form.") },
@@ -1010,9 +999,19 @@ pub async fn edit_posting_page(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
+    let who = Reviewer::of(&staff);
     let (posting, contacts, questions) = {
         let slug = slug.clone();
-        state.db.run(move |conn| load_posting(conn, &slug)).await?
+        state
+            .db
+            .run(move |conn| {
+                let parts = load_posting(conn, &slug)?;
+                if !postings::looks_after(conn, who.role, &who.email, &parts.0.id)? {
+                    return Err(AppError::Forbidden(postings::NOT_A_CONTACT.into()));
+                }
+                Ok(parts)
+            })
+            .await?
     };
     let input = PostingInput::from_posting(&posting, &contacts, &questions);
     render_posting_form(
@@ -1242,6 +1241,15 @@ pub async fn create_posting_form(
             form.echo(),
             vec![FieldError::new("slug", message)],
         ),
+        Err(AppError::Forbidden(message)) if message == CONTACTS_ADMIN_ONLY => render_posting_form(
+            &req,
+            &state,
+            &staff,
+            None,
+            StatusCode::FORBIDDEN,
+            form.echo(),
+            vec![FieldError::new("hiring_contacts", message)],
+        ),
         Err(e) => Err(e),
     }
 }
@@ -1282,6 +1290,15 @@ pub async fn update_posting_form(
             StatusCode::CONFLICT,
             form.echo(),
             vec![FieldError::new("slug", message)],
+        ),
+        Err(AppError::Forbidden(message)) if message == CONTACTS_ADMIN_ONLY => render_posting_form(
+            &req,
+            &state,
+            &staff,
+            Some(&slug),
+            StatusCode::FORBIDDEN,
+            form.echo(),
+            vec![FieldError::new("hiring_contacts", message)],
         ),
         Err(e) => Err(e),
     }

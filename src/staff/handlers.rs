@@ -217,8 +217,8 @@ pub async fn login(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(String::from);
-    let ip_hash = Some(state.keys.hash("staff-ip", ip.0.to_string().as_bytes()));
-    match service::sign_in(&state, &form.email, form.password, user_agent, ip_hash).await? {
+    let client_hash = state.keys.hash("staff-ip", ip.0.to_string().as_bytes());
+    match service::sign_in(&state, &form.email, form.password, user_agent, client_hash).await? {
         SignIn::Ok(cookie) => {
             let mut res = see_other(safe_next(&form.next));
             res.add_cookie(&cookie).map_err(AppError::unexpected)?;
@@ -374,8 +374,8 @@ pub async fn setup(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(String::from);
-    let ip_hash = Some(state.keys.hash("staff-ip", ip.0.to_string().as_bytes()));
-    match service::sign_in(&state, &email, form.password, user_agent, ip_hash).await? {
+    let client_hash = state.keys.hash("staff-ip", ip.0.to_string().as_bytes());
+    match service::sign_in(&state, &email, form.password, user_agent, client_hash).await? {
         SignIn::Ok(cookie) => {
             let mut res = see_other("/staff/");
             res.add_cookie(&cookie).map_err(AppError::unexpected)?;

@@ -2,9 +2,11 @@
 
 use actix_web::cookie::{time, Cookie, SameSite};
 use chrono::TimeDelta;
+use diesel::QueryResult;
 
 use crate::app::AppState;
-use crate::db::Db;
+use crate::config::StaffSettings;
+use crate::db::{Db, DbConnection};
 use crate::domain::EmailAddress;
 use crate::error::{AppError, FieldError};
 use crate::keys::{random_token, token_hash};
@@ -53,6 +55,14 @@ pub fn parse_new_staff(
         }
         _ => Err(AppError::Validation(errors)),
     }
+}
+
+/// The role of the enabled staff account with this address, if there is one: how a feature
+/// checks that an address it is given names a colleague who may do something.
+pub fn enabled_role(conn: &mut DbConnection, email: &str) -> QueryResult<Option<Role>> {
+    Ok(store::find_user_by_email(conn, email)?
+        .filter(|u| !u.disabled)
+        .and_then(|u| u.role()))
 }
 
 /// Creates an account (hashing off the runtime), audited; 409 when the email is taken.
@@ -157,38 +167,39 @@ pub enum SignIn {
     Refused,
 }
 
-/// Checks credentials with per-account throttling and starts a session.
+/// Checks credentials and starts a session. Failed attempts are counted per (address typed,
+/// client): past `staff.max_failed_logins_per_hour` in an hour, that client waits
+/// `staff.failed_login_delay_seconds` between attempts on that address, and nobody else does.
+/// An address without an (enabled) account goes through the same steps: the same lookups,
+/// a password verification against a dummy hash, the same failure counting, so its answers
+/// (401, or 429 under a flood) and their timing match those of a real account.
+/// `client_hash` is the keyed hash of the client IP (never the IP itself).
 pub async fn sign_in(
     state: &AppState,
     email: &str,
     password: String,
     user_agent: Option<String>,
-    ip_hash: Option<String>,
+    client_hash: String,
 ) -> Result<SignIn, AppError> {
     // The turn to hash comes first: a flood past the queue is refused before any other work.
     let permit = state.passwords.permit().await?;
     let email = email.trim().to_lowercase();
-    let lookup = email.clone();
-    let user = state
-        .db
-        .run(move |conn| Ok(store::find_user_by_email(conn, &lookup)?))
-        .await?
-        .filter(|u| !u.disabled);
-    let now = crate::db::now();
-    if let Some(u) = &user {
-        let staff = &state.settings.staff;
-        let over_limit = u.failed_logins >= staff.max_failed_logins_per_hour as i32
-            && u.failed_window_start
-                .is_some_and(|s| now - s < TimeDelta::hours(1));
-        if let (true, Some(last)) = (over_limit, u.last_failed_at) {
-            let wait =
-                TimeDelta::seconds(i64::from(staff.failed_login_delay_seconds)) - (now - last);
-            if wait > TimeDelta::zero() {
-                return Err(AppError::RateLimited {
-                    retry_after_secs: wait.num_seconds().max(1) as u64,
-                });
-            }
-        }
+    let account_hash = state.keys.hash("staff-login-account", email.as_bytes());
+    let (user, failures) = {
+        let (email, account, client) = (email.clone(), account_hash.clone(), client_hash.clone());
+        state
+            .db
+            .run(move |conn| {
+                let user = store::find_user_by_email(conn, &email)?.filter(|u| !u.disabled);
+                let failures = store::login_failures(conn, &account, &client, crate::db::now())?;
+                Ok((user, failures))
+            })
+            .await?
+    };
+    if let Some(wait) = failures.and_then(|f| throttled(&state.settings.staff, &f)) {
+        return Err(AppError::RateLimited {
+            retry_after_secs: wait,
+        });
     }
     let verified = permit
         .verify(
@@ -196,18 +207,21 @@ pub async fn sign_in(
             user.as_ref().map(|u| u.password_hash.clone()),
         )
         .await?;
-    let Some(user) = user else {
-        return Ok(SignIn::Refused);
+    let user = match user {
+        Some(user) if verified != Verified::No => user,
+        _ => {
+            let (account, client) = (account_hash, client_hash);
+            state
+                .db
+                .write(move |conn| {
+                    let now = crate::db::now();
+                    Ok(store::record_login_failure(conn, &account, &client, now)?)
+                })
+                .await?;
+            tracing::info!(email = %crate::mail::mask_email(&email), "staff sign-in refused");
+            return Ok(SignIn::Refused);
+        }
     };
-    if verified == Verified::No {
-        let u = user.clone();
-        state
-            .db
-            .write(move |conn| Ok(store::record_failed_login(conn, &u, crate::db::now())?))
-            .await?;
-        tracing::info!(email = %crate::mail::mask_email(&email), "staff sign-in refused");
-        return Ok(SignIn::Refused);
-    }
     let new_hash = if verified == Verified::YesRehash {
         Some(state.passwords.hash(password).await?)
     } else {
@@ -220,7 +234,7 @@ pub async fn sign_in(
     let actor = Actor {
         id: Some(user.id.clone()),
         label: format!("{} <{}>", user.display_name, user.email),
-        ip_hash,
+        ip_hash: Some(client_hash.clone()),
     };
     let user_agent = user_agent.map(|ua| ua.chars().take(200).collect::<String>());
     state
@@ -240,6 +254,7 @@ pub async fn sign_in(
                 now + absolute,
             )?;
             store::record_login(conn, &user.id, now)?;
+            store::clear_login_failures(conn, &account_hash, &client_hash)?;
             audit::record(
                 conn,
                 &actor,
@@ -253,6 +268,22 @@ pub async fn sign_in(
         token,
         state.settings.staff.session_absolute_hours,
     )))
+}
+
+/// Seconds this pair must still wait before its next attempt, when it is past the hourly
+/// limit and its last failure is more recent than the delay (rounded up, so two clients
+/// throttled alike are told the same).
+fn throttled(settings: &StaffSettings, f: &store::LoginFailures) -> Option<u64> {
+    let limit = i32::try_from(settings.max_failed_logins_per_hour).unwrap_or(i32::MAX);
+    if f.failures < limit {
+        return None;
+    }
+    let delay = TimeDelta::seconds(i64::from(settings.failed_login_delay_seconds));
+    let wait = delay - (crate::db::now() - f.last_failed_at);
+    (wait > TimeDelta::zero()).then(|| {
+        let millis = u64::try_from(wait.num_milliseconds()).unwrap_or(0);
+        millis.div_ceil(1000).max(1)
+    })
 }
 
 /// The session cookie: HttpOnly, SameSite=Strict, Secure and `__Host-` on https.

@@ -3,7 +3,9 @@
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use crate::db::schema::{staff_sessions, staff_setup_tokens, staff_tokens, staff_users};
+use crate::db::schema::{
+    staff_login_failures, staff_sessions, staff_setup_tokens, staff_tokens, staff_users,
+};
 use crate::db::{new_id, DbConnection};
 use crate::staff::model::{NewStaff, StaffUser};
 
@@ -106,39 +108,97 @@ pub fn set_role(conn: &mut DbConnection, user_id: &str, role: &str) -> QueryResu
         .execute(conn)
 }
 
-/// Counts a failed sign-in in the account's current one-hour window.
-pub fn record_failed_login(
-    conn: &mut DbConnection,
-    user: &StaffUser,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    let window_open = user
-        .failed_window_start
-        .is_some_and(|start| now - start < TimeDelta::hours(1));
-    let (count, start) = if window_open {
-        (user.failed_logins + 1, user.failed_window_start)
-    } else {
-        (1, Some(now))
-    };
-    diesel::update(staff_users::table.find(&user.id))
-        .set((
-            staff_users::failed_logins.eq(count),
-            staff_users::failed_window_start.eq(start),
-            staff_users::last_failed_at.eq(Some(now)),
-        ))
+pub fn record_login(conn: &mut DbConnection, user_id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(staff_users::table.find(user_id))
+        .set(staff_users::last_login_at.eq(Some(now)))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn record_login(conn: &mut DbConnection, user_id: &str, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(staff_users::table.find(user_id))
-        .set((
-            staff_users::failed_logins.eq(0),
-            staff_users::failed_window_start.eq(None::<NaiveDateTime>),
-            staff_users::last_login_at.eq(Some(now)),
-        ))
-        .execute(conn)?;
-    Ok(())
+// ---- failed sign-ins, per (account, client) ----
+
+/// How long failed sign-ins count.
+pub const FAILURE_WINDOW: TimeDelta = TimeDelta::hours(1);
+
+/// One client's failed sign-ins on one address (both keyed hashes) in the current window.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = staff_login_failures)]
+pub struct LoginFailures {
+    pub failures: i32,
+    pub window_start: NaiveDateTime,
+    pub last_failed_at: NaiveDateTime,
+}
+
+/// The failures of this (account, client) pair, if its window is still open.
+pub fn login_failures(
+    conn: &mut DbConnection,
+    account_hash: &str,
+    client_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<LoginFailures>> {
+    staff_login_failures::table
+        .find((account_hash, client_hash))
+        .filter(staff_login_failures::window_start.gt(now - FAILURE_WINDOW))
+        .select(LoginFailures::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Counts a failed sign-in of this (account, client) pair in its one-hour window (a new window
+/// when the last one has closed), and prunes pairs whose window closed. Call inside a write
+/// transaction: a pair first seen by two requests at once is settled through a savepoint.
+pub fn record_login_failure(
+    conn: &mut DbConnection,
+    account_hash: &str,
+    client_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let closed = now - FAILURE_WINDOW;
+    diesel::delete(
+        staff_login_failures::table.filter(staff_login_failures::window_start.le(closed)),
+    )
+    .execute(conn)?;
+    let pair = staff_login_failures::table.find((account_hash, client_hash));
+    let count_one = |conn: &mut DbConnection| {
+        diesel::update(pair)
+            .set((
+                staff_login_failures::failures.eq(staff_login_failures::failures + 1),
+                staff_login_failures::last_failed_at.eq(now),
+            ))
+            .execute(conn)
+    };
+    if count_one(conn)? == 1 {
+        return Ok(());
+    }
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(staff_login_failures::table)
+            .values((
+                staff_login_failures::account_hash.eq(account_hash),
+                staff_login_failures::client_hash.eq(client_hash),
+                staff_login_failures::failures.eq(1),
+                staff_login_failures::window_start.eq(now),
+                staff_login_failures::last_failed_at.eq(now),
+            ))
+            .execute(conn)
+    });
+    match inserted {
+        Ok(_) => Ok(()),
+        // Another request recorded the pair's first failure meanwhile: count this one on it.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => count_one(conn).map(|_| ()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Forgets the pair's failures (after it signed in).
+pub fn clear_login_failures(
+    conn: &mut DbConnection,
+    account_hash: &str,
+    client_hash: &str,
+) -> QueryResult<usize> {
+    diesel::delete(staff_login_failures::table.find((account_hash, client_hash))).execute(conn)
 }
 
 // ---- sessions ----

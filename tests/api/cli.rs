@@ -27,7 +27,10 @@ fn check_config_prints_settings_with_secrets_masked() {
 
     let out = frontdesk(dir.path())
         .arg("check-config")
-        .env("FRONTDESK_PAYMENTS__STRIPE__SECRET_KEY", "sk_live_123")
+        .env(
+            "FRONTDESK_PAYMENTS__STRIPE__SECRET_KEY",
+            "sk_live_51HqLyjWDarjtT1zdp7dc",
+        )
         .output()
         .expect("run");
 
@@ -42,7 +45,7 @@ fn check_config_prints_settings_with_secrets_masked() {
         "{stdout}"
     );
     assert!(
-        !stdout.contains("hunter2") && !stdout.contains("sk_live_123"),
+        !stdout.contains("hunter2") && !stdout.contains("sk_live_51HqLyjWDarjtT1zdp7dc"),
         "{stdout}"
     );
 }
@@ -77,4 +80,42 @@ fn check_config_names_a_bad_environment_variable() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("FRONTDESK_DATABASE__POOL_SIZE"), "{stderr}");
+}
+
+#[test]
+fn check_config_refuses_an_empty_service_key_naming_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::create_dir(dir.path().join("config")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("config/default.toml"),
+        "[security]\nsecret_key = \"\"\n",
+    )
+    .expect("write");
+
+    let out = frontdesk(dir.path())
+        .arg("check-config")
+        .output()
+        .expect("run");
+
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("security.secret_key"), "{stderr}");
+}
+
+#[test]
+fn check_config_refuses_a_short_stripe_webhook_secret_naming_it() {
+    let dir = tempfile::tempdir().expect("dir");
+
+    let out = frontdesk(dir.path())
+        .arg("check-config")
+        .env("FRONTDESK_PAYMENTS__STRIPE__WEBHOOK_SECRET", "whsec_1")
+        .output()
+        .expect("run");
+
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("payments.stripe.webhook_secret") && !stderr.contains("whsec_1"),
+        "{stderr}"
+    );
 }

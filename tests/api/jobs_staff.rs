@@ -11,7 +11,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{csrf_from, spawn_app, Backend, TestApp};
 
 both_backends!(
     hiring_staff_create_a_posting_and_review_its_applications,
@@ -19,6 +19,9 @@ both_backends!(
     only_hiring_contacts_and_admins_see_applicants,
     erasure_deletes_the_cv_anonymises_and_scrubs_the_audit_log,
     staff_pages_create_a_posting_and_act_on_an_application,
+    hiring_staff_cannot_change_hiring_contacts_or_others_postings,
+    admins_choose_hiring_contacts_among_enabled_hiring_and_admin_staff,
+    the_edit_form_enforces_the_same_contact_rule,
 );
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -626,4 +629,390 @@ async fn posting_fields_of_the_wrong_type_are_422_naming_the_field(backend: Back
     assert_eq!(field_of_422(question).await, "questions[0].kind");
     assert_eq!(malformed.status(), 400);
     assert_eq!(field_of_422(patch).await, "remote");
+}
+
+// ---- who changes a posting and its hiring contacts ----
+
+async fn patch_posting(app: &TestApp, token: &str, slug: &str, body: Value) -> reqwest::Response {
+    send(
+        app.client
+            .patch(app.url(&format!("/api/v1/staff/jobs/{slug}")))
+            .bearer_auth(token)
+            .json(&body),
+    )
+    .await
+}
+
+async fn contacts_of(app: &TestApp, token: &str, slug: &str) -> Value {
+    let posting = json_of(
+        send(
+            app.client
+                .get(app.url(&format!("/api/v1/staff/jobs/{slug}")))
+                .bearer_auth(token),
+        )
+        .await,
+        200,
+    )
+    .await;
+    posting["hiring_contacts"].clone()
+}
+
+async fn problem_of(res: reqwest::Response, status: u16) -> Value {
+    let got = res.status().as_u16();
+    let body = res.text().await.expect("body");
+    assert_eq!(got, status, "{body}");
+    serde_json::from_str(&body).expect("problem json")
+}
+
+fn sorted(mut emails: Vec<String>) -> Vec<String> {
+    emails.sort();
+    emails
+}
+
+async fn hiring_staff_cannot_change_hiring_contacts_or_others_postings(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.staff_token("admin").await;
+    let contact = app.staff_token("hiring").await;
+    let colleague = app.staff_token("hiring").await;
+    let contact_email = staff_email(&app, &contact).await;
+    let colleague_email = staff_email(&app, &colleague).await;
+    create_posting(&app, &admin, "data-reporter", &[&contact_email]).await;
+
+    // A contact may not add anyone, least of all an outside address.
+    for wanted in [
+        json!([contact_email, colleague_email]),
+        json!([contact_email, "mole@elsewhere.example"]),
+        json!([colleague_email]),
+        json!([]),
+    ] {
+        let res = patch_posting(
+            &app,
+            &contact,
+            "data-reporter",
+            json!({ "hiring_contacts": wanted }),
+        )
+        .await;
+        let problem = problem_of(res, 403).await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("Only admins change a posting's hiring contacts"),
+            "{problem}"
+        );
+    }
+    assert_eq!(
+        contacts_of(&app, &admin, "data-reporter").await,
+        json!([contact_email])
+    );
+
+    // Edits that leave the contacts as they are go through, whatever their spelling.
+    let patched = json_of(
+        patch_posting(
+            &app,
+            &contact,
+            "data-reporter",
+            json!({"title": "Senior Data Reporter", "hiring_contacts": [contact_email.to_uppercase()]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(patched["title"], "Senior Data Reporter");
+    assert_eq!(patched["hiring_contacts"], json!([contact_email]));
+
+    // A hiring user who is not a contact sees the posting but may not change it.
+    let seen = send(
+        app.client
+            .get(app.url("/api/v1/staff/jobs/data-reporter"))
+            .bearer_auth(&colleague),
+    )
+    .await;
+    assert_eq!(seen.status(), 200);
+    let res = patch_posting(
+        &app,
+        &colleague,
+        "data-reporter",
+        json!({"title": "Mine now"}),
+    )
+    .await;
+    problem_of(res, 403).await;
+    let res = patch_posting(
+        &app,
+        &colleague,
+        "data-reporter",
+        json!({"hiring_contacts": [contact_email, colleague_email]}),
+    )
+    .await;
+    problem_of(res, 403).await;
+    assert_eq!(
+        contacts_of(&app, &admin, "data-reporter").await,
+        json!([contact_email])
+    );
+
+    // A hiring user's new posting has its author, and only its author, as contact.
+    let mut body = posting_body("photo-editor", &[&colleague_email]);
+    let refused = send(
+        app.client
+            .post(app.url("/api/v1/staff/jobs"))
+            .bearer_auth(&contact)
+            .json(&body),
+    )
+    .await;
+    problem_of(refused, 403).await;
+    body["hiring_contacts"] = json!([]);
+    let own = json_of(
+        send(
+            app.client
+                .post(app.url("/api/v1/staff/jobs"))
+                .bearer_auth(&contact)
+                .json(&body),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(own["hiring_contacts"], json!([contact_email]));
+    let entries = audit_entries(&app).await;
+    assert!(
+        !entries
+            .iter()
+            .any(|e| e.action == "job_posting.contacts_changed"),
+        "nothing changed contacts"
+    );
+}
+
+async fn admins_choose_hiring_contacts_among_enabled_hiring_and_admin_staff(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.staff_token("admin").await;
+    let admin_email = staff_email(&app, &admin).await;
+    let contact = app.staff_token("hiring").await;
+    let contact_email = staff_email(&app, &contact).await;
+    let newcomer = app.staff_account("hiring").await.email;
+    let editor = app.staff_account("editor").await.email;
+    let leaver = app.staff_account("hiring").await.email;
+    let leaver_id = {
+        let email = leaver.clone();
+        app.state
+            .db
+            .run(move |conn| Ok(frontdesk::staff::store::find_user_by_email(conn, &email)?))
+            .await
+            .expect("lookup")
+            .expect("account")
+            .id
+    };
+    frontdesk::staff::service::disable_account(
+        &app.state.db,
+        leaver_id,
+        audit::Actor::system("test"),
+    )
+    .await
+    .expect("disable");
+    let posting = create_posting(&app, &admin, "data-reporter", &[&contact_email]).await;
+
+    // Outside addresses, other roles and disabled accounts are refused, each named.
+    for (wanted, culprit) in [
+        ("mole@elsewhere.example", "mole@elsewhere.example"),
+        (editor.as_str(), editor.as_str()),
+        (leaver.as_str(), leaver.as_str()),
+    ] {
+        let res = patch_posting(
+            &app,
+            &admin,
+            "data-reporter",
+            json!({ "hiring_contacts": [contact_email, wanted] }),
+        )
+        .await;
+        let problem = problem_of(res, 422).await;
+        let errors = problem["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), 1, "{problem}");
+        assert_eq!(errors[0]["field"], "hiring_contacts");
+        assert!(
+            errors[0]["message"]
+                .as_str()
+                .expect("message")
+                .contains(culprit),
+            "{problem}"
+        );
+    }
+    let created = send(
+        app.client
+            .post(app.url("/api/v1/staff/jobs"))
+            .bearer_auth(&admin)
+            .json(&posting_body("photo-editor", &["mole@elsewhere.example"])),
+    )
+    .await;
+    assert_eq!(
+        problem_of(created, 422).await["errors"][0]["field"],
+        "hiring_contacts"
+    );
+    assert_eq!(
+        contacts_of(&app, &admin, "data-reporter").await,
+        json!([contact_email])
+    );
+
+    // Hiring and admin colleagues are accepted, and the change is audited before and after.
+    let changed = json_of(
+        patch_posting(
+            &app,
+            &admin,
+            "data-reporter",
+            json!({ "hiring_contacts": [newcomer, admin_email] }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        changed["hiring_contacts"],
+        json!(sorted(vec![newcomer.clone(), admin_email.clone()]))
+    );
+    let posting_id = posting["id"].as_str().expect("id");
+    let entries = audit_entries(&app).await;
+    let change = entries
+        .iter()
+        .find(|e| {
+            e.action == "job_posting.contacts_changed" && e.target_id.as_deref() == Some(posting_id)
+        })
+        .expect("the change is audited");
+    assert!(change.actor_label.contains(&admin_email));
+    let details: Value = serde_json::from_str(&change.details).expect("details");
+    assert_eq!(details["before"], json!([contact_email]));
+    let after: Vec<String> =
+        serde_json::from_value(details["after"].clone()).expect("after is a list");
+    assert_eq!(sorted(after), sorted(vec![newcomer, admin_email]));
+
+    // The former contact now neither sees the applicants nor changes the posting.
+    let res = patch_posting(
+        &app,
+        &contact,
+        "data-reporter",
+        json!({"title": "Still mine?"}),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+}
+
+/// The edit form's fields for a posting (as the page would post them back).
+fn edit_form(posting: &Value, csrf: &str, contacts: &str) -> Vec<(String, String)> {
+    let text = |name: &str| posting[name].as_str().unwrap_or_default().to_string();
+    let mut form: Vec<(String, String)> = [
+        "slug",
+        "title",
+        "summary",
+        "description_markdown",
+        "location",
+        "country",
+        "remote",
+        "employment_type",
+        "status",
+    ]
+    .iter()
+    .map(|name| (name.to_string(), text(name)))
+    .collect();
+    form.push(("csrf_token".into(), csrf.into()));
+    form.push(("hiring_contacts".into(), contacts.into()));
+    for (i, q) in posting["questions"]
+        .as_array()
+        .expect("questions")
+        .iter()
+        .enumerate()
+    {
+        form.push((format!("q{i}_id"), q["id"].as_str().expect("id").into()));
+        form.push((
+            format!("q{i}_kind"),
+            q["kind"].as_str().expect("kind").into(),
+        ));
+        form.push((
+            format!("q{i}_label"),
+            q["label"].as_str().expect("label").into(),
+        ));
+        if q["required"] == json!(true) {
+            form.push((format!("q{i}_required"), "true".into()));
+        }
+    }
+    form
+}
+
+async fn the_edit_form_enforces_the_same_contact_rule(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.staff_token("admin").await;
+    let csrf = app.signed_in("hiring").await;
+    let me = json_of(app.get("/api/v1/staff/me").await, 200).await["email"]
+        .as_str()
+        .expect("email")
+        .to_string();
+    let colleague = app.staff_account("hiring").await.email;
+    let posting = create_posting(&app, &admin, "data-reporter", &[&me]).await;
+    create_posting(&app, &admin, "photo-editor", &[&colleague]).await;
+
+    let page = app.get("/staff/jobs/data-reporter/edit").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("Only admins change hiring contacts"),
+        "{html}"
+    );
+    assert_eq!(csrf_from(&html), csrf);
+
+    // Adding an address through the form is refused like through the API.
+    let refused = send(
+        app.client
+            .post(app.url("/staff/jobs/data-reporter/edit"))
+            .form(&edit_form(
+                &posting,
+                &csrf,
+                &format!("{me}\nmole@elsewhere.example"),
+            )),
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused
+        .text()
+        .await
+        .expect("html")
+        .contains("Only admins change a posting"));
+    assert_eq!(
+        contacts_of(&app, &admin, "data-reporter").await,
+        json!([me])
+    );
+
+    // Saving with the contacts as they are works.
+    let mut unchanged = edit_form(&posting, &csrf, &me);
+    for (name, value) in unchanged.iter_mut() {
+        if name == "title" {
+            *value = "Senior Data Reporter".into();
+        }
+    }
+    let saved = send(
+        app.client
+            .post(app.url("/staff/jobs/data-reporter/edit"))
+            .form(&unchanged),
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+
+    // Another contact's posting: no edit form, no save.
+    assert_eq!(app.get("/staff/jobs/photo-editor/edit").await.status(), 403);
+    let other = json_of(
+        send(
+            app.client
+                .get(app.url("/api/v1/staff/jobs/photo-editor"))
+                .bearer_auth(&admin),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let hijack = send(
+        app.client
+            .post(app.url("/staff/jobs/photo-editor/edit"))
+            .form(&edit_form(&other, &csrf, &colleague)),
+    )
+    .await;
+    assert_eq!(hijack.status(), 403);
+    assert_eq!(
+        contacts_of(&app, &admin, "photo-editor").await,
+        json!([colleague])
+    );
 }

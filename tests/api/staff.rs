@@ -22,6 +22,8 @@ both_backends!(
     first_run_link_creates_the_first_admin_once,
     audit_log_records_and_is_admin_only,
     outbox_can_be_listed_and_failed_mail_retried,
+    another_clients_failures_never_lock_the_owner_out,
+    unknown_and_known_addresses_get_the_same_answers_under_a_flood,
 );
 
 fn concrete(path: &str) -> String {
@@ -175,6 +177,155 @@ async fn wrong_password_and_unknown_email_get_the_same_answer(backend: Backend) 
             && b.contains("The email or password is wrong.")
     );
     assert_eq!(app.get("/staff/").await.status(), 303, "still signed out");
+}
+
+// ---- failed sign-ins are throttled per (account, client) ----
+
+const ATTACKER_IP: &str = "203.0.113.66";
+const OWNER_IP: &str = "198.51.100.7";
+const FAILURE_LIMIT: u32 = 3;
+
+/// An app behind a trusted proxy (this host), so `X-Forwarded-For` names the client, with a
+/// small failure limit and a long delay; the per-IP limiter is out of the way.
+async fn behind_a_proxy(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |s| {
+        s.server.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
+        s.staff.max_failed_logins_per_hour = FAILURE_LIMIT;
+        s.staff.failed_login_delay_seconds = 3_600;
+        s.limits.login_per_minute = 10_000;
+    })
+    .await
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client")
+}
+
+/// Signs in through the real form from the client at `ip`; returns status, Retry-After and body.
+async fn sign_in_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    ip: &str,
+    email: &str,
+    password: &str,
+) -> (u16, Option<String>, String) {
+    let form = client
+        .get(app.url("/staff/login"))
+        .header("x-forwarded-for", ip)
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("html");
+    let token = csrf_from(&form);
+    let res = client
+        .post(app.url("/staff/login"))
+        .header("x-forwarded-for", ip)
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", &token),
+            ("next", "/staff/"),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    let status = res.status().as_u16();
+    let retry = res
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().expect("ascii").to_string());
+    let body = res.text().await.expect("body");
+    // The form's fresh token and the address typed are echoed; nothing else may differ.
+    let body = match body.find("name=\"csrf_token\"") {
+        Some(_) => body.replace(&csrf_from(&body), "TOKEN"),
+        None => body,
+    };
+    (status, retry, body.replace(email, "EMAIL"))
+}
+
+async fn another_clients_failures_never_lock_the_owner_out(backend: Backend) {
+    let app = behind_a_proxy(backend).await;
+    let owner = app.staff_account("admin").await;
+    let attacker = browser();
+
+    for _ in 0..FAILURE_LIMIT {
+        let (status, ..) = sign_in_from(
+            &app,
+            &attacker,
+            ATTACKER_IP,
+            &owner.email,
+            "guess guess guess",
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+    // The attacker's client now waits, even with the right password.
+    let (status, retry, _) =
+        sign_in_from(&app, &attacker, ATTACKER_IP, &owner.email, &owner.password).await;
+    assert_eq!(status, 429);
+    assert!(retry.is_some(), "429 says when to come back");
+
+    // The owner, from elsewhere, signs in at once.
+    let owner_browser = browser();
+    let (status, ..) = sign_in_from(
+        &app,
+        &owner_browser,
+        OWNER_IP,
+        &owner.email,
+        &owner.password,
+    )
+    .await;
+    assert_eq!(status, 303, "the owner is not locked out");
+    let dashboard = owner_browser
+        .get(app.url("/staff/"))
+        .header("x-forwarded-for", OWNER_IP)
+        .send()
+        .await
+        .expect("dashboard");
+    assert_eq!(dashboard.status(), 200);
+
+    // And the attacker still waits: the owner's success clears only the owner's own count.
+    let (status, ..) = sign_in_from(
+        &app,
+        &attacker,
+        ATTACKER_IP,
+        &owner.email,
+        "guess again please",
+    )
+    .await;
+    assert_eq!(status, 429);
+}
+
+async fn unknown_and_known_addresses_get_the_same_answers_under_a_flood(backend: Backend) {
+    let app = behind_a_proxy(backend).await;
+    let known = app.staff_account("editor").await.email;
+    let unknown = "nobody-at-all@newsroom.example.org".to_string();
+    let attacker = browser();
+
+    let mut answers = Vec::new();
+    for email in [&known, &unknown] {
+        let mut seen = Vec::new();
+        for _ in 0..=FAILURE_LIMIT {
+            seen.push(sign_in_from(&app, &attacker, ATTACKER_IP, email, "guess guess guess").await);
+        }
+        answers.push(seen);
+    }
+
+    let statuses: Vec<Vec<u16>> = answers
+        .iter()
+        .map(|seen| seen.iter().map(|(status, ..)| *status).collect())
+        .collect();
+    assert_eq!(statuses[0], [401, 401, 401, 429], "known address");
+    assert_eq!(statuses[1], statuses[0], "unknown address");
+    for (known_answer, unknown_answer) in answers[0].iter().zip(&answers[1]) {
+        assert_eq!(known_answer, unknown_answer);
+    }
 }
 
 async fn forms_without_the_right_csrf_token_are_refused(backend: Backend) {
