@@ -4,6 +4,7 @@
 //! Store functions are plain and synchronous (`fn x(conn: &mut DbConnection, …) -> QueryResult<…>`)
 //! and run through [`Db::run`] / [`Db::write`], which move them off the async runtime.
 
+pub mod dialect;
 pub mod schema;
 
 use std::path::PathBuf;

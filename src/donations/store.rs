@@ -403,12 +403,9 @@ fn ensure_counter(conn: &mut DbConnection, name: &str) -> QueryResult<()> {
     // The same statement on both backends; the upsert keeps concurrent creators apart.
     let sql =
         "INSERT INTO donation_counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING";
-    match conn {
-        DbConnection::Sqlite(c) => diesel::sql_query(sql.replace("$1", "?"))
-            .bind::<Text, _>(name)
-            .execute(c)?,
-        DbConnection::Postgres(c) => diesel::sql_query(sql).bind::<Text, _>(name).execute(c)?,
-    };
+    crate::db::dialect::sql(conn, sql)
+        .bind::<Text, _>(name)
+        .execute(conn)?;
     Ok(())
 }
 

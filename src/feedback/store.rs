@@ -216,10 +216,7 @@ pub fn record_votes(
         let (chunk, after) = rest.split_at(size);
         rest = after;
         let upsert = VoteUpsert { rows: chunk, now };
-        let rows = match conn {
-            DbConnection::Sqlite(c) => upsert.load::<Written>(c)?,
-            DbConnection::Postgres(c) => upsert.load::<Written>(c)?,
-        };
+        let rows = crate::db::dialect::on_backend!(conn, |c| upsert.load::<Written>(c))?;
         for row in rows {
             written.insert((row.article_url, row.voter), row.id);
         }
@@ -332,16 +329,10 @@ pub fn rotate_voter_keys(conn: &mut DbConnection, today: NaiveDate) -> QueryResu
         k::created_at.eq(crate::db::now()),
     );
     // Another instance may have made today's key first: keep theirs.
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(k::feedback_voter_keys)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-        DbConnection::Postgres(c) => diesel::insert_into(k::feedback_voter_keys)
-            .values(values)
-            .on_conflict_do_nothing()
-            .execute(c)?,
-    };
+    crate::db::dialect::on_backend!(conn, |c| diesel::insert_into(k::feedback_voter_keys)
+        .values(values)
+        .on_conflict_do_nothing()
+        .execute(c))?;
     let stored: String = k::feedback_voter_keys
         .find(&day)
         .select(k::secret)

@@ -22,8 +22,8 @@ use super::model::{
     EmploymentType, NoteBody, Posting, PostingInput, PostingStatus, QuestionInput, QuestionKind,
     Rating, SalaryInput, SalaryPeriod, Stage, Workplace,
 };
-use super::privacy;
 use super::postings::{self, Editor, CONTACTS_ADMIN_ONLY};
+use super::privacy;
 use super::store::{
     self, ApplicationDetail, ApplicationFilter, ApplicationSort, ApplicationSummary,
 };

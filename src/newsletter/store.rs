@@ -1647,10 +1647,8 @@ pub fn queue_batch(
             .filter(subs::id.eq_any(chunk))
             .filter(subs::status.eq(SubscriberStatus::Confirmed.as_str()))
             .select(subs::id);
-        confirmed.extend(match conn {
-            DbConnection::Postgres(c) => q.for_share().load::<String>(c)?,
-            DbConnection::Sqlite(c) => q.load::<String>(c)?,
-        });
+        let rows: Vec<String> = crate::db::dialect::load_for_share!(conn, q)?;
+        confirmed.extend(rows);
     }
     let confirmed: std::collections::HashSet<String> = confirmed.into_iter().collect();
     let mut batch = batch;

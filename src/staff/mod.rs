@@ -13,6 +13,7 @@ pub mod password;
 pub mod routes;
 pub mod service;
 pub mod store;
+pub mod ui;
 
 use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
