@@ -5,6 +5,8 @@
 //!   multi-backend connection cannot express (`ON CONFLICT` upserts and insert-or-ignore,
 //!   `RETURNING` after them), on the concrete connection.
 //! - [`load_for_share!`]: `SELECT … FOR SHARE` on PostgreSQL; SQLite's one writer needs no row lock.
+//! - [`per_backend`]: two statements, one per backend, where they really differ;
+//!   [`skip_locked`] for queue claims.
 //! - [`sql`]: a raw statement written with PostgreSQL's `$1` placeholders, in the form the
 //!   connection's backend takes.
 
@@ -43,6 +45,30 @@ macro_rules! load_for_share {
     };
 }
 pub(crate) use load_for_share;
+
+/// Runs `sqlite` or `postgres` on the concrete connection: for the few places where the two
+/// backends take different statements (a PostgreSQL fast path over arrays, a row lock SQLite
+/// does not need). Prefer [`on_backend!`] where one statement serves both.
+pub fn per_backend<T>(
+    conn: &mut DbConnection,
+    sqlite: impl FnOnce(&mut diesel::SqliteConnection) -> diesel::QueryResult<T>,
+    postgres: impl FnOnce(&mut diesel::PgConnection) -> diesel::QueryResult<T>,
+) -> diesel::QueryResult<T> {
+    match conn {
+        DbConnection::Sqlite(c) => sqlite(c),
+        DbConnection::Postgres(c) => postgres(c),
+    }
+}
+
+/// `FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent workers claim different rows; empty
+/// on SQLite, whose one writer already serialises claims.
+pub fn skip_locked(conn: &DbConnection) -> &'static str {
+    if is_sqlite(conn) {
+        ""
+    } else {
+        " FOR UPDATE SKIP LOCKED"
+    }
+}
 
 /// Whether the connection is SQLite's (for the few statements whose text differs, such as
 /// the outbox's claim, which takes `FOR UPDATE SKIP LOCKED` on PostgreSQL only).

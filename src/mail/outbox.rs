@@ -105,9 +105,11 @@ impl OutboxRow {
 pub fn enqueue(conn: &mut DbConnection, emails: &[NewOutboxEmail]) -> QueryResult<()> {
     let now = crate::db::now();
     for chunk in emails.chunks(500) {
-        // Batch inserts are typed per backend (the multi-backend has no batch insert).
-        match conn {
-            DbConnection::Sqlite(c) => {
+        // Batch inserts are typed per backend (the multi-backend has no batch insert); on
+        // PostgreSQL one short INSERT … SELECT FROM unnest(…) beats a 6,000-parameter VALUES.
+        crate::db::dialect::per_backend(
+            conn,
+            |c| {
                 let rows: Vec<_> = chunk
                     .iter()
                     .map(|e| {
@@ -120,10 +122,10 @@ pub fn enqueue(conn: &mut DbConnection, emails: &[NewOutboxEmail]) -> QueryResul
                         )
                     })
                     .collect();
-                diesel::insert_into(outbox::table).values(rows).execute(c)?
-            }
-            DbConnection::Postgres(c) => enqueue_postgres(c, chunk, now)?,
-        };
+                diesel::insert_into(outbox::table).values(rows).execute(c)
+            },
+            |c| enqueue_postgres(c, chunk, now),
+        )?;
     }
     Ok(())
 }
@@ -175,15 +177,12 @@ fn enqueue_postgres(
         .execute(conn)
 }
 
-const CLAIM_SQLITE: &str = "UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 \
-     WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= ? \
-     AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at, id LIMIT ?) RETURNING *";
-
-const CLAIM_POSTGRES: &str =
+/// The claim, with `{skip_locked}` where PostgreSQL locks the rows it takes.
+const CLAIM: &str =
     "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
      WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= $3 \
-     AND (lease_until IS NULL OR lease_until < $4) ORDER BY next_attempt_at, id LIMIT $5 \
-     FOR UPDATE SKIP LOCKED) RETURNING *";
+     AND (lease_until IS NULL OR lease_until < $4) ORDER BY next_attempt_at, id LIMIT $5\
+     {skip_locked}) RETURNING *";
 
 /// Leases up to `limit` due rows to `owner` until `lease_until`, counting an attempt on each.
 /// On SQLite call it inside [`crate::db::write_tx`].
@@ -195,21 +194,14 @@ pub fn claim(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<OutboxRow>> {
-    macro_rules! claim_with {
-        ($sql:expr, $c:expr) => {
-            diesel::sql_query($sql)
-                .bind::<Text, _>(owner)
-                .bind::<Timestamp, _>(lease_until)
-                .bind::<Timestamp, _>(now)
-                .bind::<Timestamp, _>(now)
-                .bind::<BigInt, _>(limit)
-                .load::<OutboxRow>($c)
-        };
-    }
-    let mut rows = match conn {
-        DbConnection::Sqlite(c) => claim_with!(CLAIM_SQLITE, c)?,
-        DbConnection::Postgres(c) => claim_with!(CLAIM_POSTGRES, c)?,
-    };
+    let claim = CLAIM.replace("{skip_locked}", crate::db::dialect::skip_locked(conn));
+    let mut rows = crate::db::dialect::sql(conn, &claim)
+        .bind::<Text, _>(owner)
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load::<OutboxRow>(conn)?;
     rows.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(rows)
 }
@@ -239,16 +231,21 @@ pub fn complete(
     use outbox::dsl as o;
     // PostgreSQL: lock every row first, in id order (the order an erasure updates them in),
     // so the outcome updates below never wait on a lock while holding another one.
-    if let DbConnection::Postgres(c) = conn {
-        let mut ids: Vec<&str> = results.iter().map(|(id, _)| id.as_str()).collect();
-        ids.sort_unstable();
-        o::outbox
-            .filter(o::id.eq_any(&ids))
-            .order(o::id)
-            .select(o::id)
-            .for_update()
-            .load::<String>(c)?;
-    }
+    let mut ids: Vec<&str> = results.iter().map(|(id, _)| id.as_str()).collect();
+    ids.sort_unstable();
+    crate::db::dialect::per_backend(
+        conn,
+        |_| Ok(()),
+        |c| {
+            o::outbox
+                .filter(o::id.eq_any(&ids))
+                .order(o::id)
+                .select(o::id)
+                .for_update()
+                .load::<String>(c)
+                .map(drop)
+        },
+    )?;
     let sent: Vec<&str> = results
         .iter()
         .filter(|(_, outcome)| *outcome == Outcome::Sent)
