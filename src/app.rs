@@ -8,39 +8,21 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpServer};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 
 use crate::config::Settings;
 use crate::db::Db;
 use crate::keys::Keys;
-use crate::mail::transport::Transport;
-use crate::mail::worker::Worker;
 use crate::mail::{Mailer, Templates};
+use crate::metrics::Metrics;
 use crate::staff::password::PasswordPool;
 use crate::staff::{StaffNav, StaffRoutes};
+pub use crate::state::AppState;
 use crate::web::client_ip::TrustedProxies;
 use crate::web::json::BodyLimit;
-use crate::web::metrics::Metrics;
 use crate::web::rate_limit::{limit_public_posts, PublicLimiter};
 use crate::web::{headers, RateLimiter};
-
-/// What every handler can reach (as `web::Data<AppState>`).
-#[derive(Clone)]
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub db: Db,
-    pub mailer: Mailer,
-    pub templates: Templates,
-    pub keys: Keys,
-    /// Password hashing with a bounded number in flight.
-    pub passwords: PasswordPool,
-    /// Per-IP budget for `/staff/login`.
-    pub login_limiter: RateLimiter,
-    pub feedback: crate::feedback::Feedback,
-}
 
 /// How `serve` runs.
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +47,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
-    worker: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    background: Option<crate::background::Background>,
 }
 
 impl Application {
@@ -105,32 +87,14 @@ impl Application {
             feedback: crate::feedback::Feedback::start(&settings, db.clone())?,
         };
 
-        let worker = if settings.mail.worker_in_serve {
-            let transport = Arc::new(Transport::from_settings(&settings.mail)?);
-            let dispatcher = crate::newsletter::Dispatcher::from_state(&state);
-            let worker = Worker::new(
+        let background = if settings.mail.worker_in_serve {
+            Some(crate::background::start(
+                settings.clone(),
                 db.clone(),
-                transport,
-                settings.mail.clone(),
+                mailer.clone(),
+                state.keys.clone(),
                 metrics.clone(),
-                mailer.waker(),
-            )?
-            .with_renderer(dispatcher.renderer());
-            let (tx, rx) = watch::channel(false);
-            let dispatcher = dispatcher.run(rx.clone());
-            let retention =
-                crate::retention::Scheduler::new(settings.clone(), db.clone()).run(rx.clone());
-            let (mail, newsletter, retention) = (
-                tokio::spawn(worker.run(rx)),
-                tokio::spawn(dispatcher),
-                tokio::spawn(retention),
-            );
-            Some((
-                tx,
-                tokio::spawn(async move {
-                    let _ = tokio::join!(mail, newsletter, retention);
-                }),
-            ))
+            )?)
         } else {
             None
         };
@@ -143,7 +107,7 @@ impl Application {
             port,
             server,
             state,
-            worker,
+            background,
         })
     }
 
@@ -164,9 +128,8 @@ impl Application {
     /// message in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        if let Some((stop, handle)) = self.worker {
-            let _ = stop.send(true);
-            let _ = handle.await;
+        if let Some(background) = self.background {
+            background.stop().await;
         }
         result
     }

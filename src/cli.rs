@@ -4,15 +4,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use tokio::sync::watch;
 
 use crate::app::{Application, BuildOptions};
 use crate::config::Settings;
 use crate::db::Db;
-use crate::mail::transport::Transport;
-use crate::mail::worker::Worker;
 use crate::mail::{mask_email, Email, Mailer, Templates};
-use crate::web::metrics::Metrics;
+use crate::metrics::Metrics;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -231,25 +228,21 @@ async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {
 
 async fn worker(settings: Settings) -> anyhow::Result<()> {
     let db = Db::connect(&settings.database)?;
-    let transport = Arc::new(Transport::from_settings(&settings.mail)?);
+    let configured = settings
+        .security
+        .secret_key
+        .as_ref()
+        .map(|s| s.expose().to_string());
+    let keys = db
+        .run(move |conn| Ok(crate::keys::Keys::load(configured.as_deref(), conn)?))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot load the service key: {e:#}"))?;
     let mailer = Mailer::new(&settings, Templates::embedded());
-    let wake = mailer.waker();
-    let dispatcher =
-        crate::newsletter::Dispatcher::for_worker(Arc::new(settings.clone()), db.clone(), mailer)
-            .await?;
-    let retention = crate::retention::Scheduler::new(Arc::new(settings.clone()), db.clone());
-    let worker = Worker::new(db, transport, settings.mail.clone(), Metrics::new(), wake)?
-        .with_renderer(dispatcher.renderer());
-    let (stop, rx) = watch::channel(false);
-    let handle = tokio::spawn(worker.run(rx.clone()));
-    let newsletter = tokio::spawn(dispatcher.run(rx.clone()));
-    let retention = tokio::spawn(retention.run(rx));
+    let background =
+        crate::background::start(Arc::new(settings), db, mailer, keys, Metrics::new())?;
     shutdown_signal().await;
     tracing::info!("stopping after the message in flight");
-    let _ = stop.send(true);
-    handle.await?;
-    newsletter.await?;
-    retention.await?;
+    background.stop().await;
     Ok(())
 }
 

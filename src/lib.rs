@@ -1,6 +1,7 @@
 //! Frontdesk: a newsroom's front desk for its readers.
 
 pub mod app;
+pub mod background;
 pub mod cli;
 pub mod comments;
 pub mod config;
@@ -13,10 +14,13 @@ pub mod feedback;
 pub mod jobs;
 pub mod keys;
 pub mod mail;
+pub mod metrics;
 pub mod newsletter;
 pub mod ops;
 pub mod people;
 pub mod retention;
 pub mod staff;
+pub mod state;
 pub mod telemetry;
+pub mod templates;
 pub mod web;

@@ -5,7 +5,6 @@
 pub mod backoff;
 pub mod links;
 pub mod outbox;
-pub mod templates;
 pub mod transport;
 pub mod unverified;
 pub mod worker;
@@ -18,8 +17,8 @@ use tokio::sync::Notify;
 
 use crate::config::Settings;
 use crate::error::AppError;
+pub use crate::templates::{Rendered, Templates};
 pub use outbox::NewOutboxEmail;
-pub use templates::Templates;
 pub use unverified::{ServiceText, UnverifiedContext};
 
 /// Extra headers an email may carry. Values are built by the service, never taken raw from

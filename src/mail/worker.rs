@@ -23,7 +23,7 @@ use crate::mail::backoff::retry_delay;
 use crate::mail::mask_email;
 use crate::mail::outbox::{self, OutboxRow, Outcome};
 use crate::mail::transport::{build_message, SendError, Transport};
-use crate::web::metrics::Metrics;
+use crate::metrics::Metrics;
 
 /// Makes, at send time, the emails a feature stored by reference: rows with empty bodies
 /// whose `ref_kind` the renderer owns. A newsletter issue stores one small row per recipient

@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 
 use crate::app::AppState;
 use crate::mail::outbox::{self, OutboxState};
-use crate::web::metrics::{Metrics, StateLabels};
+use crate::metrics::{Metrics, StateLabels};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(healthz).service(metrics).service(openapi_json);

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::config::Settings;
 use crate::error::AppError;
-use crate::mail::Templates;
+use crate::templates::Templates;
 
 /// Renders `templates/<template>` as an HTML response with `status`.
 pub fn render(

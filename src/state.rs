@@ -1,0 +1,28 @@
+//! The state every handler can reach, below the features: the database, the mailer, the
+//! settings, the service's keys, templates, and the limits shared by sign-in. Features import
+//! it from here; only the wiring (`app`) builds it.
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::keys::Keys;
+use crate::mail::Mailer;
+use crate::staff::password::PasswordPool;
+use crate::templates::Templates;
+use crate::web::RateLimiter;
+
+/// What every handler can reach (as `web::Data<AppState>`).
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub mailer: Mailer,
+    pub templates: Templates,
+    pub keys: Keys,
+    /// Password hashing with a bounded number in flight.
+    pub passwords: PasswordPool,
+    /// Per-IP budget for `/staff/login`.
+    pub login_limiter: RateLimiter,
+    pub feedback: crate::feedback::Feedback,
+}
