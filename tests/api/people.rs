@@ -30,7 +30,6 @@ both_backends!(
 );
 
 const WAIT: Duration = Duration::from_secs(20);
-const QUIET: Duration = Duration::from_millis(1000);
 const EMAIL: &str = "jane.quill@example.org";
 const NAME: &str = "Jane Quill";
 const DEDICATION: &str = "Ada Quill";
@@ -697,7 +696,7 @@ async fn one_person_in_every_feature_is_exported_then_erased_without_a_trace(bac
     // A new subscription of the address is answered as always, and stores and sends nothing…
     let sent_before = app.smtp.count();
     assert_eq!(subscribe(&app, EMAIL).await.status(), 202);
-    app.smtp.expect_none(QUIET).await;
+    app.expect_no_more_mail().await;
     assert_eq!(app.smtp.count(), sent_before);
     assert!(
         traces(&app, &[EMAIL]).await.is_empty(),
@@ -902,7 +901,7 @@ async fn reader_downloads_and_deletes_their_data_from_the_preferences_page(backe
         .await
         .expect("post");
     assert_eq!(again.status(), 200);
-    app.smtp.expect_none(QUIET).await;
+    app.expect_no_more_mail().await;
     assert_eq!(app.smtp.count(), sent, "one email per interval");
 
     // The link opens a page; a GET erases nothing.
@@ -943,7 +942,7 @@ async fn reader_downloads_and_deletes_their_data_from_the_preferences_page(backe
     let entries = audit_actions(&app).await;
     assert!(entries.iter().any(|(a, _, _)| a == "person.exported_json"));
     assert!(entries.iter().any(|(a, _, _)| a == "person.erased"));
-    app.smtp.expect_none(QUIET).await;
+    app.expect_no_more_mail().await;
 }
 
 async fn donor_deletes_their_data_from_the_manage_page_after_a_second_link(backend: Backend) {
