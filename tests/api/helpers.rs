@@ -13,6 +13,7 @@ use frontdesk::mail::transport::Transport;
 use frontdesk::mail::worker::Worker;
 use frontdesk::mail::{Email, NewOutboxEmail};
 use frontdesk::web::metrics::Metrics;
+use serde_json::Value;
 
 #[path = "../support/smtp_sink.rs"]
 pub mod smtp_sink;
@@ -332,7 +333,7 @@ impl TestApp {
 
     /// Asserts that nothing more reaches the SMTP sink: drains the outbox, then checks that
     /// the sink holds exactly what it held when called (what the old timed
-    /// `expect_none` waits checked, without the wait).
+    /// `SmtpSink::expect_none` waits checked, without the wait).
     pub async fn expect_no_more_mail(&self) {
         let before = self.smtp.count();
         self.drain_outbox().await;
@@ -347,6 +348,56 @@ impl TestApp {
             before,
             "expected no more mail once the outbox was drained; subjects: {subjects:?}"
         );
+    }
+
+    /// `GET path` with a staff bearer token: the status and the body as JSON (`Null` when
+    /// the body is not JSON, as in some error answers).
+    pub async fn get_json(&self, token: &str, path: &str) -> (u16, Value) {
+        let res = self.staff(token).get(path).await;
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A client for the staff API signed with `token`.
+    pub fn staff<'a>(&'a self, token: &'a str) -> StaffApi<'a> {
+        StaffApi { app: self, token }
+    }
+}
+
+/// Requests to the staff API with one bearer token: `app.staff(&token).get(path)`.
+pub struct StaffApi<'a> {
+    app: &'a TestApp,
+    token: &'a str,
+}
+
+impl StaffApi<'_> {
+    /// Sends `method path` with the token and `body` as JSON when given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .app
+            .client
+            .request(method, self.app.url(path))
+            .bearer_auth(self.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    /// The JSON of a `GET path` that must answer 200.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        let (status, body) = self.app.get_json(self.token, path).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
     }
 }
 

@@ -440,14 +440,9 @@ async fn traces(app: &TestApp, needles: &[&str]) -> Vec<String> {
         .expect("scan")
 }
 
-async fn get_json(app: &TestApp, token: &str, path: &str) -> Value {
-    let res = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request");
+/// The JSON of a staff `GET` about one person, which must answer 200 and never be cached.
+async fn private_json(app: &TestApp, token: &str, path: &str) -> Value {
+    let res = app.staff(token).get(path).await;
     assert_eq!(res.status(), 200, "{path}");
     assert_eq!(res.headers()["cache-control"], "no-store");
     res.json().await.expect("json")
@@ -495,7 +490,7 @@ async fn one_person_in_every_feature_is_exported_then_erased_without_a_trace(bac
     let admin = app.staff_token("admin").await;
 
     // Export: every record is there, with its id and staff link.
-    let person = get_json(
+    let person = private_json(
         &app,
         &admin,
         &format!("/api/v1/staff/people?email={}", "JANE.QUILL%40example.org"),
@@ -687,7 +682,7 @@ async fn one_person_in_every_feature_is_exported_then_erased_without_a_trace(bac
             "{action} audited"
         );
     }
-    let after = get_json(&app, &admin, &format!("/api/v1/staff/people?email={EMAIL}")).await;
+    let after = private_json(&app, &admin, &format!("/api/v1/staff/people?email={EMAIL}")).await;
     assert_eq!(after["newsletter"]["blocked"], true);
     assert_eq!(after["newsletter"]["block_reason"], "erased");
     assert!(after["donations"].as_array().expect("array").is_empty());
