@@ -114,6 +114,21 @@ impl Worker {
         tracing::info!(owner = %self.owner, "mail worker stopped");
     }
 
+    /// Runs passes back to back until a claim finds nothing due, and returns how many rows
+    /// were claimed in all. Tests call it to settle the outbox at once instead of waiting a
+    /// while for the background worker; rows leased by another worker are left to it, so a
+    /// caller that needs them settled too waits for their leases (the outbox knows which).
+    pub async fn drain(&self) -> Result<usize, AppError> {
+        let (_keep_running, running) = watch::channel(false);
+        let mut total = 0;
+        loop {
+            match self.run_once(&running).await? {
+                0 => return Ok(total),
+                claimed => total += claimed,
+            }
+        }
+    }
+
     /// Claims one batch and delivers it. Returns how many rows were claimed.
     pub async fn run_once(&self, shutdown: &watch::Receiver<bool>) -> Result<usize, AppError> {
         let owner = self.owner.clone();

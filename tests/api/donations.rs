@@ -13,7 +13,6 @@ use crate::fake_stripe::{deliver, post_webhook, signature_header, FakeStripe, WE
 use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp};
 
 const WAIT: Duration = Duration::from_secs(15);
-const QUIET: Duration = Duration::from_millis(800);
 
 both_backends!(
     newsletter_opt_in_goes_through_the_double_opt_in,
@@ -198,7 +197,7 @@ async fn manual_pledge_gets_instructions_and_one_receipt_when_marked_paid(backen
     )
     .await;
     assert_eq!(again.status(), 409);
-    app.smtp.expect_none(QUIET).await;
+    app.expect_no_more_mail().await;
     assert_eq!(payments(&app, &id).await.len(), 1);
     let audited = app
         .state
@@ -263,7 +262,7 @@ async fn invalid_donations_are_refused_naming_every_field(backend: Backend) {
     );
     assert_eq!(fields(unknown.json().await.expect("json")), ["coupon"]);
     assert_eq!(donation_count(&app).await, 0);
-    app.smtp.expect_none(QUIET).await;
+    app.expect_no_more_mail().await;
 }
 
 async fn zero_decimal_currencies_and_covered_fees(backend: Backend) {
@@ -356,7 +355,7 @@ async fn idempotency_key_replays_refuses_other_bodies_and_in_flight_duplicates(b
     let malformed = donate(&app, &body, Some(&"k".repeat(256))).await;
     assert_eq!(malformed.status(), 400);
     assert_eq!(donation_count(&app).await, 1);
-    app.smtp.expect_none(QUIET).await;
+    app.expect_no_more_mail().await;
 }
 
 async fn spawn_stripe(
@@ -417,7 +416,7 @@ async fn stripe_one_time_gift_end_to_end_with_refund(backend: Backend) {
         .get("success_url")
         .expect("success_url")
         .contains("/donate/thanks?donation="));
-    app.smtp.expect_none(QUIET).await;
+    app.expect_no_more_mail().await;
 
     let res = deliver(
         &app,
@@ -462,7 +461,7 @@ async fn stripe_one_time_gift_end_to_end_with_refund(backend: Backend) {
         ("refunded", 5000)
     );
     assert_eq!(after[0].receipt_number, paid[0].receipt_number);
-    app.smtp.expect_none(QUIET).await;
+    app.expect_no_more_mail().await;
 }
 
 async fn stripe_monthly_gift_installments_failure_cancel_and_statement(backend: Backend) {
@@ -646,7 +645,7 @@ async fn webhooks_delivered_twice_and_shuffled_make_one_payment_and_receipt_each
     assert!(pending.is_empty(), "events never accepted");
 
     app.smtp.wait_for(5, WAIT).await; // 4 receipts + the dispute note to staff
-    app.smtp.expect_none(QUIET).await;
+    app.expect_no_more_mail().await;
     assert_eq!(payments(&app, &once_id).await.len(), 1);
     let installments = payments(&app, &monthly_id).await;
     assert_eq!(installments.len(), 3);
@@ -916,7 +915,7 @@ async fn card_testing_limits_and_cool_down_with_staff_alert(backend: Backend) {
         .subject()
         .unwrap_or_default()
         .contains("failed donation payments"));
-    app.smtp.expect_none(QUIET).await;
+    app.expect_no_more_mail().await;
 }
 
 async fn manual_monthly_pledge_is_marked_paid_once_per_month(backend: Backend) {
@@ -951,7 +950,7 @@ async fn manual_monthly_pledge_is_marked_paid_once_per_month(backend: Backend) {
         ("paid", Some("active"))
     );
     app.smtp.wait_for(2, WAIT).await;
-    app.smtp.expect_none(QUIET).await;
+    app.expect_no_more_mail().await;
     assert_eq!(receipts(&app).len(), 1);
 }
 
@@ -970,9 +969,7 @@ async fn newsletter_opt_in_goes_through_the_double_opt_in(backend: Backend) {
         .smtp
         .wait_for(3, std::time::Duration::from_secs(15))
         .await;
-    app.smtp
-        .expect_none(std::time::Duration::from_millis(500))
-        .await;
+    app.expect_no_more_mail().await;
     let to_reader: Vec<String> = mails
         .iter()
         .filter(|m| m.rcpt_to == vec!["reader@example.org".to_string()])

@@ -94,26 +94,6 @@ async fn seed_votes(app: &TestApp) -> String {
         .expect("votes")
 }
 
-async fn api(
-    app: &TestApp,
-    method: reqwest::Method,
-    token: &str,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = app.client.request(method, app.url(path)).bearer_auth(token);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    req.send().await.expect("request")
-}
-
-async fn get_json(app: &TestApp, token: &str, path: &str) -> Value {
-    let res = api(app, reqwest::Method::GET, token, path, None).await;
-    assert_eq!(res.status(), 200, "GET {path}");
-    res.json().await.expect("json")
-}
-
 fn urls(page: &Value) -> Vec<String> {
     page["items"]
         .as_array()
@@ -202,60 +182,54 @@ async fn ranking_puts_articles_needing_improvement_first_with_a_minimum(backend:
     let editor = app.staff_token("editor").await;
     let fundraiser = app.staff_token("fundraising").await;
 
-    let worst_first = get_json(&app, &editor, "/api/v1/staff/feedback?min_votes=5").await;
-    let best_first = get_json(
-        &app,
-        &editor,
-        "/api/v1/staff/feedback?min_votes=5&order=most_helpful",
-    )
-    .await;
-    let everything = get_json(&app, &editor, "/api/v1/staff/feedback?min_votes=1&limit=2").await;
-    let rest = get_json(
-        &app,
-        &editor,
-        &format!(
+    let worst_first = app
+        .staff(&editor)
+        .get_ok("/api/v1/staff/feedback?min_votes=5")
+        .await;
+    let best_first = app
+        .staff(&editor)
+        .get_ok("/api/v1/staff/feedback?min_votes=5&order=most_helpful")
+        .await;
+    let everything = app
+        .staff(&editor)
+        .get_ok("/api/v1/staff/feedback?min_votes=1&limit=2")
+        .await;
+    let rest = app
+        .staff(&editor)
+        .get_ok(&format!(
             "/api/v1/staff/feedback?min_votes=1&limit=2&cursor={}",
             everything["next_cursor"].as_str().expect("cursor")
-        ),
-    )
-    .await;
-    let default_minimum = get_json(&app, &editor, "/api/v1/staff/feedback").await;
-    let too_long = get_json(
-        &app,
-        &editor,
-        "/api/v1/staff/feedback?min_votes=1&reason=too_long",
-    )
-    .await;
-    let future = get_json(
-        &app,
-        &editor,
-        "/api/v1/staff/feedback?min_votes=1&from=2999-01-01",
-    )
-    .await;
-    let bad = api(
-        &app,
-        reqwest::Method::GET,
-        &editor,
-        "/api/v1/staff/feedback?reason=boring&min_votes=0&from=yesterday&limit=501",
-        None,
-    )
-    .await;
-    let bad_fields = api(
-        &app,
-        reqwest::Method::GET,
-        &editor,
-        "/api/v1/staff/feedback?reason=boring&min_votes=0&from=yesterday",
-        None,
-    )
-    .await;
-    let refused = api(
-        &app,
-        reqwest::Method::GET,
-        &fundraiser,
-        "/api/v1/staff/feedback",
-        None,
-    )
-    .await;
+        ))
+        .await;
+    let default_minimum = app.staff(&editor).get_ok("/api/v1/staff/feedback").await;
+    let too_long = app
+        .staff(&editor)
+        .get_ok("/api/v1/staff/feedback?min_votes=1&reason=too_long")
+        .await;
+    let future = app
+        .staff(&editor)
+        .get_ok("/api/v1/staff/feedback?min_votes=1&from=2999-01-01")
+        .await;
+    let bad = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::GET,
+            "/api/v1/staff/feedback?reason=boring&min_votes=0&from=yesterday&limit=501",
+            None,
+        )
+        .await;
+    let bad_fields = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::GET,
+            "/api/v1/staff/feedback?reason=boring&min_votes=0&from=yesterday",
+            None,
+        )
+        .await;
+    let refused = app
+        .staff(&fundraiser)
+        .send(reqwest::Method::GET, "/api/v1/staff/feedback", None)
+        .await;
 
     assert_eq!(
         urls(&worst_first),
@@ -305,62 +279,66 @@ async fn vote_comments_queue_takes_status_changes_and_notes(backend: Backend) {
     let id = seed_votes(&app).await;
     let editor = app.staff_token("editor").await;
 
-    let queue = get_json(&app, &editor, "/api/v1/staff/feedback/comments?status=new").await;
-    let changed = api(
-        &app,
-        reqwest::Method::PATCH,
-        &editor,
-        &format!("/api/v1/staff/feedback/comments/{id}"),
-        Some(json!({"status": "in_progress"})),
-    )
-    .await;
-    let noted = api(
-        &app,
-        reqwest::Method::POST,
-        &editor,
-        &format!("/api/v1/staff/feedback/comments/{id}/notes"),
-        Some(json!({"body": "  Asked the desk to rewrite it.  "})),
-    )
-    .await;
-    let in_progress = get_json(
-        &app,
-        &editor,
-        "/api/v1/staff/feedback/comments?status=in_progress&reason=unclear&from=2000-01-01",
-    )
-    .await;
-    let still_new = get_json(&app, &editor, "/api/v1/staff/feedback/comments?status=new").await;
-    let bad_status = api(
-        &app,
-        reqwest::Method::PATCH,
-        &editor,
-        &format!("/api/v1/staff/feedback/comments/{id}"),
-        Some(json!({"status": "open"})),
-    )
-    .await;
-    let unknown_field = api(
-        &app,
-        reqwest::Method::PATCH,
-        &editor,
-        &format!("/api/v1/staff/feedback/comments/{id}"),
-        Some(json!({"status": "resolved", "priority": 1})),
-    )
-    .await;
-    let unknown_vote = api(
-        &app,
-        reqwest::Method::PATCH,
-        &editor,
-        "/api/v1/staff/feedback/comments/no-such-vote",
-        Some(json!({"status": "resolved"})),
-    )
-    .await;
-    let empty_note = api(
-        &app,
-        reqwest::Method::POST,
-        &editor,
-        &format!("/api/v1/staff/feedback/comments/{id}/notes"),
-        Some(json!({"body": " "})),
-    )
-    .await;
+    let queue = app
+        .staff(&editor)
+        .get_ok("/api/v1/staff/feedback/comments?status=new")
+        .await;
+    let changed = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/staff/feedback/comments/{id}"),
+            Some(json!({"status": "in_progress"})),
+        )
+        .await;
+    let noted = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/staff/feedback/comments/{id}/notes"),
+            Some(json!({"body": "  Asked the desk to rewrite it.  "})),
+        )
+        .await;
+    let in_progress = app
+        .staff(&editor)
+        .get_ok("/api/v1/staff/feedback/comments?status=in_progress&reason=unclear&from=2000-01-01")
+        .await;
+    let still_new = app
+        .staff(&editor)
+        .get_ok("/api/v1/staff/feedback/comments?status=new")
+        .await;
+    let bad_status = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/staff/feedback/comments/{id}"),
+            Some(json!({"status": "open"})),
+        )
+        .await;
+    let unknown_field = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/staff/feedback/comments/{id}"),
+            Some(json!({"status": "resolved", "priority": 1})),
+        )
+        .await;
+    let unknown_vote = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::PATCH,
+            "/api/v1/staff/feedback/comments/no-such-vote",
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
+    let empty_note = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/staff/feedback/comments/{id}/notes"),
+            Some(json!({"body": " "})),
+        )
+        .await;
 
     assert_eq!(queue["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(queue["items"][0]["id"], id.as_str());
@@ -410,63 +388,65 @@ async fn inbox_lists_by_status_with_a_cursor_and_takes_status_changes(backend: B
     post_comment(&app, "three@example.org", "Third thought: the headline.").await;
     let editor = app.staff_token("editor").await;
 
-    let page_one = get_json(&app, &editor, "/api/v1/staff/comments?status=new&limit=2").await;
-    let page_two = get_json(
-        &app,
-        &editor,
-        &format!(
+    let page_one = app
+        .staff(&editor)
+        .get_ok("/api/v1/staff/comments?status=new&limit=2")
+        .await;
+    let page_two = app
+        .staff(&editor)
+        .get_ok(&format!(
             "/api/v1/staff/comments?status=new&limit=2&cursor={}",
             page_one["next_cursor"].as_str().expect("cursor")
-        ),
-    )
-    .await;
-    let archived = api(
-        &app,
-        reqwest::Method::PATCH,
-        &editor,
-        &format!("/api/v1/staff/comments/{first}"),
-        Some(json!({"status": "archived"})),
-    )
-    .await;
-    let archived_list = get_json(&app, &editor, "/api/v1/staff/comments?status=archived").await;
-    let by_email = get_json(
-        &app,
-        &editor,
-        "/api/v1/staff/comments?email=TWO@example.org",
-    )
-    .await;
-    let bad_status = api(
-        &app,
-        reqwest::Method::GET,
-        &editor,
-        "/api/v1/staff/comments?status=open",
-        None,
-    )
-    .await;
-    let bad_limit = api(
-        &app,
-        reqwest::Method::GET,
-        &editor,
-        "/api/v1/staff/comments?limit=501",
-        None,
-    )
-    .await;
-    let bad_patch = api(
-        &app,
-        reqwest::Method::PATCH,
-        &editor,
-        &format!("/api/v1/staff/comments/{first}"),
-        Some(json!({"status": "closed", "spam": true})),
-    )
-    .await;
-    let empty_patch = api(
-        &app,
-        reqwest::Method::PATCH,
-        &editor,
-        &format!("/api/v1/staff/comments/{first}"),
-        Some(json!({})),
-    )
-    .await;
+        ))
+        .await;
+    let archived = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/staff/comments/{first}"),
+            Some(json!({"status": "archived"})),
+        )
+        .await;
+    let archived_list = app
+        .staff(&editor)
+        .get_ok("/api/v1/staff/comments?status=archived")
+        .await;
+    let by_email = app
+        .staff(&editor)
+        .get_ok("/api/v1/staff/comments?email=TWO@example.org")
+        .await;
+    let bad_status = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::GET,
+            "/api/v1/staff/comments?status=open",
+            None,
+        )
+        .await;
+    let bad_limit = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::GET,
+            "/api/v1/staff/comments?limit=501",
+            None,
+        )
+        .await;
+    let bad_patch = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/staff/comments/{first}"),
+            Some(json!({"status": "closed", "spam": true})),
+        )
+        .await;
+    let empty_patch = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/staff/comments/{first}"),
+            Some(json!({})),
+        )
+        .await;
 
     assert_eq!(page_one["items"].as_array().map(Vec::len), Some(2));
     assert_eq!(
@@ -517,14 +497,14 @@ async fn staff_reply_reaches_the_reader_threaded_and_is_kept(backend: Backend) {
         .expect("acknowledgement id");
     let editor = app.staff_token("editor").await;
 
-    let res = api(
-        &app,
-        reqwest::Method::POST,
-        &editor,
-        &format!("/api/v1/staff/comments/{id}/reply"),
-        Some(json!({"message": "Thank you, we corrected the date."})),
-    )
-    .await;
+    let res = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/staff/comments/{id}/reply"),
+            Some(json!({"message": "Thank you, we corrected the date."})),
+        )
+        .await;
 
     assert_eq!(res.status(), 201);
     let reply: Value = res.json().await.expect("json");
@@ -541,7 +521,10 @@ async fn staff_reply_reaches_the_reader_threaded_and_is_kept(backend: Backend) {
         answer.message_id().map(|m| format!("<{m}>")),
         reply["message_id"].as_str().map(String::from)
     );
-    let detail = get_json(&app, &editor, &format!("/api/v1/staff/comments/{id}")).await;
+    let detail = app
+        .staff(&editor)
+        .get_ok(&format!("/api/v1/staff/comments/{id}"))
+        .await;
     assert_eq!(detail["status"], "replied");
     assert_eq!(
         detail["replies"][0]["message"],
@@ -560,23 +543,23 @@ async fn staff_reply_reaches_the_reader_threaded_and_is_kept(backend: Backend) {
     assert!(actions
         .iter()
         .any(|(a, t, _)| a == "comment.viewed" && t.as_deref() == Some(id.as_str())));
-    let empty = api(
-        &app,
-        reqwest::Method::POST,
-        &editor,
-        &format!("/api/v1/staff/comments/{id}/reply"),
-        Some(json!({"message": "  "})),
-    )
-    .await;
+    let empty = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/staff/comments/{id}/reply"),
+            Some(json!({"message": "  "})),
+        )
+        .await;
     assert_eq!(empty.status(), 422);
-    let unknown = api(
-        &app,
-        reqwest::Method::POST,
-        &editor,
-        "/api/v1/staff/comments/no-such-comment/reply",
-        Some(json!({"message": "Hello"})),
-    )
-    .await;
+    let unknown = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/staff/comments/no-such-comment/reply",
+            Some(json!({"message": "Hello"})),
+        )
+        .await;
     assert_eq!(unknown.status(), 404);
 }
 
@@ -588,52 +571,53 @@ async fn comments_can_be_assigned_to_colleagues(backend: Backend) {
     let hiring = app.staff_account("hiring").await;
     let path = format!("/api/v1/staff/comments/{id}");
 
-    let assigned = api(
-        &app,
-        reqwest::Method::PATCH,
-        &editor,
-        &path,
-        Some(json!({"assigned_to": colleague.email.to_uppercase()})),
-    )
-    .await;
-    let theirs = get_json(
-        &app,
-        &editor,
-        &format!("/api/v1/staff/comments?assigned_to={}", colleague.email),
-    )
-    .await;
-    let to_hiring = api(
-        &app,
-        reqwest::Method::PATCH,
-        &editor,
-        &path,
-        Some(json!({"assigned_to": hiring.email})),
-    )
-    .await;
-    let to_stranger = api(
-        &app,
-        reqwest::Method::PATCH,
-        &editor,
-        &path,
-        Some(json!({"assigned_to": "nobody@example.org"})),
-    )
-    .await;
-    let note = api(
-        &app,
-        reqwest::Method::POST,
-        &editor,
-        &format!("{path}/notes"),
-        Some(json!({"body": "Yours, see the correction policy."})),
-    )
-    .await;
-    let unassigned = api(
-        &app,
-        reqwest::Method::PATCH,
-        &editor,
-        &path,
-        Some(json!({"assigned_to": null})),
-    )
-    .await;
+    let assigned = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"assigned_to": colleague.email.to_uppercase()})),
+        )
+        .await;
+    let theirs = app
+        .staff(&editor)
+        .get_ok(&format!(
+            "/api/v1/staff/comments?assigned_to={}",
+            colleague.email
+        ))
+        .await;
+    let to_hiring = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"assigned_to": hiring.email})),
+        )
+        .await;
+    let to_stranger = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"assigned_to": "nobody@example.org"})),
+        )
+        .await;
+    let note = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::POST,
+            &format!("{path}/notes"),
+            Some(json!({"body": "Yours, see the correction policy."})),
+        )
+        .await;
+    let unassigned = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"assigned_to": null})),
+        )
+        .await;
 
     assert_eq!(assigned.status(), 200);
     let assigned: Value = assigned.json().await.expect("json");
@@ -675,14 +659,14 @@ async fn sensitive_comments_stay_with_editors_and_out_of_exports(backend: Backen
     let fundraiser = app.staff_token("fundraising").await;
     let hiring = app.staff_token("hiring").await;
 
-    let flagged = api(
-        &app,
-        reqwest::Method::PATCH,
-        &editor,
-        &format!("/api/v1/staff/comments/{tip}"),
-        Some(json!({"sensitive": true})),
-    )
-    .await;
+    let flagged = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/staff/comments/{tip}"),
+            Some(json!({"sensitive": true})),
+        )
+        .await;
     let mut refused = Vec::new();
     for token in [&fundraiser, &hiring] {
         for path in [
@@ -691,22 +675,22 @@ async fn sensitive_comments_stay_with_editors_and_out_of_exports(backend: Backen
             "/api/v1/staff/comments.csv".to_string(),
         ] {
             refused.push(
-                api(&app, reqwest::Method::GET, token, &path, None)
+                app.staff(token)
+                    .send(reqwest::Method::GET, &path, None)
                     .await
                     .status(),
             );
         }
     }
-    let editor_list = get_json(&app, &editor, "/api/v1/staff/comments").await;
-    let admin_detail = get_json(&app, &admin, &format!("/api/v1/staff/comments/{tip}")).await;
-    let csv = api(
-        &app,
-        reqwest::Method::GET,
-        &editor,
-        "/api/v1/staff/comments.csv",
-        None,
-    )
-    .await;
+    let editor_list = app.staff(&editor).get_ok("/api/v1/staff/comments").await;
+    let admin_detail = app
+        .staff(&admin)
+        .get_ok(&format!("/api/v1/staff/comments/{tip}"))
+        .await;
+    let csv = app
+        .staff(&editor)
+        .send(reqwest::Method::GET, "/api/v1/staff/comments.csv", None)
+        .await;
 
     assert_eq!(flagged.status(), 200);
     assert!(refused.iter().all(|s| *s == 403), "{refused:?}");
@@ -745,31 +729,26 @@ async fn spam_can_be_marked_and_unmarked(backend: Backend) {
     let editor = app.staff_token("editor").await;
     let path = format!("/api/v1/staff/comments/{id}");
 
-    let marked = api(
-        &app,
-        reqwest::Method::PATCH,
-        &editor,
-        &path,
-        Some(json!({"spam": true})),
-    )
-    .await;
-    let spam_list = get_json(&app, &editor, "/api/v1/staff/comments?status=spam").await;
-    let reply = api(
-        &app,
-        reqwest::Method::POST,
-        &editor,
-        &format!("{path}/reply"),
-        Some(json!({"message": "Hello"})),
-    )
-    .await;
-    let unmarked = api(
-        &app,
-        reqwest::Method::PATCH,
-        &editor,
-        &path,
-        Some(json!({"spam": false})),
-    )
-    .await;
+    let marked = app
+        .staff(&editor)
+        .send(reqwest::Method::PATCH, &path, Some(json!({"spam": true})))
+        .await;
+    let spam_list = app
+        .staff(&editor)
+        .get_ok("/api/v1/staff/comments?status=spam")
+        .await;
+    let reply = app
+        .staff(&editor)
+        .send(
+            reqwest::Method::POST,
+            &format!("{path}/reply"),
+            Some(json!({"message": "Hello"})),
+        )
+        .await;
+    let unmarked = app
+        .staff(&editor)
+        .send(reqwest::Method::PATCH, &path, Some(json!({"spam": false})))
+        .await;
 
     let marked: Value = marked.json().await.expect("json");
     assert_eq!(marked["status"], "spam");
@@ -978,13 +957,14 @@ async fn needs_improvement_ranks_the_surer_problem_first(backend: Backend) {
         .expect("votes");
     let editor = app.staff_token("editor").await;
 
-    let worst_first = get_json(&app, &editor, "/api/v1/staff/feedback?min_votes=10").await;
-    let named = get_json(
-        &app,
-        &editor,
-        "/api/v1/staff/feedback?min_votes=10&order=needs_improvement",
-    )
-    .await;
+    let worst_first = app
+        .staff(&editor)
+        .get_ok("/api/v1/staff/feedback?min_votes=10")
+        .await;
+    let named = app
+        .staff(&editor)
+        .get_ok("/api/v1/staff/feedback?min_votes=10&order=needs_improvement")
+        .await;
 
     assert_eq!(
         urls(&worst_first),

@@ -582,7 +582,7 @@ async fn applicant_and_hiring_contacts_are_emailed(backend: Backend) {
     let id = applied_id(apply(&app, "data-reporter", pdf_form("jane@example.org")).await).await;
 
     let mails = app.smtp.wait_for(3, WAIT).await;
-    app.smtp.expect_none(Duration::from_millis(300)).await;
+    app.expect_no_more_mail().await;
     let to = |addr: &str| {
         mails
             .iter()
@@ -1057,7 +1057,7 @@ async fn staff_store_lists_rates_notes_and_moves_applications(backend: Backend) 
     assert_eq!(detail.notes[0].body, "Strong clips.");
     assert_eq!(detail.posting_slug, "data-reporter");
     app.smtp.wait_for(9, WAIT).await;
-    app.smtp.expect_none(Duration::from_millis(500)).await;
+    app.expect_no_more_mail().await;
 }
 
 async fn rejection_emails_only_on_a_move_to_rejected(backend: Backend) {
@@ -1092,7 +1092,7 @@ async fn rejection_emails_only_on_a_move_to_rejected(backend: Backend) {
     assert_eq!(rejected.from, Stage::Interview);
     assert!(!again.email_queued);
     let mails = app.smtp.wait_for(4, WAIT).await;
-    app.smtp.expect_none(Duration::from_millis(500)).await;
+    app.expect_no_more_mail().await;
     let mail = &mails[3];
     assert_eq!(mail.rcpt_to, vec!["jane@example.org".to_string()]);
     assert_eq!(

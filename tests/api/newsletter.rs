@@ -335,7 +335,7 @@ async fn resubscribing_a_confirmed_address_sends_nothing(backend: Backend) {
         json!({"status": "pending"}),
         "the same answer as for a new address"
     );
-    app.smtp.expect_none(Duration::from_millis(1500)).await;
+    app.expect_no_more_mail().await;
     let s = subscriber(&app, "reader@example.org").await;
     assert_eq!(s.status, "confirmed");
     let id = s.id.clone();
@@ -365,7 +365,7 @@ async fn pending_address_gets_one_confirmation_per_interval(backend: Backend) {
     }
 
     app.smtp.wait_for(1, WAIT).await;
-    app.smtp.expect_none(Duration::from_millis(1000)).await;
+    app.expect_no_more_mail().await;
 }
 
 async fn invalid_subscriptions_name_the_field(backend: Backend) {
@@ -398,7 +398,7 @@ async fn invalid_subscriptions_name_the_field(backend: Backend) {
         "private lists are unknown here"
     );
     assert_eq!(unknown_field.status(), 422);
-    app.smtp.expect_none(Duration::from_millis(500)).await;
+    app.expect_no_more_mail().await;
 }
 
 async fn unknown_confirmation_token_is_a_404_page(backend: Backend) {
@@ -568,7 +568,7 @@ async fn send_of_1000_recipients_delivers_exactly_1000_distinct_emails(backend: 
     let id = send_now(&app, &[]).await;
 
     let mails = app.smtp.wait_for(n, Duration::from_secs(90)).await;
-    app.smtp.expect_none(Duration::from_millis(1000)).await;
+    app.expect_no_more_mail().await;
     assert_eq!(mails.len(), n);
     let recipients: HashSet<_> = mails.iter().flat_map(|m| m.rcpt_to.clone()).collect();
     let message_ids: HashSet<_> = mails.iter().filter_map(|m| m.message_id()).collect();
@@ -634,7 +634,7 @@ async fn interrupted_send_resumes_and_delivers_each_recipient_once(backend: Back
     assert!(delivered_before < n, "the stop came before the end");
     let app = app.restart().await;
     let mails = app.smtp.wait_for(n, Duration::from_secs(60)).await;
-    app.smtp.expect_none(Duration::from_millis(1500)).await;
+    app.expect_no_more_mail().await;
     let recipients: Vec<String> = mails.iter().flat_map(|m| m.rcpt_to.clone()).collect();
     let unique: HashSet<_> = recipients.iter().collect();
     assert_eq!(recipients.len(), n, "no one twice");
@@ -684,7 +684,7 @@ async fn suppressed_and_unsubscribed_addresses_receive_nothing(backend: Backend)
     send_now(&app, &[]).await;
 
     let mails = app.smtp.wait_for(1, WAIT).await;
-    app.smtp.expect_none(Duration::from_millis(1500)).await;
+    app.expect_no_more_mail().await;
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].rcpt_to, vec!["stays@example.org".to_string()]);
     assert_eq!(
@@ -694,7 +694,7 @@ async fn suppressed_and_unsubscribed_addresses_receive_nothing(backend: Backend)
     // Resubscribing a suppressed address answers the same and sends nothing.
     let again = subscribe(&app, json!({"email": "bounced@example.org"})).await;
     assert_eq!(again.status(), 202);
-    app.smtp.expect_none(Duration::from_millis(700)).await;
+    app.expect_no_more_mail().await;
 }
 
 async fn unsubscribing_during_a_send_skips_the_queued_email(backend: Backend) {
@@ -1013,9 +1013,9 @@ async fn pause_holds_and_resume_releases(backend: Backend) {
         .expect("pause");
     assert_eq!(paused.status, "paused");
     // Whatever was in flight (claimed by the worker) lands; then nothing more.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.drain_outbox().await;
     let during_pause = app.smtp.count();
-    app.smtp.expect_none(Duration::from_millis(1200)).await;
+    app.expect_no_more_mail().await;
     assert!(during_pause < n);
     let p = progress(&app, &id).await;
     assert!(p.pending > 0, "{p:?}");
@@ -1148,7 +1148,7 @@ async fn import_dry_run_reports_without_writing(backend: Backend) {
         subscriber(&app, "old@example.org").await.status,
         "unsubscribed"
     );
-    app.smtp.expect_none(Duration::from_millis(300)).await;
+    app.expect_no_more_mail().await;
 }
 
 async fn subscriber_list_filters_and_export_escapes_formulas(backend: Backend) {
@@ -1258,7 +1258,7 @@ async fn list_targeted_issue_reaches_only_that_list(backend: Backend) {
     let id = send_now(&app, &["sports"]).await;
 
     let mails = app.smtp.wait_for(1, WAIT).await;
-    app.smtp.expect_none(Duration::from_millis(1000)).await;
+    app.expect_no_more_mail().await;
     assert_eq!(mails[0].rcpt_to, vec!["fan@example.org".to_string()]);
     let p = wait_progress(&app, &id, |p| p.status.as_str() == "sent").await;
     assert_eq!((p.recipients, p.sent), (1, 1));
@@ -1304,7 +1304,7 @@ async fn erased_address_stays_blocked(backend: Backend) {
 
     assert_eq!((report.created, report.skipped_suppressed), (0, 1));
     assert_eq!(again.status(), 202);
-    app.smtp.expect_none(Duration::from_millis(800)).await;
+    app.expect_no_more_mail().await;
     let address = email("gone@example.org");
     let found = app
         .state

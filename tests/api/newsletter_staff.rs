@@ -156,7 +156,7 @@ async fn issue_created_and_sent_over_json_reaches_every_confirmed_subscriber(bac
 
     assert_eq!(res.status(), 202);
     let mails = app.smtp.wait_for(2, WAIT).await;
-    app.smtp.expect_none(Duration::from_millis(800)).await;
+    app.expect_no_more_mail().await;
     let to: HashSet<String> = mails.iter().flat_map(|m| m.rcpt_to.clone()).collect();
     assert_eq!(
         to,
@@ -212,7 +212,7 @@ async fn test_send_reaches_only_the_test_address(backend: Backend) {
     assert_eq!(bad.status(), 422);
     assert_eq!(res.status(), 202);
     let mails = app.smtp.wait_for(1, WAIT).await;
-    app.smtp.expect_none(Duration::from_millis(800)).await;
+    app.expect_no_more_mail().await;
     assert_eq!(mails.len(), 1);
     assert_eq!(
         mails[0].rcpt_to,
@@ -642,7 +642,7 @@ async fn issue_can_be_paused_resumed_and_cancelled(backend: Backend) {
         409,
         "a cancelled issue has nothing to retry"
     );
-    app.smtp.expect_none(Duration::from_millis(500)).await;
+    app.expect_no_more_mail().await;
     let actions = audit_actions(&app).await;
     for action in [
         "newsletter.issue_scheduled",

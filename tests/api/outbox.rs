@@ -74,7 +74,7 @@ async fn rolled_back_email_is_never_sent(backend: Backend) {
     app.queue(vec![test_email("kept@example.org")]).await;
 
     let mails = app.smtp.wait_for(1, WAIT).await;
-    app.smtp.expect_none(Duration::from_millis(500)).await;
+    app.expect_no_more_mail().await;
     assert_eq!(mails[0].rcpt_to, vec!["kept@example.org".to_string()]);
 }
 
@@ -165,7 +165,7 @@ async fn two_workers_never_send_the_same_row(backend: Backend) {
     }
 
     let mails = app.smtp.wait_for(n, Duration::from_secs(60)).await;
-    app.smtp.expect_none(Duration::from_millis(700)).await;
+    app.expect_no_more_mail().await;
     let _ = stop.send(true);
     for h in handles {
         h.await.expect("worker stops");
@@ -315,5 +315,5 @@ async fn email_stored_by_reference_without_its_record_fails_cleanly(backend: Bac
             .is_some_and(|e| e.contains("could not be rendered")),
         "{failed:?}"
     );
-    app.smtp.expect_none(Duration::from_millis(300)).await;
+    app.expect_no_more_mail().await;
 }

@@ -30,7 +30,6 @@ both_backends!(
 );
 
 const WAIT: Duration = Duration::from_secs(20);
-const QUIET: Duration = Duration::from_millis(1000);
 const EMAIL: &str = "jane.quill@example.org";
 const NAME: &str = "Jane Quill";
 const DEDICATION: &str = "Ada Quill";
@@ -441,14 +440,9 @@ async fn traces(app: &TestApp, needles: &[&str]) -> Vec<String> {
         .expect("scan")
 }
 
-async fn get_json(app: &TestApp, token: &str, path: &str) -> Value {
-    let res = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request");
+/// The JSON of a staff `GET` about one person, which must answer 200 and never be cached.
+async fn private_json(app: &TestApp, token: &str, path: &str) -> Value {
+    let res = app.staff(token).get(path).await;
     assert_eq!(res.status(), 200, "{path}");
     assert_eq!(res.headers()["cache-control"], "no-store");
     res.json().await.expect("json")
@@ -496,7 +490,7 @@ async fn one_person_in_every_feature_is_exported_then_erased_without_a_trace(bac
     let admin = app.staff_token("admin").await;
 
     // Export: every record is there, with its id and staff link.
-    let person = get_json(
+    let person = private_json(
         &app,
         &admin,
         &format!("/api/v1/staff/people?email={}", "JANE.QUILL%40example.org"),
@@ -688,7 +682,7 @@ async fn one_person_in_every_feature_is_exported_then_erased_without_a_trace(bac
             "{action} audited"
         );
     }
-    let after = get_json(&app, &admin, &format!("/api/v1/staff/people?email={EMAIL}")).await;
+    let after = private_json(&app, &admin, &format!("/api/v1/staff/people?email={EMAIL}")).await;
     assert_eq!(after["newsletter"]["blocked"], true);
     assert_eq!(after["newsletter"]["block_reason"], "erased");
     assert!(after["donations"].as_array().expect("array").is_empty());
@@ -697,7 +691,7 @@ async fn one_person_in_every_feature_is_exported_then_erased_without_a_trace(bac
     // A new subscription of the address is answered as always, and stores and sends nothing…
     let sent_before = app.smtp.count();
     assert_eq!(subscribe(&app, EMAIL).await.status(), 202);
-    app.smtp.expect_none(QUIET).await;
+    app.expect_no_more_mail().await;
     assert_eq!(app.smtp.count(), sent_before);
     assert!(
         traces(&app, &[EMAIL]).await.is_empty(),
@@ -902,7 +896,7 @@ async fn reader_downloads_and_deletes_their_data_from_the_preferences_page(backe
         .await
         .expect("post");
     assert_eq!(again.status(), 200);
-    app.smtp.expect_none(QUIET).await;
+    app.expect_no_more_mail().await;
     assert_eq!(app.smtp.count(), sent, "one email per interval");
 
     // The link opens a page; a GET erases nothing.
@@ -943,7 +937,7 @@ async fn reader_downloads_and_deletes_their_data_from_the_preferences_page(backe
     let entries = audit_actions(&app).await;
     assert!(entries.iter().any(|(a, _, _)| a == "person.exported_json"));
     assert!(entries.iter().any(|(a, _, _)| a == "person.erased"));
-    app.smtp.expect_none(QUIET).await;
+    app.expect_no_more_mail().await;
 }
 
 async fn donor_deletes_their_data_from_the_manage_page_after_a_second_link(backend: Backend) {

@@ -196,28 +196,6 @@ impl SmtpSink {
         self.received()
     }
 
-    /// Panics if any message is accepted during `during`, counting from this
-    /// call.
-    pub async fn expect_none(&self, during: Duration) {
-        let mut count = self.shared.count.subscribe();
-        let before = *count.borrow_and_update();
-        let waited = tokio::time::timeout(during, count.wait_for(|seen| *seen > before)).await;
-        if waited.is_ok() {
-            let mails = self.received();
-            let subjects: Vec<Option<String>> = mails
-                .iter()
-                .skip(before)
-                .map(ReceivedMail::subject)
-                .collect();
-            panic!(
-                "SmtpSink::expect_none: expected no mail within {during:?}, but {} arrived \
-                 (count went from {before} to {}); subjects: {subjects:?}",
-                mails.len().saturating_sub(before),
-                mails.len()
-            );
-        }
-    }
-
     /// Sets the answer to the end of DATA for every following message until
     /// changed again.
     pub fn set_reply(&self, reply: Reply) {
