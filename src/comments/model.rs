@@ -5,6 +5,7 @@ use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::text::{self, Lines, TextError};
 use crate::domain::{ArticleUrl, EmailAddress};
 use crate::error::{AppError, FieldError};
 
@@ -113,20 +114,13 @@ pub fn looks_like_url(text: &str) -> bool {
         })
 }
 
-/// Free text a reader wrote: trimmed, CR LF turned into LF, no other control characters
-/// than newline and tab, within a length.
+/// Free text a reader or editor wrote, by the one rule ([`crate::domain::text::clean_text`]),
+/// a refused length worded with `what` ("A message has at most 5000 characters.").
 pub fn clean_text(input: &str, max_chars: usize, what: &str) -> Result<String, String> {
-    let text = input.trim().replace("\r\n", "\n");
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err("Control characters other than line breaks and tabs are not allowed.".into());
-    }
-    if text.chars().count() > max_chars {
-        return Err(format!("{what} has at most {max_chars} characters."));
-    }
-    Ok(text)
+    text::clean_text(input, Lines::Many, max_chars).map_err(|e| match e {
+        TextError::TooLong { max_chars } => format!("{what} has at most {max_chars} characters."),
+        other => other.to_string(),
+    })
 }
 
 /// A valid comment, as the reader wrote it.

@@ -114,6 +114,13 @@ impl fmt::Display for EmailAddress {
     }
 }
 
+/// Sent as the address string, as it is stored.
+impl serde::Serialize for EmailAddress {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl AsRef<str> for EmailAddress {
     fn as_ref(&self) -> &str {
         self.as_str()

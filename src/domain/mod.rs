@@ -3,7 +3,9 @@
 
 mod article_url;
 mod email;
+pub mod markdown;
 pub mod privacy;
+pub mod text;
 
 pub use article_url::ArticleUrl;
 pub use email::{addresses_in, EmailAddress};

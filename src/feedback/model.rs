@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::config::FeedbackSettings;
+use crate::domain::text::{self, Lines};
 use crate::domain::ArticleUrl;
 use crate::error::{AppError, FieldError};
 
@@ -111,16 +112,10 @@ impl Ballot {
     }
 }
 
-/// Trims, turns CR LF into LF, and refuses control characters other than newline and tab.
+/// A reader's or editor's free text, by the one rule ([`crate::domain::text::clean_text`]);
+/// the length is checked by each caller, which names the field in its message.
 pub fn clean_text(input: &str) -> Result<String, String> {
-    let text = input.trim().replace("\r\n", "\n");
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err("Control characters other than line breaks and tabs are not allowed.".into());
-    }
-    Ok(text)
+    text::clean_text(input, Lines::Many, usize::MAX).map_err(|e| e.to_string())
 }
 
 /// Who voted: the `fd_voter` cookie, or (without one) the day's hash of IP and User-Agent.

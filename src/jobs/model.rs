@@ -2,11 +2,13 @@
 //! (`TryFrom<PostingInput>`, [`ApplicationInput::parse`], [`Rating::new`], …) are the only
 //! way to the validated values the store accepts.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::text::{self, Lines, TextError};
+pub use crate::domain::EmailAddress;
 use crate::error::FieldError;
 
 /// A string-valued enum stored as text and sent as JSON in snake_case.
@@ -108,29 +110,15 @@ text_enum! {
 
 // --- text rules shared by every field ------------------------------------------------------
 
-/// Trims `value` and checks it: no control characters except `\n`/`\t` (none at all when
-/// `single_line`), at most `max_chars` characters.
+/// Free text by the one rule ([`crate::domain::text::clean_text`]): trimmed, CR LF as LF,
+/// no control characters (none at all when `single_line`; else only `\n` and `\t`), at most
+/// `max_chars` characters, refused in the jobs forms' wording.
 pub fn clean_text(value: &str, max_chars: usize, single_line: bool) -> Result<String, String> {
-    let value = value.trim();
-    let bad_control = value
-        .chars()
-        .any(|c| c.is_control() && (single_line || (c != '\n' && c != '\t' && c != '\r')));
-    if bad_control {
-        return Err(if single_line {
-            "Must be a single line without control characters.".into()
-        } else {
-            "Must not contain control characters.".into()
-        });
-    }
-    // Browsers send CRLF in text areas; store plain newlines.
-    let value = value.replace("\r\n", "\n");
-    if value.contains('\r') {
-        return Err("Must not contain control characters.".into());
-    }
-    if value.chars().count() > max_chars {
-        return Err(format!("Must be at most {max_chars} characters."));
-    }
-    Ok(value)
+    let lines = if single_line { Lines::One } else { Lines::Many };
+    text::clean_text(value, lines, max_chars).map_err(|e| match e {
+        TextError::Control(Lines::Many) => "Must not contain control characters.".into(),
+        other => other.to_string(),
+    })
 }
 
 /// Like [`clean_text`], and not empty.
@@ -200,40 +188,8 @@ impl Slug {
     }
 }
 
-/// An email address as typed (trimmed), with its lower-cased form for comparisons.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmailAddress(lettre::Address);
-
-impl EmailAddress {
-    pub fn parse(value: &str) -> Result<EmailAddress, String> {
-        let value = value.trim();
-        if value.is_empty() {
-            return Err("This field is required.".into());
-        }
-        if value.chars().count() > 255 {
-            return Err("Must be at most 255 characters.".into());
-        }
-        value
-            .parse::<lettre::Address>()
-            .map(EmailAddress)
-            .map_err(|_| "Enter an email address like name@example.org.".into())
-    }
-
-    pub fn as_str(&self) -> &str {
-        self.0.as_ref()
-    }
-
-    pub fn address(&self) -> &lettre::Address {
-        &self.0
-    }
-
-    /// The form duplicates are detected by.
-    pub fn normalized(&self) -> String {
-        normalize_email(self.as_str())
-    }
-}
-
-/// Lower-cases an address for comparison (how hiring contacts and applicants are matched).
+/// Lower-cases an address already stored as text (a staff account, a hiring contact) into
+/// the form [`EmailAddress::normalized`] gives, which is how contacts and applicants match.
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
@@ -288,282 +244,9 @@ impl NoteBody {
     }
 }
 
-// --- postings ------------------------------------------------------------------------------
+mod posting;
 
-/// A salary range as staff send it (minor units of `currency`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SalaryInput {
-    /// ISO 4217, e.g. `USD`.
-    pub currency: String,
-    #[serde(default)]
-    pub min_minor: Option<i64>,
-    #[serde(default)]
-    pub max_minor: Option<i64>,
-    pub period: SalaryPeriod,
-}
-
-/// A custom question as staff send it. `id` names an existing question to keep its answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct QuestionInput {
-    #[serde(default)]
-    pub id: Option<String>,
-    pub kind: QuestionKind,
-    pub label: String,
-    #[serde(default)]
-    pub required: bool,
-}
-
-/// A posting as staff create or replace it (the body of `POST /api/v1/staff/jobs`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PostingInput {
-    pub slug: String,
-    pub title: String,
-    #[serde(default)]
-    pub summary: String,
-    pub description_markdown: String,
-    pub location: String,
-    /// ISO 3166-1 alpha-2 country of the job (or of the applicants, for remote work).
-    #[serde(default)]
-    pub country: Option<String>,
-    pub remote: Workplace,
-    pub employment_type: EmploymentType,
-    #[serde(default)]
-    pub salary: Option<SalaryInput>,
-    /// Staff email addresses notified of applications; they may see this posting's applicants
-    /// and change it. Each an enabled hiring or admin account; only admins change them (a
-    /// hiring user's new posting has its author as its one contact).
-    #[serde(default)]
-    pub hiring_contacts: Vec<String>,
-    #[serde(default)]
-    pub opens_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub closes_at: Option<DateTime<Utc>>,
-    pub status: PostingStatus,
-    #[serde(default)]
-    pub questions: Vec<QuestionInput>,
-}
-
-/// A validated salary range.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Salary {
-    pub currency: String,
-    pub min_minor: Option<i64>,
-    pub max_minor: Option<i64>,
-    pub period: SalaryPeriod,
-}
-
-/// A validated question; `id` is kept for an existing question, made for a new one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewQuestion {
-    pub(super) id: Option<String>,
-    pub(super) kind: QuestionKind,
-    pub(super) label: String,
-    pub(super) required: bool,
-}
-
-/// A validated posting, ready for [`super::store::insert_posting`] / [`super::store::update_posting`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewPosting {
-    pub(super) slug: Slug,
-    pub(super) title: String,
-    pub(super) summary: String,
-    pub(super) description_markdown: String,
-    pub(super) description_html: String,
-    pub(super) location: String,
-    pub(super) country: Option<String>,
-    pub(super) remote: Workplace,
-    pub(super) employment_type: EmploymentType,
-    pub(super) salary: Option<Salary>,
-    pub(super) hiring_contacts: Vec<String>,
-    pub(super) opens_at: Option<NaiveDateTime>,
-    pub(super) closes_at: Option<NaiveDateTime>,
-    pub(super) status: PostingStatus,
-    pub(super) questions: Vec<NewQuestion>,
-}
-
-impl NewPosting {
-    pub fn slug(&self) -> &str {
-        self.slug.as_str()
-    }
-
-    pub fn status(&self) -> PostingStatus {
-        self.status
-    }
-}
-
-const MAX_QUESTIONS: usize = 30;
-const MAX_CONTACTS: usize = 20;
-
-impl TryFrom<PostingInput> for NewPosting {
-    type Error = Vec<FieldError>;
-
-    fn try_from(input: PostingInput) -> Result<Self, Self::Error> {
-        let mut errors = Vec::new();
-        let mut check = |field: &str, result: Result<String, String>| match result {
-            Ok(v) => Some(v),
-            Err(message) => {
-                errors.push(FieldError::new(field, message));
-                None
-            }
-        };
-        let slug = check(
-            "slug",
-            Slug::parse(&input.slug).map(|s| s.as_str().to_string()),
-        );
-        let title = check("title", required_text(&input.title, 200, true));
-        let summary = check("summary", clean_text(&input.summary, 1_000, false));
-        let description = check(
-            "description_markdown",
-            required_text(&input.description_markdown, 50_000, false),
-        );
-        let location = check("location", required_text(&input.location, 200, true));
-        let country = match input.country.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(c) if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()) => {
-                Some(c.to_ascii_uppercase())
-            }
-            Some(_) => {
-                check(
-                    "country",
-                    Err("Use a two-letter ISO 3166 country code, e.g. `CO`.".into()),
-                );
-                None
-            }
-        };
-        let salary = input.salary.as_ref().and_then(|s| {
-            let currency = s.currency.trim();
-            let mut ok = true;
-            if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-                check(
-                    "salary.currency",
-                    Err("Use a three-letter ISO 4217 code, e.g. `USD`.".into()),
-                );
-                ok = false;
-            }
-            for (field, value) in [
-                ("salary.min_minor", s.min_minor),
-                ("salary.max_minor", s.max_minor),
-            ] {
-                if value.is_some_and(|v| v < 0) {
-                    check(field, Err("Must not be negative.".into()));
-                    ok = false;
-                }
-            }
-            match (s.min_minor, s.max_minor) {
-                (None, None) => {
-                    check("salary", Err("Give a minimum, a maximum or both.".into()));
-                    ok = false;
-                }
-                (Some(min), Some(max)) if min > max => {
-                    check(
-                        "salary.max_minor",
-                        Err("Must not be below the minimum.".into()),
-                    );
-                    ok = false;
-                }
-                _ => {}
-            }
-            ok.then(|| Salary {
-                currency: currency.to_string(),
-                min_minor: s.min_minor,
-                max_minor: s.max_minor,
-                period: s.period,
-            })
-        });
-        if input.hiring_contacts.len() > MAX_CONTACTS {
-            check(
-                "hiring_contacts",
-                Err(format!("At most {MAX_CONTACTS} hiring contacts.")),
-            );
-        }
-        let mut contacts: Vec<String> = Vec::new();
-        for (i, contact) in input.hiring_contacts.iter().enumerate() {
-            if let Some(email) = check(
-                &format!("hiring_contacts[{i}]"),
-                EmailAddress::parse(contact).map(|e| e.normalized()),
-            ) {
-                if !contacts.contains(&email) {
-                    contacts.push(email);
-                }
-            }
-        }
-        let opens_at = input.opens_at.map(to_stored);
-        let closes_at = input.closes_at.map(to_stored);
-        if let (Some(opens), Some(closes)) = (opens_at, closes_at) {
-            if closes <= opens {
-                check("closes_at", Err("Must be after opens_at.".into()));
-            }
-        }
-        if input.questions.len() > MAX_QUESTIONS {
-            check(
-                "questions",
-                Err(format!("At most {MAX_QUESTIONS} questions.")),
-            );
-        }
-        let mut seen_ids = HashSet::new();
-        let mut questions = Vec::new();
-        for (i, q) in input.questions.iter().enumerate() {
-            let id = q.id.as_deref().map(str::trim).filter(|id| !id.is_empty());
-            if let Some(id) = id {
-                if !seen_ids.insert(id.to_string()) {
-                    check(
-                        &format!("questions[{i}].id"),
-                        Err("Each question appears once.".into()),
-                    );
-                }
-            }
-            if let Some(label) = check(
-                &format!("questions[{i}].label"),
-                required_text(&q.label, 300, true),
-            ) {
-                questions.push(NewQuestion {
-                    id: id.map(String::from),
-                    kind: q.kind,
-                    label,
-                    required: q.required,
-                });
-            }
-        }
-        let (
-            Some(slug),
-            Some(title),
-            Some(summary),
-            Some(description_markdown),
-            Some(location),
-            true,
-        ) = (
-            slug,
-            title,
-            summary,
-            description,
-            location,
-            errors.is_empty(),
-        )
-        else {
-            return Err(errors);
-        };
-        Ok(NewPosting {
-            slug: Slug(slug),
-            description_html: super::markdown::to_safe_html(&description_markdown),
-            title,
-            summary,
-            description_markdown,
-            location,
-            country,
-            remote: input.remote,
-            employment_type: input.employment_type,
-            salary,
-            hiring_contacts: contacts,
-            opens_at,
-            closes_at,
-            status: input.status,
-            questions,
-        })
-    }
-}
+pub use posting::{NewPosting, NewQuestion, PostingInput, QuestionInput, Salary, SalaryInput};
 
 /// A stored posting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -639,42 +322,6 @@ impl Question {
     /// The multipart field that carries the answer: `answer_<question id>`.
     pub fn field_name(&self) -> String {
         format!("answer_{}", self.id)
-    }
-}
-
-impl PostingInput {
-    /// The input that would recreate a stored posting (to apply a partial update to).
-    pub fn from_posting(posting: &Posting, contacts: &[String], questions: &[Question]) -> Self {
-        PostingInput {
-            slug: posting.slug.clone(),
-            title: posting.title.clone(),
-            summary: posting.summary.clone(),
-            description_markdown: posting.description_markdown.clone(),
-            location: posting.location.clone(),
-            country: posting.country.clone(),
-            remote: posting.remote,
-            employment_type: posting.employment_type,
-            salary: posting.salary.as_ref().map(|s| SalaryInput {
-                currency: s.currency.clone(),
-                min_minor: s.min_minor,
-                max_minor: s.max_minor,
-                period: s.period,
-            }),
-            hiring_contacts: contacts.to_vec(),
-            opens_at: posting.opens_at.map(|t| t.and_utc()),
-            closes_at: posting.closes_at.map(|t| t.and_utc()),
-            status: posting.status,
-            questions: questions
-                .iter()
-                .filter(|q| q.active)
-                .map(|q| QuestionInput {
-                    id: Some(q.id.clone()),
-                    kind: q.kind,
-                    label: q.label.clone(),
-                    required: q.required,
-                })
-                .collect(),
-        }
     }
 }
 
@@ -839,74 +486,8 @@ impl ApplicationInput {
 mod tests {
     use super::*;
 
-    fn input() -> PostingInput {
-        PostingInput {
-            slug: "data-reporter".into(),
-            title: "Data reporter".into(),
-            summary: "Find the story in the numbers.".into(),
-            description_markdown: "# About\n\nWe **need** you.".into(),
-            location: "Bogotá".into(),
-            country: Some("co".into()),
-            remote: Workplace::Hybrid,
-            employment_type: EmploymentType::FullTime,
-            salary: None,
-            hiring_contacts: vec!["Editor@Example.org".into(), "editor@example.org".into()],
-            opens_at: None,
-            closes_at: None,
-            status: PostingStatus::Open,
-            questions: vec![QuestionInput {
-                id: None,
-                kind: QuestionKind::YesNo,
-                label: "Do you speak Spanish?".into(),
-                required: true,
-            }],
-        }
-    }
-
     fn fields_of(errors: Vec<FieldError>) -> Vec<String> {
         errors.into_iter().map(|e| e.field).collect()
-    }
-
-    #[test]
-    fn valid_posting_is_normalised_and_rendered() {
-        let p = NewPosting::try_from(input()).expect("valid");
-        assert_eq!(p.slug(), "data-reporter");
-        assert_eq!(p.country.as_deref(), Some("CO"));
-        assert_eq!(p.hiring_contacts, vec!["editor@example.org".to_string()]);
-        assert!(p.description_html.contains("<strong>need</strong>"));
-    }
-
-    #[test]
-    fn every_bad_posting_field_is_named() {
-        let mut bad = input();
-        bad.slug = "Not A Slug".into();
-        bad.title = " ".into();
-        bad.country = Some("Colombia".into());
-        bad.hiring_contacts = vec!["nobody".into()];
-        bad.salary = Some(SalaryInput {
-            currency: "usd".into(),
-            min_minor: Some(5),
-            max_minor: Some(1),
-            period: SalaryPeriod::Year,
-        });
-        bad.opens_at = Some(Utc::now());
-        bad.closes_at = Some(Utc::now() - chrono::TimeDelta::days(1));
-        bad.questions[0].label = "line\nbreak".into();
-
-        let errors = fields_of(NewPosting::try_from(bad).expect_err("invalid"));
-
-        for field in [
-            "slug",
-            "title",
-            "country",
-            "hiring_contacts[0]",
-            "salary.currency",
-            "salary.max_minor",
-            "closes_at",
-            "questions[0].label",
-        ] {
-            assert!(errors.contains(&field.to_string()), "{field} in {errors:?}");
-        }
     }
 
     #[test]

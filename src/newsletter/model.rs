@@ -5,48 +5,36 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, FieldError};
 
-/// A subscriber's address, trimmed and lower-cased (one row per mailbox, whatever the case).
+/// A subscriber's mailbox: a [`domain::EmailAddress`](crate::domain::EmailAddress) held in
+/// its whole-address lower-cased form ([`normalized`](crate::domain::EmailAddress::normalized)),
+/// because the list keeps one row (and one suppression hash) per mailbox whatever case the
+/// reader typed; and with a full domain, since an issue is never sent to `localhost`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct EmailAddress(String);
+#[serde(transparent)]
+pub struct EmailAddress(crate::domain::EmailAddress);
 
 impl EmailAddress {
     pub fn parse(raw: &str) -> Result<EmailAddress, String> {
-        let email = raw.trim().to_lowercase();
-        if email.is_empty() {
-            return Err("Enter an email address.".into());
+        let typed = crate::domain::EmailAddress::parse(raw)?;
+        if !typed.address().domain().contains('.') {
+            return Err("The address needs a full domain, like example.org.".into());
         }
-        if email.len() > 254 {
-            return Err("An email address has at most 254 characters.".into());
-        }
-        if email.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err("An email address has no spaces or control characters.".into());
-        }
-        let Some((local, domain)) = email.rsplit_once('@') else {
-            return Err("This is not an email address.".into());
-        };
-        let domain_ok = domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..");
-        if local.is_empty() || !domain_ok || email.parse::<lettre::Address>().is_err() {
-            return Err("This is not an email address.".into());
-        }
-        Ok(EmailAddress(email))
+        crate::domain::EmailAddress::parse(&typed.normalized()).map(EmailAddress)
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// The keyed hash under which a suppression of this address is kept.
     pub fn suppression_hash(&self, keys: &crate::keys::Keys) -> String {
-        keys.hash("newsletter-suppression", self.0.as_bytes())
+        keys.hash("newsletter-suppression", self.as_str().as_bytes())
     }
 }
 
 impl std::fmt::Display for EmailAddress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 

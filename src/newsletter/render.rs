@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use lettre::message::Mailbox;
-use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
 use serde_json::json;
 
 use crate::config::Settings;
@@ -24,104 +23,10 @@ use crate::mail::{Email, ExtraHeader, Mailer, NewOutboxEmail};
 /// The email template of every issue.
 pub const ISSUE_TEMPLATE: &str = "newsletter_issue";
 
-/// Styles for the tags Markdown produces, written into each tag.
-const INLINE_STYLES: &[(&str, &str)] = &[
-    ("<p>", "<p style=\"margin:0 0 16px 0;\">"),
-    (
-        "<h1>",
-        "<h1 style=\"margin:24px 0 12px 0;font-size:26px;line-height:1.25;\">",
-    ),
-    (
-        "<h2>",
-        "<h2 style=\"margin:24px 0 12px 0;font-size:22px;line-height:1.25;\">",
-    ),
-    (
-        "<h3>",
-        "<h3 style=\"margin:20px 0 10px 0;font-size:18px;line-height:1.3;\">",
-    ),
-    ("<h4>", "<h4 style=\"margin:16px 0 8px 0;font-size:16px;\">"),
-    ("<a href=", "<a style=\"color:#b3001b;\" href="),
-    (
-        "<blockquote>",
-        "<blockquote style=\"margin:0 0 16px 0;padding:4px 16px;border-left:4px solid #dddddd;color:#444444;\">",
-    ),
-    ("<ul>", "<ul style=\"margin:0 0 16px 0;padding-left:24px;\">"),
-    ("<ol>", "<ol style=\"margin:0 0 16px 0;padding-left:24px;\">"),
-    ("<li>", "<li style=\"margin:0 0 6px 0;\">"),
-    (
-        "<pre>",
-        "<pre style=\"margin:0 0 16px 0;padding:12px;background:#f4f4f2;overflow:auto;font-size:14px;\">",
-    ),
-    (
-        "<code>",
-        "<code style=\"font-family:Menlo,Consolas,monospace;font-size:90%;\">",
-    ),
-    ("<img ", "<img style=\"max-width:100%;height:auto;\" "),
-    (
-        "<hr />",
-        "<hr style=\"border:0;border-top:1px solid #e5e5e5;margin:24px 0;\" />",
-    ),
-    (
-        "<table>",
-        "<table style=\"border-collapse:collapse;margin:0 0 16px 0;\">",
-    ),
-    ("<th>", "<th style=\"border:1px solid #dddddd;padding:6px 8px;\">"),
-    ("<td>", "<td style=\"border:1px solid #dddddd;padding:6px 8px;\">"),
-];
-
-/// Markdown to email-ready HTML. Raw HTML in the source is shown as text, never passed
-/// through, and links other than http(s), mailto and relative ones are dropped.
+/// Markdown to email-ready HTML: the one sanitiser's email flavour (raw HTML shown as text,
+/// only http(s), mailto and same-site links, styles inline), see [`crate::domain::markdown`].
 pub fn markdown_to_html(markdown: &str) -> String {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
-    let events = Parser::new_ext(markdown, options).map(|event| match event {
-        Event::Html(html) | Event::InlineHtml(html) => Event::Text(html),
-        Event::Start(Tag::Link {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) => Event::Start(Tag::Link {
-            link_type,
-            dest_url: safe_url(dest_url),
-            title,
-            id,
-        }),
-        Event::Start(Tag::Image {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) => Event::Start(Tag::Image {
-            link_type,
-            dest_url: safe_url(dest_url),
-            title,
-            id,
-        }),
-        other => other,
-    });
-    let mut html = String::with_capacity(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, events);
-    // Every `<` left is a tag the renderer wrote (text is escaped), so this is exact.
-    for (tag, styled) in INLINE_STYLES {
-        if html.contains(tag) {
-            html = html.replace(tag, styled);
-        }
-    }
-    html
-}
-
-fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
-    let lower = url.trim().to_ascii_lowercase();
-    let allowed = lower.starts_with("http://")
-        || lower.starts_with("https://")
-        || lower.starts_with("mailto:")
-        || lower.starts_with('/')
-        || lower.starts_with('#');
-    if allowed {
-        url
-    } else {
-        CowStr::Borrowed("#")
-    }
+    crate::domain::markdown::email_html(markdown)
 }
 
 /// Escapes text for an HTML attribute or element.
