@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::db::dialect::{load_for_share, on_backend};
 use crate::db::lower_nullable;
 use crate::db::schema::newsletter_confirm_tokens as tokens;
 use crate::db::schema::newsletter_consents as consents;
@@ -974,15 +975,10 @@ pub fn insert_confirmed_subscribers(
                 )
             })
             .collect();
-        created += match conn {
-            DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(subs::table)
-                .values(&rows)
-                .execute(c)?,
-            DbConnection::Postgres(c) => diesel::insert_into(subs::table)
-                .values(&rows)
-                .on_conflict_do_nothing()
-                .execute(c)?,
-        };
+        created += on_backend!(conn, |c| diesel::insert_into(subs::table)
+            .values(&rows)
+            .on_conflict_do_nothing()
+            .execute(c))?;
         if !list_ids.is_empty() {
             let addrs: Vec<&str> = chunk.iter().map(EmailAddress::as_str).collect();
             let ids: Vec<String> = subs::table
@@ -1004,15 +1000,10 @@ pub fn insert_confirmed_subscribers(
                 })
                 .collect();
             for part in memberships.chunks(1000) {
-                match conn {
-                    DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(members::table)
-                        .values(part)
-                        .execute(c)?,
-                    DbConnection::Postgres(c) => diesel::insert_into(members::table)
-                        .values(part)
-                        .on_conflict_do_nothing()
-                        .execute(c)?,
-                };
+                on_backend!(conn, |c| diesel::insert_into(members::table)
+                    .values(part)
+                    .on_conflict_do_nothing()
+                    .execute(c))?;
             }
         }
     }
@@ -1647,7 +1638,7 @@ pub fn queue_batch(
             .filter(subs::id.eq_any(chunk))
             .filter(subs::status.eq(SubscriberStatus::Confirmed.as_str()))
             .select(subs::id);
-        let rows: Vec<String> = crate::db::dialect::load_for_share!(conn, q)?;
+        let rows: Vec<String> = load_for_share!(conn, q)?;
         confirmed.extend(rows);
     }
     let confirmed: std::collections::HashSet<String> = confirmed.into_iter().collect();
@@ -1671,24 +1662,14 @@ pub fn queue_batch(
         .collect();
     let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
     for chunk in rows.chunks(500) {
-        match conn {
-            // ON CONFLICT DO NOTHING: `INSERT OR IGNORE` (diesel has no batch upsert there).
-            DbConnection::Sqlite(c) => {
-                diesel::insert_or_ignore_into(deliveries::table)
-                    .values(chunk)
-                    .execute(c)?;
-                let ids: Vec<&str> = chunk.iter().map(|d| d.id).collect();
-                inserted.extend(
-                    deliveries::table
-                        .filter(deliveries::id.eq_any(ids))
-                        .select(deliveries::id)
-                        .load::<String>(c)?,
-                );
-            }
-            DbConnection::Postgres(c) => {
-                inserted.extend(insert_deliveries_postgres(c, chunk)?);
-            }
-        }
+        // ON CONFLICT DO NOTHING on `(issue_id, subscriber_id)`; RETURNING names only the
+        // rows actually inserted, so a recipient another dispatcher already queued gets no
+        // second email.
+        inserted.extend(on_backend!(conn, |c| diesel::insert_into(deliveries::table)
+            .values(chunk)
+            .on_conflict_do_nothing()
+            .returning(deliveries::id)
+            .get_results::<String>(c))?);
     }
     let mut outcome = BatchOutcome {
         applied: true,
@@ -1707,39 +1688,6 @@ pub fn queue_batch(
     outcome.queued = emails.len();
     crate::mail::outbox::enqueue(conn, &emails)?;
     Ok(outcome)
-}
-
-/// PostgreSQL: the deliveries in one statement over arrays (a short query parsed once, not a
-/// 500-row `VALUES` list); returns the ids actually inserted.
-fn insert_deliveries_postgres(
-    conn: &mut diesel::PgConnection,
-    rows: &[NewDelivery<'_>],
-) -> QueryResult<Vec<String>> {
-    use diesel::sql_types::{Array, Nullable, Text, Timestamp};
-    #[derive(QueryableByName)]
-    struct Inserted {
-        #[diesel(sql_type = Text)]
-        id: String,
-    }
-    let Some(first) = rows.first() else {
-        return Ok(Vec::new());
-    };
-    let inserted: Vec<Inserted> = diesel::sql_query(
-        "INSERT INTO newsletter_deliveries (id, issue_id, subscriber_id, outbox_id, \
-         skipped_reason, created_at) \
-         SELECT id, $1, subscriber_id, outbox_id, skipped_reason, $2 \
-         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) \
-         AS t(id, subscriber_id, outbox_id, skipped_reason) \
-         ON CONFLICT DO NOTHING RETURNING id",
-    )
-    .bind::<Text, _>(first.issue_id)
-    .bind::<Timestamp, _>(first.created_at)
-    .bind::<Array<Text>, _>(rows.iter().map(|d| d.id).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|d| d.subscriber_id).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|d| d.outbox_id).collect::<Vec<_>>())
-    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|d| d.skipped_reason).collect::<Vec<_>>())
-    .load(conn)?;
-    Ok(inserted.into_iter().map(|r| r.id).collect())
 }
 
 /// Marks an issue fully queued, if its cursor is still `expected_cursor`.
