@@ -396,7 +396,7 @@ impl Renderer for DeliveryRenderer {
             };
             if let Some(email) = self.issue(conn, issue_id)? {
                 let url =
-                    super::dispatch::unsubscribe_url(&self.settings, &self.keys, subscriber_id);
+                    super::links::unsubscribe_url(&self.settings, &self.keys, subscriber_id);
                 email.fill(row, &url);
             }
         }
