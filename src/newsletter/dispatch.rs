@@ -21,21 +21,13 @@ use crate::error::AppError;
 use crate::keys::Keys;
 use crate::mail::{mask_email, Mailer};
 
+use super::links;
 use super::model::EmailAddress;
 use super::render::{IssueContent, IssueEmail};
 use super::store::{self, Issue, PreparedDelivery};
 
 /// How long one dispatch pass queues an issue before letting the loop look around.
 const PASS_BUDGET: Duration = Duration::from_secs(1);
-
-/// The link in every newsletter to the unsubscribe and preferences page.
-pub fn unsubscribe_url(settings: &Settings, keys: &Keys, subscriber_id: &str) -> String {
-    format!(
-        "{}/newsletter/unsubscribe?token={}",
-        settings.server.public_url.as_str().trim_end_matches('/'),
-        super::unsubscribe_token(keys, subscriber_id)
-    )
-}
 
 /// An issue rendered through the real email template, for the compose page's live preview.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -103,7 +95,7 @@ pub async fn send_test(
         },
     )?;
     let url = match &subscriber {
-        Some(s) => unsubscribe_url(&state.settings, &state.keys, &s.id),
+        Some(s) => links::unsubscribe_url(&state.settings, &state.keys, &s.id),
         None => format!(
             "{}/newsletter/unsubscribe?token=preview",
             state

@@ -13,6 +13,7 @@
 pub mod csv_io;
 pub mod dispatch;
 mod handlers;
+mod links;
 pub mod model;
 pub mod privacy;
 pub mod render;
@@ -23,26 +24,9 @@ mod webhook;
 use actix_web::web;
 use utoipa::OpenApi;
 
-use crate::keys::Keys;
-
 pub use dispatch::{render_preview, send_test, DispatchReport, Dispatcher, Preview};
 pub use handlers::request_subscription;
-
-const UNSUBSCRIBE_PURPOSE: &str = "newsletter-unsubscribe";
-
-/// The long-lived unsubscribe/preferences token of a subscriber.
-pub fn unsubscribe_token(keys: &Keys, subscriber_id: &str) -> String {
-    format!(
-        "{subscriber_id}.{}",
-        keys.sign(UNSUBSCRIBE_PURPOSE, subscriber_id)
-    )
-}
-
-/// The subscriber id an unsubscribe token names, when its signature holds.
-pub fn verify_unsubscribe_token(keys: &Keys, token: &str) -> Option<String> {
-    let (id, signature) = token.rsplit_once('.')?;
-    (!id.is_empty() && keys.verify(UNSUBSCRIBE_PURPOSE, id, signature)).then(|| id.to_string())
-}
+pub use links::{unsubscribe_token, verify_unsubscribe_token};
 
 /// The public JSON API (registered inside `/api/v1`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -121,22 +105,3 @@ pub struct ApiDoc;
     ))
 )]
 pub struct StaffApiDoc;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unsubscribe_tokens_verify_only_unchanged() {
-        let keys = Keys::new("k");
-        let token = unsubscribe_token(&keys, "0190-abc");
-        assert_eq!(
-            verify_unsubscribe_token(&keys, &token).as_deref(),
-            Some("0190-abc")
-        );
-        assert!(verify_unsubscribe_token(&keys, &token.replace("abc", "abd")).is_none());
-        assert!(verify_unsubscribe_token(&Keys::new("other"), &token).is_none());
-        assert!(verify_unsubscribe_token(&keys, "no-dot").is_none());
-        assert!(verify_unsubscribe_token(&keys, "").is_none());
-    }
-}

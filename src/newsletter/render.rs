@@ -300,8 +300,7 @@ impl Renderer for DeliveryRenderer {
                 continue;
             };
             if let Some(email) = self.issue(conn, issue_id)? {
-                let url =
-                    super::dispatch::unsubscribe_url(&self.settings, &self.keys, subscriber_id);
+                let url = super::links::unsubscribe_url(&self.settings, &self.keys, subscriber_id);
                 email.fill(row, &url);
             }
         }
