@@ -93,24 +93,24 @@ pub async fn reply(
     paths(
         handlers::submit,
         handlers::form_token,
-        staff::list_json,
-        staff::detail_json,
-        staff::patch_json,
-        staff::note_json,
-        staff::reply_json,
-        staff::export_csv
+        staff::api::list_json,
+        staff::api::detail_json,
+        staff::api::patch_json,
+        staff::api::note_json,
+        staff::api::reply_json,
+        staff::api::export_csv
     ),
     components(schemas(
         model::CommentRequest,
         model::CommentReceived,
         model::FormTokenResponse,
-        staff::CommentItem,
-        staff::CommentDetail,
-        staff::NoteItem,
-        staff::ReplyItem,
-        staff::CommentPatch,
-        staff::NoteRequest,
-        staff::ReplyRequest
+        staff::api::CommentItem,
+        staff::api::CommentDetail,
+        staff::api::NoteItem,
+        staff::api::ReplyItem,
+        staff::api::CommentPatch,
+        staff::api::NoteRequest,
+        staff::api::ReplyRequest
     )),
     tags((name = "comments", description = "\"What are your thoughts?\""))
 )]
