@@ -866,7 +866,7 @@ async fn staff_pages_list_and_mark_paid_with_csrf(backend: Backend) {
 
     assert_eq!(res.status(), 303);
     let detail = app
-        .get(&format!("/staff/donations/{id}?done=marked_paid"))
+        .get(&format!("/staff/donations/{id}?notice=marked_paid"))
         .await
         .text()
         .await

@@ -1,0 +1,22 @@
+//! The staff area's own pages and JSON endpoints: sign-in, first-run setup, dashboard,
+//! account, staff accounts, audit log, outbox.
+//!
+//! One module per area; everything is re-exported here so `crate::staff::handlers::X` (the
+//! route table, the features' pages calling `page`, the access middleware calling
+//! `error_page`, the OpenAPI document) keeps naming each handler in one place.
+
+mod account;
+mod accounts;
+mod audit;
+mod dashboard;
+mod frame;
+mod outbox;
+mod signin;
+
+pub use account::*;
+pub use accounts::*;
+pub use audit::*;
+pub use dashboard::*;
+pub use frame::*;
+pub use outbox::*;
+pub use signin::*;
