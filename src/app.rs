@@ -164,6 +164,7 @@ fn server(
     let nav = web::Data::new(StaffNav(staff_nav()));
     let data = web::Data::new(state);
     let metrics = web::Data::new(metrics);
+    let api_document = web::Data::new(crate::ops::ApiDocument(openapi()));
     let body_limit = web::Data::new(BodyLimit(settings.server.max_body_bytes));
     let proxies = web::Data::new(TrustedProxies(settings.server.trusted_proxies.clone()));
     let public_limiter = web::Data::new(public_limiter);
@@ -171,6 +172,7 @@ fn server(
         App::new()
             .app_data(data.clone())
             .app_data(metrics.clone())
+            .app_data(api_document.clone())
             .app_data(body_limit.clone())
             .app_data(proxies.clone())
             .app_data(public_limiter.clone())

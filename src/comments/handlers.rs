@@ -4,13 +4,13 @@ use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::Utc;
 
-use crate::app::AppState;
 use crate::comments::model::{
     new_reference, CommentReceived, CommentRequest, FormTokenResponse, NewComment, Status,
 };
 use crate::comments::spam::{self, Recent};
 use crate::comments::store::{self, Comment};
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::web::{ApiJson, ClientIp};
 
 /// Receives a reader's comment. Every comment is answered alike (202 with a reference);

@@ -13,9 +13,9 @@ pub mod store;
 use actix_web::web;
 use utoipa::OpenApi;
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::staff::audit::{self, Actor, Entry};
+use crate::state::AppState;
 pub use model::{Clearance, NewComment, ReplyText, Status};
 use serde_json::json;
 

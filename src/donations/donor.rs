@@ -9,8 +9,8 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::web::page::render;
 
 use super::model::{format_amount, plain_amount, RECURRING_ACTIVE, RECURRING_CANCELLED};

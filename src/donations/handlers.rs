@@ -7,10 +7,10 @@ use chrono::TimeDelta;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::domain::EmailAddress;
 use crate::error::AppError;
 use crate::mail::{outbox, Email, ServiceText, UnverifiedContext};
+use crate::state::AppState;
 use crate::web::{ApiJson, ClientIp};
 
 use super::model::{

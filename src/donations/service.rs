@@ -8,13 +8,13 @@ use chrono::{Datelike, NaiveDateTime, TimeDelta};
 use lettre::message::Mailbox;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::config::Settings;
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::keys::Keys;
 use crate::mail::{outbox, Email, Mailer, NewOutboxEmail, ServiceText, UnverifiedContext};
 use crate::staff::audit::{self, Actor, Entry};
+use crate::state::AppState;
 
 use super::model::{format_amount, Status};
 use super::store::{self, Donation, Payment};

@@ -6,8 +6,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::web::page::render;
 
 const ARTICLE_CSS: &str = include_str!("../../assets/demo/article.css");

@@ -3,13 +3,13 @@
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
-use crate::app::AppState;
 use crate::domain::ArticleUrl;
 use crate::error::{AppError, FieldError};
 use crate::feedback::model::{
     Ballot, NewVote, OptionsResponse, SummaryResponse, VoteRequest, VoteResponse, MAX_COMMENT_CHARS,
 };
 use crate::feedback::{store, voter};
+use crate::state::AppState;
 use crate::web::{ApiJson, ClientIp};
 
 /// Records a vote. The first vote of a voter on an article answers 201; a changed or repeated

@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use super::model::{EmploymentType, Posting, PostingStatus, Question, SalaryPeriod, Workplace};
 use super::service;
-use crate::app::AppState;
 use crate::config::Settings;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::web::ClientIp;
 
 /// A posting in the public list.

@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 use super::jsonld;
 use super::model::{EmploymentType, Posting, QuestionKind, SalaryPeriod, Workplace};
 use super::service::{self, PublicPosting, Received, Rejected};
-use crate::app::AppState;
 use crate::error::{AppError, FieldError};
+use crate::state::AppState;
 use crate::web::ClientIp;
 
 const POSTING_PAGE: &str = "pages/jobs/posting.html";

@@ -12,8 +12,8 @@ use super::emails;
 use super::model::{ApplicationInput, Posting, Question};
 use super::store::{self, NewApplication, StoredCv};
 use super::upload::{self, ReceivedForm, StagedFile, UploadLimits};
-use crate::app::AppState;
 use crate::error::{AppError, FieldError};
+use crate::state::AppState;
 use crate::web::ClientIp;
 
 /// What the applicant is told on a second application to the same posting.

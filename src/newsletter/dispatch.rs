@@ -14,12 +14,12 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::app::AppState;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::keys::Keys;
 use crate::mail::{mask_email, Mailer};
+use crate::state::AppState;
 
 use super::links;
 use super::model::EmailAddress;

@@ -8,9 +8,9 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::mail::{mask_email, Email, ServiceText, UnverifiedContext};
+use crate::state::AppState;
 use crate::web::page;
 use crate::web::{ApiJson, ClientIp, RateLimiter};
 

@@ -25,12 +25,12 @@ use sha2::Sha256;
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use crate::app::AppState;
 use crate::config::Secret;
 use crate::db::schema::webhook_replays as replays;
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::mail::mask_email;
+use crate::state::AppState;
 use crate::web::json::parse_json;
 
 use super::model::EmailAddress;

@@ -4,9 +4,9 @@ use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::OpenApi;
 
-use crate::app::AppState;
 use crate::mail::outbox::{self, OutboxState};
 use crate::metrics::{Metrics, StateLabels};
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(healthz).service(metrics).service(openapi_json);
@@ -68,10 +68,14 @@ async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> Htt
         .body(metrics.encode())
 }
 
+/// The whole OpenAPI document, merged from every feature's by the wiring at start-up and
+/// handed down as app data (this module sits below the features and knows none of them).
+pub struct ApiDocument(pub utoipa::openapi::OpenApi);
+
 /// The OpenAPI document, generated from the handlers' annotations.
 #[get("/api/v1/openapi.json")]
-async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(crate::app::openapi())
+async fn openapi_json(doc: web::Data<ApiDocument>) -> HttpResponse {
+    HttpResponse::Ok().json(&doc.0)
 }
 
 #[derive(OpenApi)]

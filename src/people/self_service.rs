@@ -24,13 +24,13 @@ use serde_json::json;
 
 use super::service::{self, Purpose};
 use super::store::{self, LinkKind};
-use crate::app::AppState;
 use crate::domain::EmailAddress;
 use crate::donations::Donations;
 use crate::error::AppError;
 use crate::keys::{random_token, token_hash};
 use crate::mail::{mask_email, outbox, Email, ServiceText, UnverifiedContext};
 use crate::staff::audit::Actor;
+use crate::state::AppState;
 use crate::web::page::render;
 
 /// At most one "delete my data" email per address in this interval.

@@ -10,12 +10,12 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use super::service::{self, ErasureReport, Person, Purpose};
-use crate::app::AppState;
 use crate::domain::EmailAddress;
 use crate::donations::Donations;
 use crate::error::{AppError, FieldError};
 use crate::staff::handlers::page;
 use crate::staff::{NavItem, Staff, StaffRoutes, ADMIN};
+use crate::state::AppState;
 /// Every staff route of this feature, each with the roles that may use it.
 pub fn staff_routes(r: &mut StaffRoutes) {
     use Method as M;

@@ -20,13 +20,13 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, Respon
 use chrono::TimeDelta;
 use subtle::ConstantTimeEq;
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::keys::token_hash;
 use crate::staff::audit::Actor;
 use crate::staff::model::{Role, StaffUser};
 use crate::staff::routes::Area;
 use crate::staff::store;
+use crate::state::AppState;
 use crate::web::ClientIp;
 
 /// Every role; for routes any signed-in staff member may use.

@@ -4,7 +4,6 @@ use actix_web::cookie::{time, Cookie, SameSite};
 use chrono::TimeDelta;
 use diesel::QueryResult;
 
-use crate::app::AppState;
 use crate::config::StaffSettings;
 use crate::db::{Db, DbConnection};
 use crate::domain::EmailAddress;
@@ -15,6 +14,7 @@ use crate::staff::audit::{self, Actor, Entry};
 use crate::staff::model::{DisplayName, NewPassword, NewStaff, Role, StaffUser};
 use crate::staff::password::{self, Verified};
 use crate::staff::store;
+use crate::state::AppState;
 
 /// Validates account fields, naming every failing one.
 pub fn parse_new_staff(

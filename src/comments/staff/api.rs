@@ -8,12 +8,12 @@ use utoipa::ToSchema;
 
 use super::forms::{parse_status, Changes, InboxQuery};
 use super::{add_note, apply, clearance, inbox, view};
-use crate::app::AppState;
 use crate::comments::store::{self, CommentListItem};
 use crate::error::{AppError, FieldError};
 use crate::staff::audit::{self, Entry};
 use crate::staff::ui::rfc3339;
 use crate::staff::Staff;
+use crate::state::AppState;
 use crate::web::ApiJson;
 
 /// A comment in the staff inbox.

@@ -25,7 +25,6 @@ use pages::{
 use actix_web::http::Method;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::comments::model::{Clearance, Status};
 use crate::comments::store::{self, Comment};
 use crate::db::DbConnection;
@@ -33,6 +32,7 @@ use crate::error::AppError;
 use crate::staff::audit::{self, Actor, Entry};
 use crate::staff::ui::rfc3339;
 use crate::staff::{NavItem, Role, Staff, StaffRoutes};
+use crate::state::AppState;
 use crate::web::pagination::{Page, PageRequest};
 
 /// Who may open comments (admin always may).

@@ -9,11 +9,11 @@ use super::forms::{
     parse_status, AssignForm, Changes, FlagForm, InboxQuery, NoteForm, ReplyForm, StatusForm,
 };
 use super::{add_note, age_text, apply, clearance, inbox, statuses, view, EDITORS};
-use crate::app::AppState;
 use crate::error::{AppError, FieldError};
 use crate::staff::handlers::page;
 use crate::staff::ui::{present, redirect_with_notice};
 use crate::staff::Staff;
+use crate::state::AppState;
 
 /// Active editors and admins, who may be assigned a comment.
 async fn colleagues(state: &AppState) -> Result<Vec<String>, AppError> {

@@ -7,10 +7,10 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::staff::audit::{self, Entry};
 use crate::staff::{ui, Staff};
+use crate::state::AppState;
 use crate::web::csv;
 use crate::web::pagination::{Page, PageRequest};
 

@@ -6,10 +6,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::staff::handlers;
 use crate::staff::{ui, Staff};
+use crate::state::AppState;
 
 use super::super::model::{format_amount, Status};
 use super::super::Donations;

@@ -7,7 +7,6 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::db::DbConnection;
 use crate::error::{AppError, FieldError};
 use crate::feedback::model::{clean_text, CommentStatus};
@@ -15,6 +14,7 @@ use crate::feedback::store::{self, CommentQueueFilter, QueuedComment, RankFilter
 use crate::staff::audit::{self, Entry};
 use crate::staff::ui::{present, range_bound};
 use crate::staff::Staff;
+use crate::state::AppState;
 use crate::web::pagination::{Page, PageRequest};
 use crate::web::ApiJson;
 

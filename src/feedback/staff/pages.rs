@@ -6,13 +6,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::feedback::model::CommentStatus;
 use crate::feedback::store::RankOrder;
 use crate::staff::handlers::page;
 use crate::staff::ui::{present, see_other};
 use crate::staff::Staff;
+use crate::state::AppState;
 
 use super::api::{add_note, queue, ranking, set_status};
 use super::{QueueQuery, RankingQuery};

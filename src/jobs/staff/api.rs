@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::{AppError, FieldError};
 use crate::jobs::model::{PostingInput, PostingStatus};
 use crate::jobs::store::{self, ApplicationDetail};
 use crate::staff::audit::{self, Entry};
 use crate::staff::Staff;
+use crate::state::AppState;
 use crate::web::ApiJson;
 
 use super::forms::{ApplicationsQuery, PostingsQuery, Review};

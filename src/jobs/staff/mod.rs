@@ -36,11 +36,11 @@ use super::model::{Posting, PostingInput, Stage};
 use super::postings::{self, Editor};
 use super::privacy;
 use super::store::{self, ApplicationDetail, ApplicationSummary};
-use crate::app::AppState;
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::staff::audit::{self, Actor, Entry};
 use crate::staff::{NavItem, Role, Staff, StaffRoutes};
+use crate::state::AppState;
 
 /// Who may use the jobs section (admin always may).
 const HIRING: &[Role] = &[Role::Hiring];

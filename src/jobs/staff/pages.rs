@@ -6,7 +6,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::error::{AppError, FieldError};
 use crate::jobs::model::{
     EmploymentType, PostingInput, PostingStatus, QuestionKind, SalaryPeriod, Stage, Workplace,
@@ -15,6 +14,7 @@ use crate::jobs::postings::{self, CONTACTS_ADMIN_ONLY};
 use crate::staff::handlers::page;
 use crate::staff::ui::{present, redirect_with_notice};
 use crate::staff::{Role, Staff};
+use crate::state::AppState;
 
 use super::api::ApplicationPatch;
 use super::forms::{

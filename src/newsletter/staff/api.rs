@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::staff::audit::{self, Entry};
 use crate::staff::Staff;
+use crate::state::AppState;
 use crate::web::pagination::PageRequest;
 use crate::web::ApiJson;
 

@@ -7,9 +7,9 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::error::{AppError, FieldError};
 use crate::staff::Staff;
+use crate::state::AppState;
 
 use crate::newsletter::model::{IssueStatus, NewIssue, NewList, SubscriberStatus};
 use crate::newsletter::store::{self};

@@ -6,7 +6,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::page;
-use crate::app::AppState;
 use crate::error::{AppError, FieldError};
 use crate::staff::access::Staff;
 use crate::staff::audit::{self, Entry};
@@ -15,6 +14,7 @@ use crate::staff::password::Verified;
 use crate::staff::service;
 use crate::staff::store;
 use crate::staff::ui::see_other;
+use crate::state::AppState;
 
 async fn account_page(
     req: &HttpRequest,

@@ -6,7 +6,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::page;
-use crate::app::AppState;
 use crate::error::{AppError, FieldError};
 use crate::staff::access::Staff;
 use crate::staff::audit;
@@ -14,6 +13,7 @@ use crate::staff::model::{Role, StaffSummary};
 use crate::staff::service;
 use crate::staff::store;
 use crate::staff::ui::see_other;
+use crate::state::AppState;
 
 async fn accounts_page(
     req: &HttpRequest,

@@ -6,10 +6,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::page;
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::staff::access::Staff;
 use crate::staff::audit;
+use crate::state::AppState;
 use crate::web::pagination::{Page, PageRequest};
 
 #[derive(Deserialize)]

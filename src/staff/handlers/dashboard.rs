@@ -5,11 +5,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::page;
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::mail::outbox;
 use crate::staff::access::Staff;
 use crate::staff::model::Role;
+use crate::state::AppState;
 
 pub async fn dashboard(
     req: HttpRequest,

@@ -6,11 +6,11 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::staff::access::Staff;
 use crate::staff::model::StaffSummary;
 use crate::staff::StaffNav;
+use crate::state::AppState;
 
 /// Renders a staff page with the frame's context: who is signed in, the sections they may
 /// open, the CSRF token, and a notice named by `?notice=`.

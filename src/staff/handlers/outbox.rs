@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::page;
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::mail::outbox::{self, OutboxState};
 use crate::staff::access::Staff;
 use crate::staff::audit::{self, Entry};
 use crate::staff::ui::see_other;
+use crate::state::AppState;
 use crate::web::pagination::{Page, PageRequest};
 
 #[derive(Deserialize)]

@@ -8,7 +8,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{error_page, page};
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::keys::random_token;
 use crate::staff::access::Staff;
@@ -16,6 +15,7 @@ use crate::staff::audit::{self, Actor, Entry};
 use crate::staff::service::{self, SignIn};
 use crate::staff::store;
 use crate::staff::ui::see_other;
+use crate::state::AppState;
 use crate::web::ClientIp;
 
 const FORM_COOKIE: &str = "fd_form";
