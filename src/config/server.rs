@@ -1,0 +1,125 @@
+//! The service's own sections: where it listens, its database, limits, keys, staff sessions,
+//! logs, uploads and the site it serves.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+use super::Secret;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Listen address; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// Base of every link in emails and pages.
+    pub public_url: url::Url,
+    /// Site origins allowed to call the public API from a browser.
+    pub allowed_origins: Vec<String>,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Cap for JSON and form bodies.
+    pub max_body_bytes: usize,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Seconds to drain in-flight requests on SIGTERM/SIGINT.
+    pub shutdown_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://relative.db`, `sqlite:///absolute.db` or `postgres://…`.
+    pub url: Secret,
+    pub pool_size: u32,
+    /// Seconds to wait for a pooled connection before failing the request.
+    pub connect_timeout_seconds: u64,
+    /// SQLite: milliseconds a writer waits for the lock before giving up.
+    pub sqlite_busy_timeout_ms: u64,
+    /// SQLite `synchronous` pragma: `full` (durable on power loss) or `normal`.
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SqliteSynchronous {
+    Full,
+    Normal,
+}
+
+impl SiteSettings {
+    /// The newsroom's time zone (checked when the settings are loaded; UTC if unreadable).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::UTC)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSettings {
+    pub name: String,
+    pub article_hosts: Vec<String>,
+    pub timezone: String,
+    /// The organisation's legal name, printed on donation receipts.
+    pub legal_name: String,
+    /// The organisation's tax id (e.g. an EIN), printed on donation receipts when set.
+    pub tax_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UploadSettings {
+    pub dir: PathBuf,
+    pub max_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    pub enabled: bool,
+    pub public_per_minute: u32,
+    pub login_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// Key for hashing IPs and signing links. When unset, a random key is generated once
+    /// and kept in the database, so every instance sharing the database agrees on it.
+    pub secret_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StaffSettings {
+    /// Minutes of inactivity after which a staff session ends.
+    pub session_idle_minutes: u32,
+    /// Hours after sign-in after which a staff session ends, active or not.
+    pub session_absolute_hours: u32,
+    /// Failed sign-ins per (account, client IP) per hour before each further attempt from that
+    /// client must wait.
+    pub max_failed_logins_per_hour: u32,
+    /// Seconds between one client's attempts on an account past that limit (never a lock-out).
+    pub failed_login_delay_seconds: u32,
+    /// Password hashes computed at once per process; more sign-ins at the same moment get 429.
+    pub max_concurrent_hashes: usize,
+    /// Minutes a first-run setup link stays valid.
+    pub setup_link_minutes: u32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `frontdesk=debug,actix_web=info`; `RUST_LOG` wins.
+    pub level: String,
+}
