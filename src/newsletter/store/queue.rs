@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::dialect::{load_for_share, on_backend};
+use crate::db::dialect::{load_for_share, per_backend};
 use crate::db::schema::newsletter_deliveries as deliveries;
 use crate::db::schema::newsletter_issue_lists as issue_lists;
 use crate::db::schema::newsletter_issues as issues;
@@ -261,13 +261,19 @@ pub fn queue_batch(
         // ON CONFLICT DO NOTHING on `(issue_id, subscriber_id)`; RETURNING names only the
         // rows actually inserted, so a recipient another dispatcher already queued gets no
         // second email.
-        inserted.extend(on_backend!(conn, |c| diesel::insert_into(
-            deliveries::table
-        )
-        .values(chunk)
-        .on_conflict_do_nothing()
-        .returning(deliveries::id)
-        .get_results::<String>(c))?);
+        // On PostgreSQL one statement over arrays: a short query parsed once instead of a
+        // 500-row VALUES list (queuing 100,000 recipients: 3.9 s -> 2.9 s, bench/README.md).
+        inserted.extend(per_backend(
+            conn,
+            |c| {
+                diesel::insert_into(deliveries::table)
+                    .values(chunk)
+                    .on_conflict_do_nothing()
+                    .returning(deliveries::id)
+                    .get_results::<String>(c)
+            },
+            |c| insert_deliveries_postgres(c, chunk),
+        )?);
     }
     let mut outcome = BatchOutcome {
         applied: true,
@@ -311,3 +317,36 @@ pub fn finish_queuing(
 }
 
 // ----------------------------------------------------------------------------------------
+
+/// PostgreSQL: the deliveries in one statement over arrays (a short query parsed once, not a
+/// 500-row `VALUES` list); returns the ids actually inserted.
+fn insert_deliveries_postgres(
+    conn: &mut diesel::PgConnection,
+    rows: &[NewDelivery<'_>],
+) -> QueryResult<Vec<String>> {
+    use diesel::sql_types::{Array, Nullable, Text, Timestamp};
+    #[derive(QueryableByName)]
+    struct Inserted {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let inserted: Vec<Inserted> = diesel::sql_query(
+        "INSERT INTO newsletter_deliveries (id, issue_id, subscriber_id, outbox_id, \
+         skipped_reason, created_at) \
+         SELECT id, $1, subscriber_id, outbox_id, skipped_reason, $2 \
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) \
+         AS t(id, subscriber_id, outbox_id, skipped_reason) \
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind::<Text, _>(first.issue_id)
+    .bind::<Timestamp, _>(first.created_at)
+    .bind::<Array<Text>, _>(rows.iter().map(|d| d.id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|d| d.subscriber_id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|d| d.outbox_id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|d| d.skipped_reason).collect::<Vec<_>>())
+    .load(conn)?;
+    Ok(inserted.into_iter().map(|r| r.id).collect())
+}
