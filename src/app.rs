@@ -84,7 +84,6 @@ impl Application {
                 settings.limits.enabled,
                 settings.limits.login_per_minute,
             ),
-            feedback: crate::feedback::Feedback::start(&settings, db.clone())?,
         };
 
         let background = if settings.mail.worker_in_serve {
@@ -155,6 +154,10 @@ fn server(
     limiters.extend(donations.limiters());
     spawn_limiter_cleanup(limiters);
     let donations = web::Data::new(donations);
+    let feedback = web::Data::new(crate::feedback::Feedback::start(
+        &settings,
+        state.db.clone(),
+    )?);
     spawn_session_cleanup(state.clone());
     let duplicates = staff_routes().duplicates();
     anyhow::ensure!(
@@ -178,6 +181,7 @@ fn server(
             .app_data(public_limiter.clone())
             .app_data(nav.clone())
             .app_data(donations.clone())
+            .app_data(feedback.clone())
             .app_data(
                 web::FormConfig::default()
                     .limit(settings.server.max_body_bytes)

@@ -24,5 +24,4 @@ pub struct AppState {
     pub passwords: PasswordPool,
     /// Per-IP budget for `/staff/login`.
     pub login_limiter: RateLimiter,
-    pub feedback: crate::feedback::Feedback,
 }

@@ -28,6 +28,7 @@ use crate::web::{ApiJson, ClientIp};
 // request's own span already names it.
 pub async fn vote(
     state: web::Data<AppState>,
+    feedback: web::Data<super::Feedback>,
     req: HttpRequest,
     ip: ClientIp,
     body: ApiJson<VoteRequest>,
@@ -44,16 +45,12 @@ pub async fn vote(
         .get(header::USER_AGENT)
         .map(|v| v.as_bytes())
         .unwrap_or_default();
-    let (today, day_key) = state.feedback.voter_keys.today(&state.db).await?;
+    let (today, day_key) = feedback.voter_keys.today(&state.db).await?;
     let voter = voter::voter(&state.keys, cookie.as_deref(), today, || {
         voter::fingerprint(&day_key, ip.0, &String::from_utf8_lossy(user_agent))
     })?;
     let helpful = ballot.helpful;
-    let outcome = state
-        .feedback
-        .writer
-        .submit(NewVote { ballot, voter })
-        .await?;
+    let outcome = feedback.writer.submit(NewVote { ballot, voter }).await?;
 
     let mut response = if outcome.created {
         HttpResponse::Created()

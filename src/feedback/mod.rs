@@ -20,7 +20,8 @@ pub use model::{Ballot, CommentStatus, NewVote, VoteOutcome, Voter};
 pub use voter::VoterKeys;
 pub use writer::VoteWriter;
 
-/// The feedback feature's long-lived parts, one per process (in `AppState`).
+/// The feedback feature's long-lived parts, one per process: its own app data
+/// (`web::Data<Feedback>`), registered by the wiring from [`Feedback::start`].
 #[derive(Clone)]
 pub struct Feedback {
     pub writer: VoteWriter,
