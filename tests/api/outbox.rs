@@ -83,7 +83,13 @@ async fn email_queued_during_smtp_outage_arrives_when_it_is_back(backend: Backen
     app.smtp.stop().await;
 
     let ids = app.queue(vec![test_email("patient@example.org")]).await;
-    let row = app.wait_for_row(&ids[0], WAIT, |r| r.attempts >= 2).await;
+    // Two attempts made and over (a claimed attempt holds a lease until its outcome is
+    // recorded; seeing `attempts == 2` mid-attempt would let that attempt succeed).
+    let row = app
+        .wait_for_row(&ids[0], WAIT, |r| {
+            r.attempts >= 2 && r.lease_owner.is_none()
+        })
+        .await;
     assert_eq!(row.state, "queued");
     assert!(row.last_error.is_some(), "the connection error is kept");
     app.smtp.restart().await;
