@@ -168,25 +168,6 @@ impl Dispatcher {
         ))
     }
 
-    /// For the `worker` command: loads the service key from the database when it is not
-    /// configured. `mailer` should share the worker's waker.
-    pub async fn for_worker(
-        settings: Arc<Settings>,
-        db: Db,
-        mailer: Mailer,
-    ) -> anyhow::Result<Dispatcher> {
-        let configured = settings
-            .security
-            .secret_key
-            .as_ref()
-            .map(|s| s.expose().to_string());
-        let keys = db
-            .run(move |conn| Ok(Keys::load(configured.as_deref(), conn)?))
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot load the service key: {e:#}"))?;
-        Ok(Dispatcher::new(db, mailer, keys, settings))
-    }
-
     /// Runs until `shutdown` turns true. A batch in progress is one transaction: stopping
     /// between batches (or being killed inside one) loses nothing.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
