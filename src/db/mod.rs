@@ -5,7 +5,9 @@
 //! and run through [`Db::run`] / [`Db::write`], which move them off the async runtime.
 
 pub mod dialect;
+pub mod group_commit;
 pub mod schema;
+mod wal;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -114,6 +116,9 @@ impl ManageConnection for Manager {
 
 pub type Pool = r2d2::Pool<Manager>;
 
+/// A connection borrowed from the pool.
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
 /// The database handle every feature receives: a pool and the backend it talks to.
 #[derive(Clone)]
 pub struct Db {
@@ -173,7 +178,7 @@ impl Db {
     }
 
     /// A pooled connection for blocking code (CLI commands, the worker's blocking sections).
-    pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, AppError> {
+    pub fn get(&self) -> Result<PooledConn, AppError> {
         self.pool.get().map_err(AppError::from)
     }
 

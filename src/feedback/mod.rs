@@ -8,17 +8,44 @@ pub mod privacy;
 pub mod staff;
 pub mod store;
 pub mod voter;
-pub mod writer;
 
 use actix_web::web;
 use utoipa::OpenApi;
 
 use crate::config::Settings;
-use crate::db::Db;
+use crate::db::group_commit::{GroupCommit, GroupWriter};
+use crate::db::{Db, DbConnection};
 
 pub use model::{Ballot, CommentStatus, NewVote, VoteOutcome, Voter};
 pub use voter::VoterKeys;
-pub use writer::VoteWriter;
+
+/// Votes go through a group-commit writer: one transaction (and one WAL sync) per batch.
+pub type VoteWriter = GroupWriter<Votes>;
+
+/// What the vote writer writes.
+pub struct Votes;
+
+impl GroupCommit for Votes {
+    type Item = NewVote;
+    type Outcome = VoteOutcome;
+    const NAME: &'static str = "vote";
+
+    fn write_all(
+        conn: &mut DbConnection,
+        votes: &[NewVote],
+        now: chrono::NaiveDateTime,
+    ) -> diesel::QueryResult<Vec<VoteOutcome>> {
+        store::record_votes(conn, votes, now)
+    }
+
+    fn write_one(
+        conn: &mut DbConnection,
+        vote: &NewVote,
+        now: chrono::NaiveDateTime,
+    ) -> diesel::QueryResult<VoteOutcome> {
+        store::record_vote(conn, vote, now)
+    }
+}
 
 /// The feedback feature's long-lived parts, one per process: its own app data
 /// (`web::Data<Feedback>`), registered by the wiring from [`Feedback::start`].
