@@ -44,15 +44,6 @@ fn comment(app: &TestApp) -> Value {
     })
 }
 
-async fn post_comment(app: &TestApp, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/v1/comments"))
-        .json(body)
-        .send()
-        .await
-        .expect("request")
-}
-
 async fn list(
     app: &TestApp,
     filter: CommentFilter,
@@ -74,7 +65,7 @@ fn header_lines(mail: &ReceivedMail) -> Vec<String> {
 async fn comment_reaches_staff_with_reply_to_and_reader_gets_the_reference(backend: Backend) {
     let app = spawn_app(backend).await;
 
-    let response = post_comment(&app, &comment(&app)).await;
+    let response = app.comments().send(&comment(&app)).await;
 
     assert_eq!(response.status(), 202);
     let body: Value = response.json().await.expect("json");
@@ -134,8 +125,8 @@ async fn honeypot_and_fast_forms_go_to_spam_without_email(backend: Backend) {
     fast["form_token"] = token["token"].clone();
     fast["email"] = json!("speedy@example.org");
 
-    let caught_by_honeypot = post_comment(&app, &honeypot).await;
-    let caught_by_time_trap = post_comment(&app, &fast).await;
+    let caught_by_honeypot = app.comments().send(&honeypot).await;
+    let caught_by_time_trap = app.comments().send(&fast).await;
 
     assert_eq!(caught_by_honeypot.status(), 202, "answered as usual");
     assert_eq!(caught_by_time_trap.status(), 202);
@@ -171,7 +162,7 @@ async fn header_injection_is_refused_in_every_field(backend: Backend) {
     for field in ["name", "email", "subject", "article_url"] {
         let mut body = comment(&app);
         body[field] = json!(INJECTION);
-        let response = post_comment(&app, &body).await;
+        let response = app.comments().send(&body).await;
         assert_eq!(response.status(), 422, "{field}");
         let problem: Value = response.json().await.expect("json");
         assert_eq!(problem["errors"][0]["field"], field);
@@ -185,7 +176,7 @@ async fn header_injection_is_refused_in_every_field(backend: Backend) {
         let mut body = comment(&app);
         body[field] = json!(INJECTION);
         body["email"] = json!(email);
-        assert_eq!(post_comment(&app, &body).await.status(), 202, "{field}");
+        assert_eq!(app.comments().send(&body).await.status(), 202, "{field}");
     }
 
     let mails = app.smtp.wait_for(2, WAIT).await;
@@ -216,7 +207,7 @@ async fn header_injection_is_refused_in_every_field(backend: Backend) {
 
 async fn staff_reply_reaches_the_reader_threaded(backend: Backend) {
     let app = spawn_app(backend).await;
-    assert_eq!(post_comment(&app, &comment(&app)).await.status(), 202);
+    assert_eq!(app.comments().send(&comment(&app)).await.status(), 202);
     let mails = app.smtp.wait_for(2, WAIT).await;
     let ack_id = mails
         .iter()
@@ -305,10 +296,10 @@ async fn staff_reply_reaches_the_reader_threaded(backend: Backend) {
 
 async fn sensitive_comments_are_hidden_from_non_editors_and_exports(backend: Backend) {
     let app = spawn_app(backend).await;
-    assert_eq!(post_comment(&app, &comment(&app)).await.status(), 202);
+    assert_eq!(app.comments().send(&comment(&app)).await.status(), 202);
     let mut other = comment(&app);
     other["email"] = json!("other@example.org");
-    assert_eq!(post_comment(&app, &other).await.status(), 202);
+    assert_eq!(app.comments().send(&other).await.status(), 202);
     let all = list(&app, CommentFilter::default(), Clearance::Sensitive).await;
     let tip = all
         .iter()
@@ -378,7 +369,7 @@ async fn inbox_lists_by_status_with_assignment_notes_and_pages(backend: Backend)
     for email in ["a@example.org", "b@example.org", "C@Example.org"] {
         let mut body = comment(&app);
         body["email"] = json!(email);
-        assert_eq!(post_comment(&app, &body).await.status(), 202);
+        assert_eq!(app.comments().send(&body).await.status(), 202);
     }
     let all = list(&app, CommentFilter::default(), Clearance::Sensitive).await;
     let by_email = |e: &str| {
@@ -522,11 +513,11 @@ async fn inbox_lists_by_status_with_assignment_notes_and_pages(backend: Backend)
 async fn per_address_limit_sends_further_comments_to_spam(backend: Backend) {
     let app = spawn_app_with(backend, |s| s.comments.max_per_address_per_day = 1).await;
 
-    let first = post_comment(&app, &comment(&app)).await;
+    let first = app.comments().send(&comment(&app)).await;
     let mut second = comment(&app);
     second["message"] = json!("And another thought about the article.");
     second["email"] = json!("JANE@example.org");
-    let second = post_comment(&app, &second).await;
+    let second = app.comments().send(&second).await;
 
     assert_eq!(first.status(), 202);
     assert_eq!(second.status(), 202);

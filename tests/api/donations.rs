@@ -35,36 +35,10 @@ fn gift(amount: i64, email: &str) -> Value {
     json!({"amount_minor": amount, "currency": "USD", "frequency": "one_time", "email": email})
 }
 
-async fn donate(app: &TestApp, body: &Value, key: Option<&str>) -> reqwest::Response {
-    let mut req = app.client.post(app.url("/api/v1/donations")).json(body);
-    if let Some(key) = key {
-        req = req.header("Idempotency-Key", key);
-    }
-    req.send().await.expect("request")
-}
-
 async fn created(app: &TestApp, body: &Value) -> Value {
-    let res = donate(app, body, None).await;
+    let res = app.donations().donate(body, None).await;
     assert_eq!(res.status(), 201);
     res.json().await.expect("json")
-}
-
-async fn staff_get(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request")
-}
-
-async fn staff_post(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request")
 }
 
 async fn donation(app: &TestApp, id: &str) -> Donation {
@@ -110,14 +84,15 @@ async fn manual_pledge_gets_instructions_and_one_receipt_when_marked_paid(backen
     .await;
     let token = app.staff_token("fundraising").await;
 
-    let res = donate(
-        &app,
-        &json!({"amount_minor": 2500, "currency": "USD", "frequency": "one_time",
+    let res = app
+        .donations()
+        .donate(
+            &json!({"amount_minor": 2500, "currency": "USD", "frequency": "one_time",
                 "email": "jane@example.org", "name": "Jane Reader", "anonymous": true,
                 "dedication": {"kind": "honor", "name": "Ada"}, "newsletter_opt_in": true}),
-        None,
-    )
-    .await;
+            None,
+        )
+        .await;
 
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.expect("json");
@@ -154,12 +129,10 @@ async fn manual_pledge_gets_instructions_and_one_receipt_when_marked_paid(backen
     assert_eq!(public["status"], "pledged");
     assert!(public.get("email").is_none() && public.get("name").is_none());
 
-    let res = staff_post(
-        &app,
-        &token,
-        &format!("/api/v1/staff/donations/{id}/mark-paid"),
-    )
-    .await;
+    let res = app
+        .staff(&token)
+        .post(&format!("/api/v1/staff/donations/{id}/mark-paid"))
+        .await;
     assert_eq!(res.status(), 200);
     let payment: Value = res.json().await.expect("json");
     let receipt_number = payment["receipt_number"]
@@ -190,12 +163,10 @@ async fn manual_pledge_gets_instructions_and_one_receipt_when_marked_paid(backen
     }
     assert_eq!(donation(&app, &id).await.status, "paid");
 
-    let again = staff_post(
-        &app,
-        &token,
-        &format!("/api/v1/staff/donations/{id}/mark-paid"),
-    )
-    .await;
+    let again = app
+        .staff(&token)
+        .post(&format!("/api/v1/staff/donations/{id}/mark-paid"))
+        .await;
     assert_eq!(again.status(), 409);
     app.expect_no_more_mail().await;
     assert_eq!(payments(&app, &id).await.len(), 1);
@@ -227,23 +198,28 @@ async fn invalid_donations_are_refused_naming_every_field(backend: Backend) {
             .collect()
     };
 
-    let low = donate(&app, &gift(99, "a@example.org"), None).await;
-    let high = donate(&app, &gift(10_000_001, "a@example.org"), None).await;
-    let currency = donate(
-        &app,
+    let low = app
+        .donations()
+        .donate(&gift(99, "a@example.org"), None)
+        .await;
+    let high = app
+        .donations()
+        .donate(&gift(10_000_001, "a@example.org"), None)
+        .await;
+    let currency = app.donations().donate(
         &json!({"amount_minor": 2500, "currency": "EUR", "frequency": "one_time", "email": "a@example.org"}),
         None,
     )
     .await;
-    let many = donate(
-        &app,
-        &json!({"amount_minor": 2500, "currency": "USD", "frequency": "weekly", "email": "nope",
+    let many = app
+        .donations()
+        .donate(
+            &json!({"amount_minor": 2500, "currency": "USD", "frequency": "weekly", "email": "nope",
                 "dedication": {"kind": "love", "name": "X"}, "message": "hi\u{0}"}),
-        None,
-    )
-    .await;
-    let unknown = donate(
-        &app,
+            None,
+        )
+        .await;
+    let unknown = app.donations().donate(
         &json!({"amount_minor": 2500, "currency": "USD", "frequency": "one_time", "email": "a@example.org", "coupon": "X"}),
         None,
     )
@@ -312,9 +288,12 @@ async fn idempotency_key_replays_refuses_other_bodies_and_in_flight_duplicates(b
     let app = spawn_app(backend).await;
     let body = gift(2500, "jane@example.org");
 
-    let first = donate(&app, &body, Some("key-1")).await;
-    let second = donate(&app, &body, Some("key-1")).await;
-    let other_body = donate(&app, &gift(3000, "jane@example.org"), Some("key-1")).await;
+    let first = app.donations().donate(&body, Some("key-1")).await;
+    let second = app.donations().donate(&body, Some("key-1")).await;
+    let other_body = app
+        .donations()
+        .donate(&gift(3000, "jane@example.org"), Some("key-1"))
+        .await;
 
     assert_eq!(first.status(), 201);
     assert_eq!(second.status(), 201);
@@ -349,10 +328,10 @@ async fn idempotency_key_replays_refuses_other_bodies_and_in_flight_duplicates(b
         })
         .await
         .expect("claim");
-    let concurrent = donate(&app, &body, Some("key-2")).await;
+    let concurrent = app.donations().donate(&body, Some("key-2")).await;
     assert_eq!(concurrent.status(), 409);
 
-    let malformed = donate(&app, &body, Some(&"k".repeat(256))).await;
+    let malformed = app.donations().donate(&body, Some(&"k".repeat(256))).await;
     assert_eq!(malformed.status(), 400);
     assert_eq!(donation_count(&app).await, 1);
     app.expect_no_more_mail().await;
@@ -432,12 +411,13 @@ async fn stripe_one_time_gift_end_to_end_with_refund(backend: Backend) {
     let thanks = app.get(&format!("/donate/thanks?donation={id}")).await;
     assert_eq!(thanks.status(), 200);
 
-    let res = staff_post(
-        &app,
-        &token,
-        &format!("/api/v1/staff/donation-payments/{}/refund", paid[0].id),
-    )
-    .await;
+    let res = app
+        .staff(&token)
+        .post(&format!(
+            "/api/v1/staff/donation-payments/{}/refund",
+            paid[0].id
+        ))
+        .await;
     assert_eq!(res.status(), 200);
     let refund = &fake.requests_to("/v1/refunds")[0];
     assert_eq!(
@@ -727,45 +707,38 @@ async fn staff_list_filters_csv_and_reports(backend: Backend) {
     .await;
     created(&app, &gift(2000, "other@example.org")).await;
     let water_id = water["id"].as_str().expect("id");
-    staff_post(
-        &app,
-        &token,
-        &format!("/api/v1/staff/donations/{water_id}/mark-paid"),
-    )
-    .await;
+    app.staff(&token)
+        .post(&format!("/api/v1/staff/donations/{water_id}/mark-paid"))
+        .await;
 
-    let all: Value = staff_get(&app, &token, "/api/v1/staff/donations?limit=1")
+    let all: Value = app
+        .staff(&token)
+        .get("/api/v1/staff/donations?limit=1")
         .await
         .json()
         .await
         .expect("json");
-    let by_campaign: Value = staff_get(
-        &app,
-        &token,
-        "/api/v1/staff/donations?campaign=water&status=paid",
-    )
-    .await
-    .json()
-    .await
-    .expect("json");
-    let bad = staff_get(
-        &app,
-        &token,
-        "/api/v1/staff/donations?status=lost&from=yesterday",
-    )
-    .await;
+    let by_campaign: Value = app
+        .staff(&token)
+        .get("/api/v1/staff/donations?campaign=water&status=paid")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let bad = app
+        .staff(&token)
+        .get("/api/v1/staff/donations?status=lost&from=yesterday")
+        .await;
 
     assert_eq!(all["items"].as_array().expect("items").len(), 1);
     let cursor = all["next_cursor"].as_str().expect("more");
-    let next: Value = staff_get(
-        &app,
-        &token,
-        &format!("/api/v1/staff/donations?limit=1&cursor={cursor}"),
-    )
-    .await
-    .json()
-    .await
-    .expect("json");
+    let next: Value = app
+        .staff(&token)
+        .get(&format!("/api/v1/staff/donations?limit=1&cursor={cursor}"))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(next["items"].as_array().expect("items").len(), 1);
     assert_eq!(next["next_cursor"], Value::Null);
     let items = by_campaign["items"].as_array().expect("items");
@@ -785,7 +758,7 @@ async fn staff_list_filters_csv_and_reports(backend: Backend) {
     assert_eq!(items[0]["email"], "w@example.org");
     assert_eq!(bad.status(), 422);
 
-    let csv = staff_get(&app, &token, "/api/v1/staff/donations.csv").await;
+    let csv = app.staff(&token).get("/api/v1/staff/donations.csv").await;
     assert_eq!(csv.status(), 200);
     assert!(csv.headers()["content-type"]
         .to_str()
@@ -798,7 +771,9 @@ async fn staff_list_filters_csv_and_reports(backend: Backend) {
     );
     assert_eq!(csv.lines().count(), 3);
 
-    let reports: Value = staff_get(&app, &token, "/api/v1/staff/donations/reports")
+    let reports: Value = app
+        .staff(&token)
+        .get("/api/v1/staff/donations/reports")
         .await
         .json()
         .await
@@ -828,7 +803,8 @@ async fn staff_list_filters_csv_and_reports(backend: Backend) {
     assert_eq!(audited.len(), 1);
     let editor = app.staff_token("editor").await;
     assert_eq!(
-        staff_get(&app, &editor, "/api/v1/staff/donations")
+        app.staff(&editor)
+            .get("/api/v1/staff/donations")
             .await
             .status(),
         403
@@ -885,8 +861,14 @@ async fn card_testing_limits_and_cool_down_with_staff_alert(backend: Backend) {
     })
     .await;
 
-    let first = donate(&app, &gift(2500, "card@example.org"), None).await;
-    let second = donate(&app, &gift(2500, "card@example.org"), None).await;
+    let first = app
+        .donations()
+        .donate(&gift(2500, "card@example.org"), None)
+        .await;
+    let second = app
+        .donations()
+        .donate(&gift(2500, "card@example.org"), None)
+        .await;
     assert_eq!(first.status(), 201);
     assert_eq!(second.status(), 429);
     assert!(second.headers().contains_key("retry-after"));
@@ -903,7 +885,10 @@ async fn card_testing_limits_and_cool_down_with_staff_alert(backend: Backend) {
         .await;
         assert_eq!(res.status(), 200);
     }
-    let third = donate(&app, &gift(2500, "c@example.org"), None).await;
+    let third = app
+        .donations()
+        .donate(&gift(2500, "c@example.org"), None)
+        .await;
 
     assert_eq!(third.status(), 429);
     let mails = app.smtp.wait_for(3, WAIT).await;
@@ -928,18 +913,14 @@ async fn manual_monthly_pledge_is_marked_paid_once_per_month(backend: Backend) {
     .await;
     let id = body["id"].as_str().expect("id");
 
-    let first = staff_post(
-        &app,
-        &token,
-        &format!("/api/v1/staff/donations/{id}/mark-paid"),
-    )
-    .await;
-    let again = staff_post(
-        &app,
-        &token,
-        &format!("/api/v1/staff/donations/{id}/mark-paid"),
-    )
-    .await;
+    let first = app
+        .staff(&token)
+        .post(&format!("/api/v1/staff/donations/{id}/mark-paid"))
+        .await;
+    let again = app
+        .staff(&token)
+        .post(&format!("/api/v1/staff/donations/{id}/mark-paid"))
+        .await;
 
     assert_eq!(first.status(), 200);
     assert_eq!(again.status(), 409);
@@ -960,8 +941,11 @@ async fn newsletter_opt_in_goes_through_the_double_opt_in(backend: Backend) {
     let mut wish = gift(2500, "reader@example.org");
     wish["name"] = json!("Ana Reader");
     wish["newsletter_opt_in"] = json!(true);
-    let with = donate(&app, &wish, None).await;
-    let without = donate(&app, &gift(2500, "quiet@example.org"), None).await;
+    let with = app.donations().donate(&wish, None).await;
+    let without = app
+        .donations()
+        .donate(&gift(2500, "quiet@example.org"), None)
+        .await;
 
     assert_eq!(with.status(), 201);
     assert_eq!(without.status(), 201);

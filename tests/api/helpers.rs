@@ -393,6 +393,21 @@ impl StaffApi<'_> {
         self.send(reqwest::Method::GET, path, None).await
     }
 
+    /// `POST path` with `body` as JSON.
+    pub async fn post_json(&self, path: &str, body: Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// `POST path` without a body.
+    pub async fn post(&self, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, None).await
+    }
+
+    /// `GET path`: the status and the body as JSON (`Null` when it is not JSON).
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        self.app.get_json(self.token, path).await
+    }
+
     /// The JSON of a `GET path` that must answer 200.
     pub async fn get_ok(&self, path: &str) -> Value {
         let (status, body) = self.app.get_json(self.token, path).await;

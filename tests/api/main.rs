@@ -1,5 +1,6 @@
 //! The integration tests: one binary, the real server, real databases, a real SMTP server.
 
+mod clients;
 mod helpers;
 
 mod browser;

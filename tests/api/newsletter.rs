@@ -60,15 +60,6 @@ async fn spawn_with(
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-async fn subscribe(app: &TestApp, body: Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/v1/newsletter/subscriptions"))
-        .json(&body)
-        .send()
-        .await
-        .expect("request")
-}
-
 fn email(s: &str) -> EmailAddress {
     EmailAddress::parse(s).expect("valid address")
 }
@@ -220,12 +211,13 @@ async fn subscribe_email_get_page_then_post_confirms(backend: Backend) {
     let app = spawn(backend).await;
     add_list(&app, "weekly", true).await;
 
-    let response = subscribe(
-        &app,
-        json!({"email": " Jane@Example.org ", "name": "Jane", "lists": ["weekly"],
+    let response = app
+        .newsletter()
+        .subscribe(
+            json!({"email": " Jane@Example.org ", "name": "Jane", "lists": ["weekly"],
                "source_url": "https://news.example.org/story"}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(response.status(), 202);
     assert_eq!(
         response.json::<Value>().await.expect("json"),
@@ -323,11 +315,10 @@ async fn resubscribing_a_confirmed_address_sends_nothing(backend: Backend) {
     )
     .await;
 
-    let response = subscribe(
-        &app,
-        json!({"email": "reader@example.org", "lists": ["weekly", "daily"]}),
-    )
-    .await;
+    let response = app
+        .newsletter()
+        .subscribe(json!({"email": "reader@example.org", "lists": ["weekly", "daily"]}))
+        .await;
 
     assert_eq!(response.status(), 202);
     assert_eq!(
@@ -360,7 +351,10 @@ async fn pending_address_gets_one_confirmation_per_interval(backend: Backend) {
     let app = spawn(backend).await;
 
     for _ in 0..2 {
-        let r = subscribe(&app, json!({"email": "eager@example.org"})).await;
+        let r = app
+            .newsletter()
+            .subscribe(json!({"email": "eager@example.org"}))
+            .await;
         assert_eq!(r.status(), 202);
     }
 
@@ -373,13 +367,18 @@ async fn invalid_subscriptions_name_the_field(backend: Backend) {
     add_list(&app, "weekly", true).await;
     add_list(&app, "internal", false).await;
 
-    let bad_email = subscribe(&app, json!({"email": "not-an-address"})).await;
-    let unknown_list = subscribe(
-        &app,
-        json!({"email": "a@example.org", "lists": ["weekly", "nope", "internal"]}),
-    )
-    .await;
-    let unknown_field = subscribe(&app, json!({"email": "a@example.org", "admin": true})).await;
+    let bad_email = app
+        .newsletter()
+        .subscribe(json!({"email": "not-an-address"}))
+        .await;
+    let unknown_list = app
+        .newsletter()
+        .subscribe(json!({"email": "a@example.org", "lists": ["weekly", "nope", "internal"]}))
+        .await;
+    let unknown_field = app
+        .newsletter()
+        .subscribe(json!({"email": "a@example.org", "admin": true}))
+        .await;
 
     assert_eq!(bad_email.status(), 422);
     let problem: Value = bad_email.json().await.expect("json");
@@ -692,7 +691,10 @@ async fn suppressed_and_unsubscribed_addresses_receive_nothing(backend: Backend)
         "suppressed"
     );
     // Resubscribing a suppressed address answers the same and sends nothing.
-    let again = subscribe(&app, json!({"email": "bounced@example.org"})).await;
+    let again = app
+        .newsletter()
+        .subscribe(json!({"email": "bounced@example.org"}))
+        .await;
     assert_eq!(again.status(), 202);
     app.expect_no_more_mail().await;
 }
@@ -1161,11 +1163,10 @@ async fn subscriber_list_filters_and_export_escapes_formulas(backend: Backend) {
     )
     .await;
     add_confirmed(&app, vec!["other@example.org".into()], vec![]).await;
-    let r = subscribe(
-        &app,
-        json!({"email": "formula@example.org", "name": "=HYPERLINK(1)"}),
-    )
-    .await;
+    let r = app
+        .newsletter()
+        .subscribe(json!({"email": "formula@example.org", "name": "=HYPERLINK(1)"}))
+        .await;
     assert_eq!(r.status(), 202);
 
     let (first, second, pending, weekly, search, csv) = app
@@ -1300,7 +1301,10 @@ async fn erased_address_stays_blocked(backend: Backend) {
         })
         .await
         .expect("import");
-    let again = subscribe(&app, json!({"email": "gone@example.org"})).await;
+    let again = app
+        .newsletter()
+        .subscribe(json!({"email": "gone@example.org"}))
+        .await;
 
     assert_eq!((report.created, report.skipped_suppressed), (0, 1));
     assert_eq!(again.status(), 202);

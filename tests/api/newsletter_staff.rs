@@ -68,28 +68,6 @@ async fn add_confirmed(app: &TestApp, addresses: &[&str], lists: &[&str]) {
         .expect("insert subscribers");
 }
 
-async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("request")
-}
-
-async fn get_json(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
-    let res = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request");
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 async fn create_issue(app: &TestApp, token: &str, lists: Option<Vec<&str>>) -> String {
     let mut body = json!({
         "subject": "This week in the newsroom",
@@ -98,7 +76,10 @@ async fn create_issue(app: &TestApp, token: &str, lists: Option<Vec<&str>>) -> S
     if let Some(lists) = lists {
         body["lists"] = json!(lists);
     }
-    let res = post_json(app, token, "/api/v1/staff/newsletters", body).await;
+    let res = app
+        .staff(&token)
+        .post_json("/api/v1/staff/newsletters", body)
+        .await;
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.expect("json");
     assert_eq!(created["status"], "draft");
@@ -108,7 +89,10 @@ async fn create_issue(app: &TestApp, token: &str, lists: Option<Vec<&str>>) -> S
 async fn wait_status(app: &TestApp, token: &str, id: &str, status: &str) -> Value {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let (code, issue) = get_json(app, token, &format!("/api/v1/staff/newsletters/{id}")).await;
+        let (code, issue) = app
+            .staff(&token)
+            .get_json(&format!("/api/v1/staff/newsletters/{id}"))
+            .await;
         assert_eq!(code, 200);
         if issue["status"] == status {
             return issue;
@@ -181,7 +165,10 @@ async fn issue_created_and_sent_over_json_reaches_every_confirmed_subscriber(bac
         .await
         .expect("send again");
     assert_eq!(again.status(), 409, "a sent issue is not sent twice");
-    let (_, list) = get_json(&app, &token, "/api/v1/staff/newsletters").await;
+    let (_, list) = app
+        .staff(&token)
+        .get_json("/api/v1/staff/newsletters")
+        .await;
     assert_eq!(list["items"][0]["id"], id.as_str());
     let actions = audit_actions(&app).await;
     assert!(actions.contains(&"newsletter.issue_created".to_string()));
@@ -194,20 +181,20 @@ async fn test_send_reaches_only_the_test_address(backend: Backend) {
     let token = app.staff_token("editor").await;
     let id = create_issue(&app, &token, None).await;
 
-    let bad = post_json(
-        &app,
-        &token,
-        &format!("/api/v1/staff/newsletters/{id}/test"),
-        json!({"email": "not an address"}),
-    )
-    .await;
-    let res = post_json(
-        &app,
-        &token,
-        &format!("/api/v1/staff/newsletters/{id}/test"),
-        json!({"email": "desk@newsroom.example.org"}),
-    )
-    .await;
+    let bad = app
+        .staff(&token)
+        .post_json(
+            &format!("/api/v1/staff/newsletters/{id}/test"),
+            json!({"email": "not an address"}),
+        )
+        .await;
+    let res = app
+        .staff(&token)
+        .post_json(
+            &format!("/api/v1/staff/newsletters/{id}/test"),
+            json!({"email": "desk@newsroom.example.org"}),
+        )
+        .await;
 
     assert_eq!(bad.status(), 422);
     assert_eq!(res.status(), 202);
@@ -222,7 +209,10 @@ async fn test_send_reaches_only_the_test_address(backend: Backend) {
         mails[0].subject().as_deref(),
         Some("[Test] This week in the newsroom")
     );
-    let (_, issue) = get_json(&app, &token, &format!("/api/v1/staff/newsletters/{id}")).await;
+    let (_, issue) = app
+        .staff(&token)
+        .get_json(&format!("/api/v1/staff/newsletters/{id}"))
+        .await;
     assert_eq!(
         issue["status"], "draft",
         "a test send does not send the issue"
@@ -245,23 +235,33 @@ async fn subscribers_are_filtered_and_exported_with_escaped_cells(backend: Backe
     assert_eq!(res.status(), 202);
     let token = app.staff_token("fundraising").await;
 
-    let (_, weekly) = get_json(&app, &token, "/api/v1/staff/subscribers?list=weekly").await;
-    let (_, pending) = get_json(&app, &token, "/api/v1/staff/subscribers?status=pending").await;
-    let (_, exact) = get_json(
-        &app,
-        &token,
-        "/api/v1/staff/subscribers?email=three@example.org",
-    )
-    .await;
-    let (_, first) = get_json(&app, &token, "/api/v1/staff/subscribers?limit=3").await;
+    let (_, weekly) = app
+        .staff(&token)
+        .get_json("/api/v1/staff/subscribers?list=weekly")
+        .await;
+    let (_, pending) = app
+        .staff(&token)
+        .get_json("/api/v1/staff/subscribers?status=pending")
+        .await;
+    let (_, exact) = app
+        .staff(&token)
+        .get_json("/api/v1/staff/subscribers?email=three@example.org")
+        .await;
+    let (_, first) = app
+        .staff(&token)
+        .get_json("/api/v1/staff/subscribers?limit=3")
+        .await;
     let cursor = first["next_cursor"].as_str().expect("a next page");
-    let (_, second) = get_json(
-        &app,
-        &token,
-        &format!("/api/v1/staff/subscribers?limit=3&cursor={cursor}"),
-    )
-    .await;
-    let (bad, _) = get_json(&app, &token, "/api/v1/staff/subscribers?status=nope").await;
+    let (_, second) = app
+        .staff(&token)
+        .get_json(&format!(
+            "/api/v1/staff/subscribers?limit=3&cursor={cursor}"
+        ))
+        .await;
+    let (bad, _) = app
+        .staff(&token)
+        .get_json("/api/v1/staff/subscribers?status=nope")
+        .await;
     let csv = app
         .client
         .get(app.url("/api/v1/staff/subscribers.csv?status=pending"))
@@ -309,24 +309,28 @@ async fn subscribers_are_filtered_and_exported_with_escaped_cells(backend: Backe
         "{body}"
     );
     let one = exact["items"][0]["id"].as_str().expect("id");
-    let (code, detail) = get_json(&app, &token, &format!("/api/v1/staff/subscribers/{one}")).await;
+    let (code, detail) = app
+        .staff(&token)
+        .get_json(&format!("/api/v1/staff/subscribers/{one}"))
+        .await;
     assert_eq!(code, 200);
     assert_eq!(detail["email"], "three@example.org");
     assert_eq!(detail["memberships"], json!([]));
-    let (_, weekly_one) = get_json(
-        &app,
-        &token,
-        &format!(
+    let (_, weekly_one) = app
+        .staff(&token)
+        .get_json(&format!(
             "/api/v1/staff/subscribers/{}",
             weekly["items"][0]["id"].as_str().expect("id")
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(
         weekly_one["memberships"],
         json!([{"list": "weekly", "name": "List weekly", "status": "confirmed"}])
     );
-    let (missing, _) = get_json(&app, &token, "/api/v1/staff/subscribers/nope").await;
+    let (missing, _) = app
+        .staff(&token)
+        .get_json("/api/v1/staff/subscribers/nope")
+        .await;
     assert_eq!(missing, 404);
     let actions = audit_actions(&app).await;
     assert!(actions.contains(&"newsletter.subscriber_viewed".to_string()));
@@ -407,16 +411,20 @@ async fn import_dry_run_changes_nothing_and_the_real_import_does(backend: Backen
         .expect("query")
         .expect("imported");
     assert_eq!(new.status(), SubscriberStatus::Confirmed);
-    let (_, weekly) = get_json(&app, &token, "/api/v1/staff/subscribers?list=weekly").await;
+    let (_, weekly) = app
+        .staff(&token)
+        .get_json("/api/v1/staff/subscribers?list=weekly")
+        .await;
     assert_eq!(weekly["items"].as_array().expect("items").len(), 2);
-    let (_, found) = get_json(
-        &app,
-        &token,
-        "/api/v1/staff/subscribers?email=new@example.org",
-    )
-    .await;
+    let (_, found) = app
+        .staff(&token)
+        .get_json("/api/v1/staff/subscribers?email=new@example.org")
+        .await;
     let new_id = found["items"][0]["id"].as_str().expect("id");
-    let (_, detail) = get_json(&app, &token, &format!("/api/v1/staff/subscribers/{new_id}")).await;
+    let (_, detail) = app
+        .staff(&token)
+        .get_json(&format!("/api/v1/staff/subscribers/{new_id}"))
+        .await;
     assert_eq!(detail["name"], "New Reader");
     assert_eq!(detail["consents"][0]["kind"], "imported");
     let actions = audit_actions(&app).await;
@@ -430,7 +438,10 @@ async fn editors_write_issues_but_cannot_see_subscribers(backend: Backend) {
     let hiring = app.staff_token("hiring").await;
 
     let id = create_issue(&app, &editor, None).await;
-    let (subscribers, _) = get_json(&app, &editor, "/api/v1/staff/subscribers").await;
+    let (subscribers, _) = app
+        .staff(&editor)
+        .get_json("/api/v1/staff/subscribers")
+        .await;
     let export = app
         .client
         .get(app.url("/api/v1/staff/subscribers.csv"))
@@ -438,29 +449,31 @@ async fn editors_write_issues_but_cannot_see_subscribers(backend: Backend) {
         .send()
         .await
         .expect("csv");
-    let (hiring_issue, _) =
-        get_json(&app, &hiring, &format!("/api/v1/staff/newsletters/{id}")).await;
-    let list = post_json(
-        &app,
-        &editor,
-        "/api/v1/staff/newsletter-lists",
-        json!({"slug": "culture", "name": "Culture", "description": "Arts", "public": true}),
-    )
-    .await;
-    let duplicate = post_json(
-        &app,
-        &editor,
-        "/api/v1/staff/newsletter-lists",
-        json!({"slug": "culture", "name": "Culture again"}),
-    )
-    .await;
-    let invalid = post_json(
-        &app,
-        &editor,
-        "/api/v1/staff/newsletters",
-        json!({"subject": " ", "body_markdown": "", "lists": ["Not a slug"]}),
-    )
-    .await;
+    let (hiring_issue, _) = app
+        .staff(&hiring)
+        .get_json(&format!("/api/v1/staff/newsletters/{id}"))
+        .await;
+    let list = app
+        .staff(&editor)
+        .post_json(
+            "/api/v1/staff/newsletter-lists",
+            json!({"slug": "culture", "name": "Culture", "description": "Arts", "public": true}),
+        )
+        .await;
+    let duplicate = app
+        .staff(&editor)
+        .post_json(
+            "/api/v1/staff/newsletter-lists",
+            json!({"slug": "culture", "name": "Culture again"}),
+        )
+        .await;
+    let invalid = app
+        .staff(&editor)
+        .post_json(
+            "/api/v1/staff/newsletters",
+            json!({"subject": " ", "body_markdown": "", "lists": ["Not a slug"]}),
+        )
+        .await;
 
     assert_eq!(subscribers, 403);
     assert_eq!(export.status(), 403);
@@ -476,7 +489,10 @@ async fn editors_write_issues_but_cannot_see_subscribers(backend: Backend) {
         .map(|e| e["field"].as_str().expect("field"))
         .collect();
     assert_eq!(fields, ["subject", "body_markdown", "lists[0]"]);
-    let (_, lists) = get_json(&app, &editor, "/api/v1/staff/newsletter-lists").await;
+    let (_, lists) = app
+        .staff(&editor)
+        .get_json("/api/v1/staff/newsletter-lists")
+        .await;
     assert_eq!(lists[0]["slug"], "culture");
     assert_eq!(lists[0]["public"], true);
 }
@@ -592,7 +608,10 @@ async fn issue_can_be_paused_resumed_and_cancelled(backend: Backend) {
     .await
     .expect("schedule");
     assert_eq!(scheduled.status(), 303);
-    let (_, issue) = get_json(&app, &token, &format!("/api/v1/staff/newsletters/{id}")).await;
+    let (_, issue) = app
+        .staff(&token)
+        .get_json(&format!("/api/v1/staff/newsletters/{id}"))
+        .await;
     assert_eq!(issue["status"], "scheduled");
     assert_eq!(issue["send_at"], "2099-01-01T08:00:00Z");
     let page = app
@@ -609,32 +628,26 @@ async fn issue_can_be_paused_resumed_and_cancelled(backend: Backend) {
     .await
     .expect("pause");
     assert_eq!(paused.status(), 303);
-    let resumed = post_json(
-        &app,
-        &token,
-        &format!("/api/v1/staff/newsletters/{id}/resume"),
-        json!({}),
-    )
-    .await;
+    let resumed = app
+        .staff(&token)
+        .post_json(&format!("/api/v1/staff/newsletters/{id}/resume"), json!({}))
+        .await;
     assert_eq!(resumed.status(), 200);
     assert_eq!(
         resumed.json::<Value>().await.expect("json")["status"],
         "scheduled"
     );
-    let cancelled = post_json(
-        &app,
-        &token,
-        &format!("/api/v1/staff/newsletters/{id}/cancel"),
-        json!({}),
-    )
-    .await;
-    let retry = post_json(
-        &app,
-        &token,
-        &format!("/api/v1/staff/newsletters/{id}/retry-failed"),
-        json!({}),
-    )
-    .await;
+    let cancelled = app
+        .staff(&token)
+        .post_json(&format!("/api/v1/staff/newsletters/{id}/cancel"), json!({}))
+        .await;
+    let retry = app
+        .staff(&token)
+        .post_json(
+            &format!("/api/v1/staff/newsletters/{id}/retry-failed"),
+            json!({}),
+        )
+        .await;
 
     assert_eq!(cancelled.status(), 200);
     assert_eq!(
@@ -734,7 +747,10 @@ async fn schedule_form_reads_and_shows_the_newsrooms_time_zone(backend: Backend)
     let skipped_status = skipped.status();
     let skipped_page = skipped.text().await.expect("page");
     let winter = schedule("2099-01-01T09:00").await.expect("schedule");
-    let (_, issue) = get_json(&app, &token, &format!("/api/v1/staff/newsletters/{id}")).await;
+    let (_, issue) = app
+        .staff(&token)
+        .get_json(&format!("/api/v1/staff/newsletters/{id}"))
+        .await;
     let page = app
         .get(&format!("/staff/newsletters/{id}"))
         .await
