@@ -71,7 +71,7 @@ pub async fn submit(
         message_hash: message_hash(&comment.message),
         message: comment.message.clone(),
         article_url: comment.article_url.as_ref().map(|u| u.as_str().to_string()),
-        status: Status::New.as_str().to_string(),
+        status: Status::New,
         spam_verdict: "ham".into(),
         spam_rule: None,
         spam_score: 0,
@@ -99,7 +99,7 @@ pub async fn submit(
             row.spam_score = verdict.score;
             row.spam_signals = verdict.signals_text();
             if verdict.spam {
-                row.status = Status::Spam.as_str().into();
+                row.status = Status::Spam;
                 row.spam_verdict = "spam".into();
                 row.spam_rule = verdict.rule.map(String::from);
                 row.staff_message_id = None;

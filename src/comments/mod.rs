@@ -47,7 +47,7 @@ pub async fn reply(
             Ok((comment, thread))
         })
         .await?;
-    if comment.status() == Some(Status::Spam) {
+    if comment.status == Status::Spam {
         return Err(AppError::Conflict(
             "This comment is in the spam folder; mark it as not spam before replying.".into(),
         ));

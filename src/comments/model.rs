@@ -205,40 +205,18 @@ impl NewComment {
     }
 }
 
-/// Where a comment is in the staff inbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    New,
-    Read,
-    Replied,
-    Archived,
-    Spam,
+crate::text_enum! {
+    /// Where a comment is in the staff inbox.
+    pub enum Status {
+        New => "new",
+        Read => "read",
+        Replied => "replied",
+        Archived => "archived",
+        Spam => "spam",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
-        Status::New,
-        Status::Read,
-        Status::Replied,
-        Status::Archived,
-        Status::Spam,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::New => "new",
-            Status::Read => "read",
-            Status::Replied => "replied",
-            Status::Archived => "archived",
-            Status::Spam => "spam",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
     /// Waiting for an answer from the newsroom.
     pub fn is_unanswered(self) -> bool {
         matches!(self, Status::New | Status::Read)

@@ -29,7 +29,7 @@ pub struct CommentRecord {
     pub subject: Option<String>,
     pub message: String,
     pub article_url: Option<String>,
-    pub status: String,
+    pub status: Status,
     /// A reader's tip: seen only by admins and editors.
     pub sensitive: bool,
     pub created_at: DateTime<Utc>,
@@ -104,7 +104,7 @@ pub fn erase_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Erasu
 pub fn delete_spam(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(
         comments::table
-            .filter(comments::status.eq(Status::Spam.as_str()))
+            .filter(comments::status.eq(Status::Spam))
             .filter(comments::created_at.lt(before)),
     )
     .execute(conn)

@@ -23,7 +23,7 @@ pub struct Comment {
     #[serde(skip)]
     pub message_hash: String,
     pub article_url: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub spam_verdict: String,
     pub spam_rule: Option<String>,
     pub spam_score: i32,
@@ -39,12 +39,6 @@ pub struct Comment {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub replied_at: Option<NaiveDateTime>,
-}
-
-impl Comment {
-    pub fn status(&self) -> Option<Status> {
-        Status::parse(&self.status)
-    }
 }
 
 /// Inserts a comment. Call inside the transaction that also queues its emails.
@@ -134,7 +128,7 @@ pub struct CommentListItem {
     pub subject: Option<String>,
     pub message: String,
     pub article_url: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub spam_rule: Option<String>,
     pub sensitive: bool,
     pub assigned_to: Option<String>,
@@ -146,8 +140,7 @@ pub struct CommentListItem {
 
 impl CommentListItem {
     fn from_comment(c: Comment, now: NaiveDateTime) -> Self {
-        let unanswered_seconds = c
-            .status()
+        let unanswered_seconds = Some(c.status)
             .filter(|s| s.is_unanswered())
             .map(|_| (now - c.created_at).num_seconds().max(0));
         CommentListItem {
@@ -184,7 +177,7 @@ pub fn list(
         .limit(limit + 1)
         .into_boxed();
     if let Some(status) = filter.status {
-        query = query.filter(comments::status.eq(status.as_str()));
+        query = query.filter(comments::status.eq(status));
     }
     if let Some(email) = &filter.email {
         query = query.filter(lower(comments::email).eq(email.trim().to_lowercase()));
@@ -221,7 +214,7 @@ fn exportable<'a>(filter: &CommentFilter) -> comments::BoxedQuery<'a, MultiBacke
         .filter(comments::sensitive.eq(false))
         .into_boxed();
     if let Some(status) = filter.status {
-        query = query.filter(comments::status.eq(status.as_str()));
+        query = query.filter(comments::status.eq(status));
     }
     if let Some(email) = &filter.email {
         query = query.filter(lower(comments::email).eq(email.trim().to_lowercase()));
@@ -268,7 +261,7 @@ pub fn set_status(conn: &mut DbConnection, id: &str, status: Status) -> QueryRes
     if status == Status::Spam {
         diesel::update(target)
             .set((
-                comments::status.eq(status.as_str()),
+                comments::status.eq(status),
                 comments::spam_verdict.eq("spam"),
                 comments::spam_rule.eq(Some("staff")),
                 comments::updated_at.eq(now),
@@ -277,7 +270,7 @@ pub fn set_status(conn: &mut DbConnection, id: &str, status: Status) -> QueryRes
     } else if current == Status::Spam.as_str() {
         diesel::update(target)
             .set((
-                comments::status.eq(status.as_str()),
+                comments::status.eq(status),
                 comments::spam_verdict.eq("ham"),
                 comments::spam_rule.eq(Some("staff")),
                 comments::updated_at.eq(now),
@@ -285,10 +278,7 @@ pub fn set_status(conn: &mut DbConnection, id: &str, status: Status) -> QueryRes
             .execute(conn)?;
     } else {
         diesel::update(target)
-            .set((
-                comments::status.eq(status.as_str()),
-                comments::updated_at.eq(now),
-            ))
+            .set((comments::status.eq(status), comments::updated_at.eq(now)))
             .execute(conn)?;
     }
     Ok(())
@@ -402,7 +392,7 @@ pub fn record_reply(conn: &mut DbConnection, reply: &CommentReply) -> QueryResul
         .execute(conn)?;
     let updated = diesel::update(comments::table.find(&reply.comment_id))
         .set((
-            comments::status.eq(Status::Replied.as_str()),
+            comments::status.eq(Status::Replied),
             comments::replied_at.eq(Some(reply.created_at)),
             comments::updated_at.eq(reply.created_at),
         ))

@@ -7,6 +7,7 @@
 pub mod dialect;
 pub mod group_commit;
 pub mod schema;
+mod text_enum;
 mod wal;
 
 use std::path::PathBuf;

@@ -9,6 +9,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::donations::model::Frequency;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::page::render;
@@ -96,10 +97,10 @@ fn gift_view(d: &Donation) -> serde_json::Value {
         "id": d.id,
         "date": d.created_at.format("%Y-%m-%d").to_string(),
         "amount": format_amount(d.total_minor, &d.currency),
-        "monthly": d.frequency == "monthly",
+        "monthly": d.frequency == Frequency::Monthly,
         "status": d.status,
         "recurring_status": d.recurring_status,
-        "cancellable": d.frequency == "monthly"
+        "cancellable": d.frequency == Frequency::Monthly
             && d.recurring_status.as_deref() == Some(RECURRING_ACTIVE)
             && matches!(d.status.as_str(), "paid" | "pledged" | "pending"),
     })
@@ -195,7 +196,7 @@ pub async fn cancel(
         .db
         .run(move |conn| Ok(store::find_donation(conn, &lookup)?))
         .await?;
-    if donation.email_normalized != email || donation.frequency != "monthly" {
+    if donation.email_normalized != email || donation.frequency != Frequency::Monthly {
         return Err(AppError::NotFound);
     }
     let active = donation.recurring_status.as_deref() == Some(RECURRING_ACTIVE);
@@ -279,8 +280,8 @@ pub async fn statement(
                 plain_amount(p.amount_minor, &p.currency),
                 plain_amount(p.refunded_minor, &p.currency),
                 p.currency.clone(),
-                d.frequency.clone(),
-                p.status.clone(),
+                d.frequency.as_str().into(),
+                p.status.as_str().into(),
             ]));
         }
         let mut response = HttpResponse::Ok()
@@ -315,7 +316,7 @@ pub async fn statement(
                 "date": p.paid_at.format("%Y-%m-%d").to_string(),
                 "amount": format_amount(p.amount_minor, &p.currency),
                 "refunded": (p.refunded_minor > 0).then(|| format_amount(p.refunded_minor, &p.currency)),
-                "monthly": d.frequency == "monthly",
+                "monthly": d.frequency == Frequency::Monthly,
                 "status": p.status,
             })).collect::<Vec<_>>(),
             "totals": totals.iter().map(|(c, t)| format_amount(*t, c)).collect::<Vec<_>>(),
@@ -358,7 +359,7 @@ pub async fn thanks(
             "found": found.is_some(),
             "cancelled": query.cancelled.is_some(),
             "amount": found.as_ref().map(|d| format_amount(d.total_minor, &d.currency)),
-            "monthly": found.as_ref().is_some_and(|d| d.frequency == "monthly"),
+            "monthly": found.as_ref().is_some_and(|d| d.frequency == Frequency::Monthly),
         }),
     )
 }

@@ -125,12 +125,12 @@ pub async fn options(state: web::Data<AppState>) -> HttpResponse {
 fn created(d: &Donation) -> CreatedDonation {
     CreatedDonation {
         id: d.id.clone(),
-        status: Status::parse(&d.status).unwrap_or(Status::Pending),
+        status: d.status,
         amount_minor: d.amount_minor,
         fee_minor: d.fee_minor,
         total_minor: d.total_minor,
         currency: d.currency.clone(),
-        frequency: Frequency::parse(&d.frequency).unwrap_or(Frequency::OneTime),
+        frequency: d.frequency,
         checkout_url: d.checkout_url.clone(),
     }
 }
@@ -222,9 +222,9 @@ async fn create_donation(
     let a = input.attribution;
     let mut donation = Donation {
         id: crate::db::new_id(),
-        status: provider.initial_status().as_str().into(),
+        status: provider.initial_status(),
         provider: provider.kind().into(),
-        frequency: input.frequency.as_str().into(),
+        frequency: input.frequency,
         recurring_status: (input.frequency == Frequency::Monthly).then(|| RECURRING_ACTIVE.into()),
         amount_minor: input.amount_minor,
         fee_minor: input.fee_minor,

@@ -87,68 +87,25 @@ pub fn gross_up(amount: i64, percent: f64, fixed: i64) -> (i64, i64) {
     (total - amount, total)
 }
 
-/// How often a gift is given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Frequency {
-    OneTime,
-    Monthly,
-}
-
-impl Frequency {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Frequency::OneTime => "one_time",
-            Frequency::Monthly => "monthly",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Frequency> {
-        match s.trim() {
-            "one_time" => Some(Frequency::OneTime),
-            "monthly" => Some(Frequency::Monthly),
-            _ => None,
-        }
+crate::text_enum! {
+    /// How often a gift is given.
+    pub enum Frequency {
+        OneTime => "one_time",
+        Monthly => "monthly",
     }
 }
 
-/// Where a gift stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Waiting for the processor's checkout.
-    Pending,
-    /// Manual provider: promised, waiting for the money.
-    Pledged,
-    Paid,
-    Failed,
-    Refunded,
-    Disputed,
-}
-
-impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Pending,
-        Status::Pledged,
-        Status::Paid,
-        Status::Failed,
-        Status::Refunded,
-        Status::Disputed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Pledged => "pledged",
-            Status::Paid => "paid",
-            Status::Failed => "failed",
-            Status::Refunded => "refunded",
-            Status::Disputed => "disputed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s.trim())
+crate::text_enum! {
+    /// Where a gift stands.
+    pub enum Status {
+        /// Waiting for the processor's checkout.
+        Pending => "pending",
+        /// Manual provider: promised, waiting for the money.
+        Pledged => "pledged",
+        Paid => "paid",
+        Failed => "failed",
+        Refunded => "refunded",
+        Disputed => "disputed",
     }
 }
 
@@ -283,7 +240,7 @@ impl DonationInput {
         } else if req.amount_minor <= 0 {
             errors.push(FieldError::new("amount_minor", "Give a positive amount."));
         }
-        let frequency = Frequency::parse(&req.frequency);
+        let frequency = Frequency::parse(req.frequency.trim());
         if frequency.is_none() {
             errors.push(FieldError::new("frequency", "Use one_time or monthly."));
         }
@@ -509,10 +466,10 @@ impl DonationOptions {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PublicDonation {
     pub id: String,
-    pub status: String,
+    pub status: Status,
     pub amount_minor: i64,
     pub currency: String,
-    pub frequency: String,
+    pub frequency: Frequency,
     /// `active` or `cancelled` for monthly gifts; absent for one-time gifts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recurring_status: Option<String>,

@@ -13,7 +13,7 @@ use crate::db::DbConnection;
 use crate::domain::Erasure;
 use crate::error::AppError;
 
-use super::model::{RECURRING_ACTIVE, RECURRING_CANCELLED};
+use super::model::{Frequency, Status, RECURRING_ACTIVE, RECURRING_CANCELLED};
 use super::payments::PaymentProvider;
 use super::store::{self, Donation, Payment};
 use super::Donations;
@@ -27,10 +27,10 @@ pub const PAYMENT_REF_KIND: &str = "donation_payment";
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DonationRecord {
     pub id: String,
-    pub status: String,
+    pub status: Status,
     pub provider: String,
     /// `one_time` or `monthly`.
-    pub frequency: String,
+    pub frequency: Frequency,
     pub recurring_status: Option<String>,
     pub amount_minor: i64,
     pub fee_minor: i64,
@@ -55,7 +55,7 @@ pub struct DonationRecord {
 pub struct PaymentRecord {
     pub id: String,
     pub receipt_number: String,
-    pub status: String,
+    pub status: Status,
     pub amount_minor: i64,
     pub refunded_minor: i64,
     pub currency: String,

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::config::Settings;
 use crate::db::DbConnection;
+use crate::donations::model::Frequency;
 use crate::error::AppError;
 use crate::keys::Keys;
 use crate::mail::{outbox, Email, Mailer, NewOutboxEmail, ServiceText, UnverifiedContext};
@@ -87,7 +88,7 @@ fn donation_context(d: &Donation) -> UnverifiedContext {
             "total",
             ServiceText::new(format_amount(d.total_minor, &d.currency)),
         )
-        .with("monthly", d.frequency == "monthly")
+        .with("monthly", d.frequency == Frequency::Monthly)
         // `honor` or `memory`, one of the service's own values.
         .with(
             "dedication_kind",
@@ -233,7 +234,7 @@ pub fn record_payment(
         provider_ref: spec.provider_ref,
         provider_payment_intent: spec.payment_intent,
         provider_charge: spec.charge,
-        status: "paid".into(),
+        status: Status::Paid,
         amount_minor: spec.amount_minor,
         refunded_minor: 0,
         currency: spec.currency,
@@ -265,14 +266,14 @@ pub fn mark_paid(
         ));
     }
     let now = crate::db::now();
-    let monthly = donation.frequency == "monthly";
+    let monthly = donation.frequency == Frequency::Monthly;
     let next_installment = monthly
-        && donation.status == Status::Paid.as_str()
+        && donation.status == Status::Paid
         && donation.recurring_status.as_deref() == Some(super::model::RECURRING_ACTIVE);
     if !next_installment && store::transition(conn, id, &[Status::Pledged], Status::Paid)? == 0 {
         return Err(AppError::Conflict(format!(
             "This gift is {}, not pledged.",
-            donation.status
+            donation.status.as_str()
         )));
     }
     let provider_ref = if monthly {

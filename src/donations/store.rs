@@ -10,16 +10,16 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, MultiBackend};
 
-use super::model::Status;
+use super::model::{Frequency, Status};
 
 /// A stored gift.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = donations)]
 pub struct Donation {
     pub id: String,
-    pub status: String,
+    pub status: Status,
     pub provider: String,
-    pub frequency: String,
+    pub frequency: Frequency,
     pub recurring_status: Option<String>,
     pub amount_minor: i64,
     pub fee_minor: i64,
@@ -60,7 +60,8 @@ pub struct Payment {
     pub provider_ref: String,
     pub provider_payment_intent: Option<String>,
     pub provider_charge: Option<String>,
-    pub status: String,
+    /// paid, refunded or disputed.
+    pub status: Status,
     pub amount_minor: i64,
     pub refunded_minor: i64,
     pub currency: String,
@@ -131,7 +132,7 @@ pub fn set_checkout(
 pub fn set_status(conn: &mut DbConnection, id: &str, status: Status) -> QueryResult<usize> {
     diesel::update(donations::table.find(id))
         .set((
-            donations::status.eq(status.as_str()),
+            donations::status.eq(status),
             donations::updated_at.eq(crate::db::now()),
         ))
         .execute(conn)
@@ -151,7 +152,7 @@ pub fn transition(
             .filter(donations::status.eq_any(from)),
     )
     .set((
-        donations::status.eq(to.as_str()),
+        donations::status.eq(to),
         donations::updated_at.eq(crate::db::now()),
     ))
     .execute(conn)
@@ -345,7 +346,7 @@ pub fn payments_for(conn: &mut DbConnection, donation_id: &str) -> QueryResult<V
 pub fn set_payment_status(
     conn: &mut DbConnection,
     id: &str,
-    status: &str,
+    status: Status,
     refunded_minor: Option<i64>,
 ) -> QueryResult<usize> {
     match refunded_minor {
@@ -419,14 +420,14 @@ pub fn failures_since(
     since: NaiveDateTime,
 ) -> QueryResult<i64> {
     let by_email: i64 = donations::table
-        .filter(donations::status.eq(Status::Failed.as_str()))
+        .filter(donations::status.eq(Status::Failed))
         .filter(donations::updated_at.ge(since))
         .filter(donations::email_normalized.eq(email_normalized))
         .count()
         .get_result(conn)?;
     let by_ip: i64 = match ip_hash {
         Some(ip) => donations::table
-            .filter(donations::status.eq(Status::Failed.as_str()))
+            .filter(donations::status.eq(Status::Failed))
             .filter(donations::updated_at.ge(since))
             .filter(donations::ip_hash.eq(ip))
             .count()
@@ -439,7 +440,7 @@ pub fn failures_since(
 /// Failed gifts since `since`, all donors.
 pub fn all_failures_since(conn: &mut DbConnection, since: NaiveDateTime) -> QueryResult<i64> {
     donations::table
-        .filter(donations::status.eq(Status::Failed.as_str()))
+        .filter(donations::status.eq(Status::Failed))
         .filter(donations::updated_at.ge(since))
         .count()
         .get_result(conn)
@@ -465,7 +466,7 @@ pub struct Filter {
 fn filtered(filter: &Filter) -> donations::BoxedQuery<'static, MultiBackend> {
     let mut q = donations::table.into_boxed();
     if let Some(s) = filter.status {
-        q = q.filter(donations::status.eq(s.as_str()));
+        q = q.filter(donations::status.eq(s));
     }
     if let Some(f) = &filter.frequency {
         q = q.filter(donations::frequency.eq(f.clone()));
@@ -645,7 +646,7 @@ pub fn active_recurring(conn: &mut DbConnection) -> QueryResult<Vec<(String, Str
     donations::table
         .filter(donations::frequency.eq("monthly"))
         .filter(donations::recurring_status.eq(super::model::RECURRING_ACTIVE))
-        .filter(donations::status.eq(Status::Paid.as_str()))
+        .filter(donations::status.eq(Status::Paid))
         .select((
             donations::email_normalized,
             donations::currency,

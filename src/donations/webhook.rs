@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDateTime};
 use serde_json::Value;
 
 use crate::db::DbConnection;
+use crate::donations::model::Frequency;
 use crate::error::AppError;
 use crate::mail::outbox;
 
@@ -173,7 +174,7 @@ pub fn apply(conn: &mut DbConnection, ctx: &Ctx, event: &Event) -> Result<Outcom
         "checkout.session.async_payment_failed" => payment_failed(conn, ctx, &donation, true)?,
         "invoice.paid" => invoice_paid(conn, ctx, &donation, o, event, subscription)?,
         "invoice.payment_failed" => {
-            let first = donation.status == Status::Pending.as_str();
+            let first = donation.status == Status::Pending;
             payment_failed(conn, ctx, &donation, first)?
         }
         "charge.refunded" => charge_refunded(conn, &donation, o)?,
@@ -328,12 +329,12 @@ fn charge_refunded(
         .as_bool()
         .unwrap_or(refunded >= payment.amount_minor);
     let status = if full {
-        "refunded"
+        Status::Refunded
     } else {
-        payment.status.as_str()
+        payment.status
     };
     store::set_payment_status(conn, &payment.id, status, Some(refunded))?;
-    if full && donation.frequency == "one_time" {
+    if full && donation.frequency == Frequency::OneTime {
         store::transition(
             conn,
             &donation.id,
@@ -355,8 +356,8 @@ fn dispute_created(
     else {
         return Ok(Outcome::Retry);
     };
-    store::set_payment_status(conn, &payment.id, "disputed", None)?;
-    if donation.frequency == "one_time" {
+    store::set_payment_status(conn, &payment.id, Status::Disputed, None)?;
+    if donation.frequency == Frequency::OneTime {
         store::transition(conn, &donation.id, &[Status::Paid], Status::Disputed)?;
     }
     let note = service::dispute_email(ctx, donation, &payment)?;

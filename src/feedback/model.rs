@@ -145,35 +145,13 @@ pub struct VoteOutcome {
     pub created: bool,
 }
 
-/// Where staff are with a comment left with a vote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CommentStatus {
-    New,
-    InProgress,
-    Resolved,
-    Dismissed,
-}
-
-impl CommentStatus {
-    pub const ALL: [CommentStatus; 4] = [
-        CommentStatus::New,
-        CommentStatus::InProgress,
-        CommentStatus::Resolved,
-        CommentStatus::Dismissed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CommentStatus::New => "new",
-            CommentStatus::InProgress => "in_progress",
-            CommentStatus::Resolved => "resolved",
-            CommentStatus::Dismissed => "dismissed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<CommentStatus> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
+crate::text_enum! {
+    /// Where staff are with a comment left with a vote.
+    pub enum CommentStatus {
+        New => "new",
+        InProgress => "in_progress",
+        Resolved => "resolved",
+        Dismissed => "dismissed",
     }
 }
 

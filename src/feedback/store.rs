@@ -281,7 +281,7 @@ fn carry_over(
         diesel::update(fv::table.find(earlier_id))
             .set((
                 fv::comment.eq(comment),
-                fv::comment_status.eq(CommentStatus::New.as_str()),
+                fv::comment_status.eq(CommentStatus::New),
                 fv::comment_at.eq(now),
             ))
             .execute(conn)?;
@@ -513,7 +513,7 @@ pub struct QueuedComment {
     pub helpful: bool,
     pub reason: Option<String>,
     pub comment: Option<String>,
-    pub comment_status: Option<String>,
+    pub comment_status: Option<CommentStatus>,
     pub comment_at: Option<NaiveDateTime>,
 }
 
@@ -532,7 +532,7 @@ pub fn comment_queue(
         .limit(limit.max(1) + 1)
         .into_boxed();
     if let Some(status) = filter.status {
-        query = query.filter(fv::comment_status.eq(status.as_str()));
+        query = query.filter(fv::comment_status.eq(status));
     }
     if let Some(url) = &filter.article_url {
         query = query.filter(fv::article_url.eq(url.clone()));
@@ -579,7 +579,7 @@ pub fn set_comment_status(
     status: CommentStatus,
 ) -> QueryResult<()> {
     let updated = diesel::update(fv::table.find(vote_id).filter(fv::comment.is_not_null()))
-        .set(fv::comment_status.eq(status.as_str()))
+        .set(fv::comment_status.eq(status))
         .execute(conn)?;
     if updated == 0 {
         return Err(diesel::result::Error::NotFound);

@@ -5,38 +5,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::domain::text::{self, Lines, TextError};
 pub use crate::domain::EmailAddress;
 use crate::error::FieldError;
 
-/// A string-valued enum stored as text and sent as JSON in snake_case.
-macro_rules! text_enum {
-    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-
-            pub fn parse(s: &str) -> Option<$name> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s)
-            }
-        }
-    };
-}
-
-text_enum! {
+crate::text_enum! {
     /// A posting's lifecycle: only `open` postings take applications.
     pub enum PostingStatus {
         Draft => "draft",
@@ -45,7 +20,7 @@ text_enum! {
     }
 }
 
-text_enum! {
+crate::text_enum! {
     /// Where the work happens.
     pub enum Workplace {
         Remote => "remote",
@@ -54,7 +29,7 @@ text_enum! {
     }
 }
 
-text_enum! {
+crate::text_enum! {
     /// The kind of contract, as schema.org's `employmentType` knows them.
     pub enum EmploymentType {
         FullTime => "full_time",
@@ -75,7 +50,7 @@ impl EmploymentType {
     }
 }
 
-text_enum! {
+crate::text_enum! {
     /// What a salary figure is paid for.
     pub enum SalaryPeriod {
         Hour => "hour",
@@ -86,7 +61,7 @@ text_enum! {
     }
 }
 
-text_enum! {
+crate::text_enum! {
     /// A custom question's answer form.
     pub enum QuestionKind {
         ShortText => "short_text",
@@ -95,7 +70,7 @@ text_enum! {
     }
 }
 
-text_enum! {
+crate::text_enum! {
     /// Where an application stands. Only a move to `rejected` may email the applicant.
     pub enum Stage {
         New => "new",

@@ -73,7 +73,7 @@ pub fn export_page(
         [
             s.email.clone(),
             s.name.clone().unwrap_or_default(),
-            s.status.clone(),
+            s.status.as_str().into(),
             s.lists.join(" "),
             timestamp(Some(s.created_at)),
             timestamp(s.confirmed_at),
@@ -311,7 +311,7 @@ fn import_row(
                 report.confirmed += 1;
             }
         }
-        Some(s) => match s.status() {
+        Some(s) => match s.status {
             SubscriberStatus::Unsubscribed => report.skipped_unsubscribed += 1,
             SubscriberStatus::Suppressed => report.skipped_suppressed += 1,
             SubscriberStatus::Pending | SubscriberStatus::Confirmed => {
@@ -322,7 +322,7 @@ fn import_row(
                 } else {
                     report.unchanged += 1;
                 }
-                if row.consent || s.status() == SubscriberStatus::Confirmed {
+                if row.consent || s.status == SubscriberStatus::Confirmed {
                     report.confirmed += 1;
                 }
             }

@@ -185,36 +185,14 @@ impl TryFrom<SubscriptionRequest> for Subscription {
     }
 }
 
-/// A subscriber's overall state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SubscriberStatus {
-    Pending,
-    Confirmed,
-    Unsubscribed,
-    /// A hard bounce, a complaint, repeated soft bounces, or staff: never mailed again.
-    Suppressed,
-}
-
-impl SubscriberStatus {
-    pub const ALL: [SubscriberStatus; 4] = [
-        SubscriberStatus::Pending,
-        SubscriberStatus::Confirmed,
-        SubscriberStatus::Unsubscribed,
-        SubscriberStatus::Suppressed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubscriberStatus::Pending => "pending",
-            SubscriberStatus::Confirmed => "confirmed",
-            SubscriberStatus::Unsubscribed => "unsubscribed",
-            SubscriberStatus::Suppressed => "suppressed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<SubscriberStatus> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
+crate::text_enum! {
+    /// A subscriber's overall state.
+    pub enum SubscriberStatus {
+        Pending => "pending",
+        Confirmed => "confirmed",
+        Unsubscribed => "unsubscribed",
+        /// A hard bounce, a complaint, repeated soft bounces, or staff: never mailed again.
+        Suppressed => "suppressed",
     }
 }
 
@@ -241,41 +219,15 @@ impl SuppressionReason {
     }
 }
 
-/// An issue's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum IssueStatus {
-    Draft,
-    Scheduled,
-    Sending,
-    Paused,
-    Sent,
-    Cancelled,
-}
-
-impl IssueStatus {
-    pub const ALL: [IssueStatus; 6] = [
-        IssueStatus::Draft,
-        IssueStatus::Scheduled,
-        IssueStatus::Sending,
-        IssueStatus::Paused,
-        IssueStatus::Sent,
-        IssueStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IssueStatus::Draft => "draft",
-            IssueStatus::Scheduled => "scheduled",
-            IssueStatus::Sending => "sending",
-            IssueStatus::Paused => "paused",
-            IssueStatus::Sent => "sent",
-            IssueStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<IssueStatus> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
+crate::text_enum! {
+    /// An issue's state.
+    pub enum IssueStatus {
+        Draft => "draft",
+        Scheduled => "scheduled",
+        Sending => "sending",
+        Paused => "paused",
+        Sent => "sent",
+        Cancelled => "cancelled",
     }
 }
 

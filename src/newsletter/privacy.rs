@@ -37,7 +37,7 @@ pub struct SubscriberRecord {
     pub id: String,
     pub email: String,
     pub name: Option<String>,
-    pub status: String,
+    pub status: SubscriberStatus,
     /// `form` or `import`.
     pub source: String,
     pub created_at: DateTime<Utc>,
@@ -215,7 +215,7 @@ pub fn lift_block(
 pub fn delete_unconfirmed(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(
         subs::table
-            .filter(subs::status.eq(SubscriberStatus::Pending.as_str()))
+            .filter(subs::status.eq(SubscriberStatus::Pending))
             .filter(subs::confirmed_at.is_null())
             .filter(
                 subs::last_confirmation_sent_at

@@ -103,7 +103,7 @@ async fn comment_reaches_staff_with_reply_to_and_reader_gets_the_reference(backe
     let stored = list(&app, CommentFilter::default(), Clearance::Sensitive).await;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].reference, reference);
-    assert_eq!(stored[0].status, "new");
+    assert_eq!(stored[0].status.as_str(), "new");
     assert_eq!(
         stored[0].article_url.as_deref(),
         Some("http://localhost/news/bolivia")
@@ -276,7 +276,7 @@ async fn staff_reply_reaches_the_reader_threaded(backend: Backend) {
         })
         .await
         .expect("stored");
-    assert_eq!(stored.status, "replied");
+    assert_eq!(stored.status.as_str(), "replied");
     assert!(stored.replied_at.is_some());
     assert_eq!(replies.len(), 2);
     assert_eq!(replies[0].author, "editor@newsroom");

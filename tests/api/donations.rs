@@ -161,7 +161,7 @@ async fn manual_pledge_gets_instructions_and_one_receipt_when_marked_paid(backen
     ] {
         assert!(text.contains(expected), "{expected} missing in {text}");
     }
-    assert_eq!(donation(&app, &id).await.status, "paid");
+    assert_eq!(donation(&app, &id).await.status.as_str(), "paid");
 
     let again = app
         .staff(&token)
@@ -405,7 +405,7 @@ async fn stripe_one_time_gift_end_to_end_with_refund(backend: Backend) {
     assert_eq!(res.status(), 200);
     let receipt = app.smtp.wait_for(1, WAIT).await.remove(0);
     assert!(receipt.text_body().expect("text").contains("50.00 USD"));
-    assert_eq!(donation(&app, &id).await.status, "paid");
+    assert_eq!(donation(&app, &id).await.status.as_str(), "paid");
     let paid = payments(&app, &id).await;
     assert_eq!(paid.len(), 1);
     let thanks = app.get(&format!("/donate/thanks?donation={id}")).await;
@@ -434,7 +434,7 @@ async fn stripe_one_time_gift_end_to_end_with_refund(backend: Backend) {
     )
     .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(donation(&app, &id).await.status, "refunded");
+    assert_eq!(donation(&app, &id).await.status.as_str(), "refunded");
     let after = payments(&app, &id).await;
     assert_eq!(
         (after[0].status.as_str(), after[0].refunded_minor),
@@ -476,7 +476,7 @@ async fn stripe_monthly_gift_installments_failure_cancel_and_statement(backend: 
     let paid = payments(&app, &id).await;
     assert_eq!(paid.len(), 2);
     let stored = donation(&app, &id).await;
-    assert_eq!(stored.status, "paid");
+    assert_eq!(stored.status.as_str(), "paid");
     assert_eq!(stored.recurring_status.as_deref(), Some("active"));
     assert_eq!(stored.provider_subscription_id, session.subscription);
 
@@ -492,7 +492,7 @@ async fn stripe_monthly_gift_installments_failure_cancel_and_statement(backend: 
         .unwrap_or_default()
         .contains("did not go through"));
     assert_eq!(
-        donation(&app, &id).await.status,
+        donation(&app, &id).await.status.as_str(),
         "paid",
         "one failed installment does not fail the gift"
     );
@@ -648,8 +648,8 @@ async fn webhooks_delivered_twice_and_shuffled_make_one_payment_and_receipt_each
             "one receipt for {n}"
         );
     }
-    assert_eq!(donation(&app, &once_id).await.status, "disputed");
-    assert_eq!(donation(&app, &monthly_id).await.status, "paid");
+    assert_eq!(donation(&app, &once_id).await.status.as_str(), "disputed");
+    assert_eq!(donation(&app, &monthly_id).await.status.as_str(), "paid");
 }
 
 async fn webhook_signatures_are_checked(backend: Backend) {

@@ -739,7 +739,10 @@ async fn comments_left_with_votes_form_a_queue_with_status_and_notes(backend: Ba
     assert_eq!(rest.len(), 1);
     assert_eq!(end, None);
     assert_eq!(rest[0].id, ids[0]);
-    assert_eq!(rest[0].comment_status.as_deref(), Some("in_progress"));
+    assert_eq!(
+        rest[0].comment_status.map(|s| s.as_str()),
+        Some("in_progress")
+    );
     assert_eq!(notes, vec![note]);
     assert!(matches!(unknown, Err(frontdesk::error::AppError::NotFound)));
 }

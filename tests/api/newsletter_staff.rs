@@ -77,7 +77,7 @@ async fn create_issue(app: &TestApp, token: &str, lists: Option<Vec<&str>>) -> S
         body["lists"] = json!(lists);
     }
     let res = app
-        .staff(&token)
+        .staff(token)
         .post_json("/api/v1/staff/newsletters", body)
         .await;
     assert_eq!(res.status(), 201);
@@ -90,7 +90,7 @@ async fn wait_status(app: &TestApp, token: &str, id: &str, status: &str) -> Valu
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let (code, issue) = app
-            .staff(&token)
+            .staff(token)
             .get_json(&format!("/api/v1/staff/newsletters/{id}"))
             .await;
         assert_eq!(code, 200);
@@ -410,7 +410,7 @@ async fn import_dry_run_changes_nothing_and_the_real_import_does(backend: Backen
         .await
         .expect("query")
         .expect("imported");
-    assert_eq!(new.status(), SubscriberStatus::Confirmed);
+    assert_eq!(new.status, SubscriberStatus::Confirmed);
     let (_, weekly) = app
         .staff(&token)
         .get_json("/api/v1/staff/subscribers?list=weekly")

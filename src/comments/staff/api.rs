@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::forms::{parse_status, Changes, InboxQuery};
 use super::{add_note, apply, clearance, inbox, view};
+use crate::comments::model::Status;
 use crate::comments::store::{self, CommentListItem};
 use crate::error::{AppError, FieldError};
 use crate::staff::audit::{self, Entry};
@@ -27,8 +28,7 @@ pub struct CommentItem {
     pub subject: Option<String>,
     pub message: String,
     pub article_url: Option<String>,
-    /// new, read, replied, archived or spam.
-    pub status: String,
+    pub status: Status,
     /// The spam rule that caught it, or `staff` for a staff verdict.
     pub spam_rule: Option<String>,
     pub sensitive: bool,
@@ -120,7 +120,7 @@ pub struct CommentDetail {
     pub subject: Option<String>,
     pub message: String,
     pub article_url: Option<String>,
-    pub status: String,
+    pub status: Status,
     /// `ham` or `spam`.
     pub spam_verdict: String,
     /// The rule that decided, or `staff`.
@@ -396,7 +396,7 @@ pub async fn export_csv(
                     &c.id,
                     &c.reference,
                     &created,
-                    &c.status,
+                    c.status.as_str(),
                     &c.name,
                     &c.email,
                     c.subject.as_deref().unwrap_or(""),

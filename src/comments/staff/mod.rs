@@ -98,8 +98,7 @@ fn load_detail(
         replies.push(ReplyItem::new(r, delivery));
     }
     let now = crate::db::now();
-    let unanswered_seconds = c
-        .status()
+    let unanswered_seconds = Some(c.status)
         .filter(|s| s.is_unanswered())
         .map(|_| (now - c.created_at).num_seconds().max(0));
     Ok(CommentDetail {
@@ -216,7 +215,7 @@ fn apply_in(
         }
     }
     if let Some(status) = changes.status {
-        if before.status != status.as_str() {
+        if before.status != status {
             store::set_status(conn, id, status)?;
             audit::record(
                 conn,
@@ -228,8 +227,7 @@ fn apply_in(
     }
     match changes.spam {
         Some(true)
-            if before.status != Status::Spam.as_str()
-                || before.spam_rule.as_deref() != Some("staff") =>
+            if before.status != Status::Spam || before.spam_rule.as_deref() != Some("staff") =>
         {
             store::mark_spam(conn, id)?;
             audit::record(
@@ -238,7 +236,7 @@ fn apply_in(
                 target("comment.marked_spam").details(json!({ "from": before.status })),
             )?;
         }
-        Some(false) if before.status == Status::Spam.as_str() => {
+        Some(false) if before.status == Status::Spam => {
             store::mark_not_spam(conn, id)?;
             audit::record(
                 conn,

@@ -123,7 +123,7 @@ impl StripeClient {
 
     /// The Checkout Session request for a gift (form pairs, as Stripe expects them).
     pub fn checkout_params(&self, d: &Donation) -> Vec<(String, String)> {
-        let monthly = d.frequency == Frequency::Monthly.as_str();
+        let monthly = d.frequency == Frequency::Monthly;
         let mut p: Vec<(String, String)> = Vec::new();
         let mut push = |k: &str, v: &str| p.push((k.to_string(), v.to_string()));
         push("mode", if monthly { "subscription" } else { "payment" });

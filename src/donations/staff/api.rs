@@ -7,6 +7,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+use crate::donations::model::Frequency;
 use crate::error::AppError;
 use crate::staff::audit::{self, Entry};
 use crate::staff::{ui, Staff};
@@ -142,8 +143,8 @@ pub async fn export_csv(
             d.email.clone(),
             o(&d.name),
             d.anonymous.to_string(),
-            d.status.clone(),
-            d.frequency.clone(),
+            d.status.as_str().into(),
+            d.frequency.as_str().into(),
             o(&d.recurring_status),
             plain_amount(d.amount_minor, &d.currency),
             plain_amount(d.fee_minor, &d.currency),
@@ -259,10 +260,10 @@ pub(super) async fn refund(
             Ok((payment, donation))
         })
         .await?;
-    if payment.status != "paid" {
+    if payment.status != Status::Paid {
         return Err(AppError::Conflict(format!(
             "This payment is {}; only a paid payment is refunded.",
-            payment.status
+            payment.status.as_str()
         )));
     }
     let refund_id = data
@@ -274,8 +275,8 @@ pub(super) async fn refund(
     let payment = state
         .db
         .write(move |conn| {
-            store::set_payment_status(conn, &id, "refunded", Some(payment.amount_minor))?;
-            if donation.frequency == "one_time" {
+            store::set_payment_status(conn, &id, Status::Refunded, Some(payment.amount_minor))?;
+            if donation.frequency == Frequency::OneTime {
                 store::transition(
                     conn,
                     &donation.id,

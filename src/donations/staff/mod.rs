@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 
 use crate::staff::{ui, NavItem, Role, StaffRoutes};
 
+use super::model::{Frequency, Status};
 use super::store::{Donation, Payment};
 
 // The JSON handlers are re-exported whole: the OpenAPI document in `donations` names them as
@@ -81,12 +82,12 @@ pub struct StaffDonation {
     pub name: Option<String>,
     /// The donor asked not to be named publicly.
     pub anonymous: bool,
-    pub status: String,
+    pub status: Status,
     pub amount_minor: i64,
     pub fee_minor: i64,
     pub total_minor: i64,
     pub currency: String,
-    pub frequency: String,
+    pub frequency: Frequency,
     pub recurring_status: Option<String>,
     pub provider: String,
     pub campaign: Option<String>,
@@ -139,7 +140,7 @@ impl From<Donation> for StaffDonation {
 pub struct StaffPayment {
     pub id: String,
     pub receipt_number: String,
-    pub status: String,
+    pub status: Status,
     pub amount_minor: i64,
     pub refunded_minor: i64,
     pub currency: String,

@@ -11,7 +11,7 @@ use crate::staff::handlers;
 use crate::staff::{ui, Staff};
 use crate::state::AppState;
 
-use super::super::model::{format_amount, Status};
+use super::super::model::{format_amount, Frequency, Status, RECURRING_ACTIVE};
 use super::super::Donations;
 use super::api::{detail, list_data, mark_paid, refund, reports_data};
 use super::{ListQuery, ReportLine, ReportQuery};
@@ -126,7 +126,7 @@ pub async fn show_page(
                 "amount": money(p.amount_minor, &p.currency),
                 "refunded": (p.refunded_minor > 0).then(|| money(p.refunded_minor, &p.currency)),
                 "paid_at": p.paid_at,
-                "can_refund": d.donation.provider == "stripe" && p.status == "paid",
+                "can_refund": d.donation.provider == "stripe" && p.status == Status::Paid,
             })
         })
         .collect();
@@ -154,10 +154,17 @@ pub async fn show_page(
 }
 
 /// A pledge, or an active monthly pledge already paid before (the next installment).
-fn can_mark_paid(provider: &str, status: &str, frequency: &str, recurring: Option<&str>) -> bool {
+fn can_mark_paid(
+    provider: &str,
+    status: &Status,
+    frequency: &Frequency,
+    recurring: Option<&str>,
+) -> bool {
     provider == "manual"
-        && (status == "pledged"
-            || (status == "paid" && frequency == "monthly" && recurring == Some("active")))
+        && (*status == Status::Pledged
+            || (*status == Status::Paid
+                && *frequency == Frequency::Monthly
+                && recurring == Some(RECURRING_ACTIVE)))
 }
 
 pub async fn mark_paid_page(

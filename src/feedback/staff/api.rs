@@ -252,7 +252,7 @@ pub(super) async fn set_status(
         .db
         .write(move |conn| {
             let before = store::queued_comment(conn, &id)?;
-            if before.comment_status.as_deref() != Some(status.as_str()) {
+            if before.comment_status != Some(status) {
                 store::set_comment_status(conn, &id, status)?;
                 audit::record(
                     conn,

@@ -14,6 +14,7 @@ use actix_web::http::Method;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::feedback::model::CommentStatus;
 use crate::feedback::store::{ArticleRank, FeedbackNote, QueuedComment};
 use crate::staff::ui::rfc3339;
 use crate::staff::{NavItem, Role, StaffRoutes};
@@ -154,7 +155,7 @@ pub struct QueueItem {
     pub reason: Option<String>,
     pub comment: Option<String>,
     /// new, in_progress, resolved or dismissed.
-    pub status: Option<String>,
+    pub status: Option<CommentStatus>,
     pub comment_at: Option<String>,
     pub notes: Vec<NoteItem>,
 }

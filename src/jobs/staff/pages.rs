@@ -121,11 +121,11 @@ fn render_posting_form(
             "f": values,
             "errors": errors,
             "alert": if errors.is_empty() { Value::Null } else { json!("Please check the form.") },
-            "statuses": options(PostingStatus::ALL, PostingStatus::as_str),
-            "workplaces": options(Workplace::ALL, Workplace::as_str),
-            "employment_types": options(EmploymentType::ALL, EmploymentType::as_str),
-            "periods": options(SalaryPeriod::ALL, SalaryPeriod::as_str),
-            "kinds": options(QuestionKind::ALL, QuestionKind::as_str),
+            "statuses": options(&PostingStatus::ALL, PostingStatus::as_str),
+            "workplaces": options(&Workplace::ALL, Workplace::as_str),
+            "employment_types": options(&EmploymentType::ALL, EmploymentType::as_str),
+            "periods": options(&SalaryPeriod::ALL, SalaryPeriod::as_str),
+            "kinds": options(&QuestionKind::ALL, QuestionKind::as_str),
         }),
     )
 }

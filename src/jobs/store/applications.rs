@@ -66,7 +66,7 @@ pub fn insert_application(conn: &mut DbConnection, new: &NewApplication<'_>) -> 
                 apps::phone.eq(input.phone.as_deref()),
                 apps::cover_letter.eq(input.cover_letter.as_deref()),
                 apps::links.eq(links),
-                apps::stage.eq(Stage::New.as_str()),
+                apps::stage.eq(Stage::New),
             ),
             (
                 apps::cv_stored_name.eq(Some(&new.cv.stored_name)),
@@ -207,7 +207,7 @@ pub fn list_applications(
         ))
         .into_boxed();
     if let Some(stage) = filter.stage {
-        query = query.filter(apps::stage.eq(stage.as_str()));
+        query = query.filter(apps::stage.eq(stage));
     }
     if let Some(email) = &filter.email {
         query = query.filter(apps::email_normalized.eq(crate::jobs::model::normalize_email(email)));

@@ -86,7 +86,7 @@ struct ApplicationRow {
     phone: Option<String>,
     cover_letter: Option<String>,
     links: Option<String>,
-    stage: String,
+    stage: Stage,
     cv_filename: Option<String>,
     cv_content_type: Option<String>,
     cv_size: Option<i64>,
@@ -156,7 +156,7 @@ pub fn get_application(conn: &mut DbConnection, id: &str) -> QueryResult<Applica
             .links
             .map(|l| l.lines().map(String::from).collect())
             .unwrap_or_default(),
-        stage: Stage::parse(&row.stage).unwrap_or(Stage::New),
+        stage: row.stage,
         cv,
         consent_at: row.consent_at.and_utc(),
         privacy_notice_version: row.privacy_notice_version,

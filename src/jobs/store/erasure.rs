@@ -82,7 +82,7 @@ pub fn retention_candidates(
 ) -> QueryResult<(Vec<String>, Vec<String>)> {
     let rows: Vec<(String, bool)> = apps::table
         .inner_join(postings::table)
-        .filter(postings::status.eq(PostingStatus::Closed.as_str()))
+        .filter(postings::status.eq(PostingStatus::Closed))
         .filter(postings::closed_at.le(closed_before))
         .filter(apps::anonymised_at.is_null())
         .select((apps::id, apps::keep_on_file))

@@ -31,7 +31,7 @@ struct PostingRow {
     salary_min_minor: Option<i64>,
     salary_max_minor: Option<i64>,
     salary_period: Option<String>,
-    status: String,
+    status: PostingStatus,
     opens_at: Option<NaiveDateTime>,
     closes_at: Option<NaiveDateTime>,
     published_at: Option<NaiveDateTime>,
@@ -69,7 +69,7 @@ impl From<PostingRow> for Posting {
                 .unwrap_or(EmploymentType::Other),
             salary,
             // A value the code does not know is treated as the safest one: not public.
-            status: PostingStatus::parse(&r.status).unwrap_or(PostingStatus::Draft),
+            status: r.status,
             opens_at: r.opens_at,
             closes_at: r.closes_at,
             published_at: r.published_at,
@@ -297,7 +297,7 @@ pub fn list_open_postings(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<Posting>> {
     let mut found: Vec<Posting> = postings::table
-        .filter(postings::status.eq(PostingStatus::Open.as_str()))
+        .filter(postings::status.eq(PostingStatus::Open))
         .filter(postings::opens_at.is_null().or(postings::opens_at.le(now)))
         .filter(
             postings::closes_at
@@ -327,7 +327,7 @@ pub fn list_postings(
         .order((postings::created_at.desc(), postings::id.desc()))
         .into_boxed();
     if let Some(status) = status {
-        query = query.filter(postings::status.eq(status.as_str()));
+        query = query.filter(postings::status.eq(status));
     }
     Ok(query.load(conn)?.into_iter().map(Posting::from).collect())
 }
@@ -408,7 +408,7 @@ pub fn posting_questions(
 /// Reads first and writes only when something is due, so it is cheap to call on every request.
 pub fn close_expired(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
     let due: Vec<String> = postings::table
-        .filter(postings::status.eq(PostingStatus::Open.as_str()))
+        .filter(postings::status.eq(PostingStatus::Open))
         .filter(postings::closes_at.le(now))
         .select(postings::id)
         .load(conn)?;
@@ -418,10 +418,10 @@ pub fn close_expired(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult
     let closed = diesel::update(
         postings::table
             .filter(postings::id.eq_any(&due))
-            .filter(postings::status.eq(PostingStatus::Open.as_str())),
+            .filter(postings::status.eq(PostingStatus::Open)),
     )
     .set((
-        postings::status.eq(PostingStatus::Closed.as_str()),
+        postings::status.eq(PostingStatus::Closed),
         postings::closed_at.eq(postings::closes_at),
         postings::updated_at.eq(now),
     ))

@@ -40,7 +40,7 @@ pub fn set_stage(
         .first(conn)?;
     let from = Stage::parse(&from).unwrap_or(Stage::New);
     diesel::update(apps::table.find(id))
-        .set((apps::stage.eq(to.as_str()), apps::updated_at.eq(now)))
+        .set((apps::stage.eq(to), apps::updated_at.eq(now)))
         .execute(conn)?;
     let mut email_queued = false;
     if let Some(email) = rejection {

@@ -116,7 +116,7 @@ pub async fn create_list_json(
 pub struct IssueSummary {
     pub id: String,
     pub subject: String,
-    pub status: String,
+    pub status: IssueStatus,
     pub send_at: Option<String>,
     pub created_at: String,
     pub started_at: Option<String>,
@@ -128,7 +128,7 @@ impl From<&Issue> for IssueSummary {
         IssueSummary {
             id: i.id.clone(),
             subject: i.subject.clone(),
-            status: i.status.clone(),
+            status: i.status,
             send_at: i.send_at.map(ui::rfc3339_seconds),
             created_at: ui::rfc3339_seconds(i.created_at),
             started_at: i.started_at.map(ui::rfc3339_seconds),

@@ -220,7 +220,7 @@ pub async fn issue_page(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let d = load_detail(&state, path.into_inner()).await?;
-    let status = IssueStatus::parse(&d.summary.status).unwrap_or(IssueStatus::Draft);
+    let status = d.summary.status;
     if status == IssueStatus::Draft {
         let form = ComposeForm {
             subject: d.summary.subject.clone(),
@@ -241,7 +241,7 @@ async fn render_issue(
     form: Option<ComposeForm>,
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, AppError> {
-    let status = IssueStatus::parse(&d.summary.status).unwrap_or(IssueStatus::Draft);
+    let status = d.summary.status;
     let lists = state.db.run(|conn| Ok(store::all_lists(conn)?)).await?;
     let form_lists: Vec<_> = lists
         .into_iter()

@@ -85,7 +85,7 @@ pub struct StaffSubscriber {
     pub id: String,
     pub email: String,
     pub name: Option<String>,
-    pub status: String,
+    pub status: SubscriberStatus,
     /// Slugs of the lists where the subscriber is pending or confirmed.
     pub lists: Vec<String>,
     pub created_at: String,
@@ -231,7 +231,7 @@ pub struct SubscriberDetail {
     pub id: String,
     pub email: String,
     pub name: Option<String>,
-    pub status: String,
+    pub status: SubscriberStatus,
     pub source: String,
     pub created_at: String,
     pub confirmed_at: Option<String>,

@@ -33,7 +33,7 @@ pub fn import_new_subscriber(
             subs::id.eq(&id),
             subs::email.eq(email.as_str()),
             subs::name.eq(name.map(|n| n.as_str())),
-            subs::status.eq(status.as_str()),
+            subs::status.eq(status),
             subs::source.eq("import"),
             subs::created_at.eq(now),
             subs::updated_at.eq(now),
@@ -65,10 +65,10 @@ pub fn import_existing_subscriber(
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let mut changed = false;
-    if consent && subscriber.status() == SubscriberStatus::Pending {
+    if consent && subscriber.status == SubscriberStatus::Pending {
         diesel::update(subs::table.find(&subscriber.id))
             .set((
-                subs::status.eq(SubscriberStatus::Confirmed.as_str()),
+                subs::status.eq(SubscriberStatus::Confirmed),
                 subs::confirmed_at.eq(Some(now)),
                 subs::updated_at.eq(now),
             ))

@@ -25,7 +25,7 @@ pub struct Issue {
     pub id: String,
     pub subject: String,
     pub body_markdown: String,
-    pub status: String,
+    pub status: IssueStatus,
     pub send_at: Option<NaiveDateTime>,
     pub queue_cursor: Option<String>,
     pub queue_done: bool,
@@ -33,12 +33,6 @@ pub struct Issue {
     pub updated_at: NaiveDateTime,
     pub started_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
-}
-
-impl Issue {
-    pub fn status(&self) -> IssueStatus {
-        IssueStatus::parse(&self.status).unwrap_or(IssueStatus::Draft)
-    }
 }
 
 /// Stores a draft issue. Its lists must exist (422 on `lists[i]` otherwise); none means
@@ -52,7 +46,7 @@ pub fn create_issue(conn: &mut DbConnection, new: &NewIssue) -> Result<Issue, Ap
             issues::id.eq(&id),
             issues::subject.eq(&new.subject),
             issues::body_markdown.eq(&new.body_markdown),
-            issues::status.eq(IssueStatus::Draft.as_str()),
+            issues::status.eq(IssueStatus::Draft),
             issues::queue_done.eq(false),
             issues::created_at.eq(now),
             issues::updated_at.eq(now),
@@ -72,7 +66,7 @@ pub fn create_issue(conn: &mut DbConnection, new: &NewIssue) -> Result<Issue, Ap
 /// Rewrites a draft (409 once it is scheduled or sent).
 pub fn update_issue(conn: &mut DbConnection, id: &str, new: &NewIssue) -> Result<Issue, AppError> {
     let issue = find_issue(conn, id)?;
-    if issue.status() != IssueStatus::Draft {
+    if issue.status != IssueStatus::Draft {
         return Err(AppError::Conflict("Only a draft can be edited.".into()));
     }
     let targets = resolve_lists(conn, &new.lists, false)?;
@@ -127,7 +121,7 @@ pub fn list_issues(
     let limit = limit.clamp(1, 500);
     let mut query = issues::table.select(Issue::as_select()).into_boxed();
     if let Some(status) = status {
-        query = query.filter(issues::status.eq(status.as_str()));
+        query = query.filter(issues::status.eq(status));
     }
     if let Some(cursor) = cursor {
         query = query.filter(issues::id.lt(cursor.to_string()));
@@ -155,7 +149,7 @@ fn set_issue_status(
     let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     Ok(
         diesel::update(issues::table.find(id).filter(issues::status.eq_any(from)))
-            .set((issues::status.eq(to.as_str()), issues::updated_at.eq(now)))
+            .set((issues::status.eq(to), issues::updated_at.eq(now)))
             .execute(conn)?,
     )
 }
@@ -170,7 +164,7 @@ fn conflict_unless_changed(
     if changed == 0 {
         return Err(AppError::Conflict(format!(
             "An issue that is {} cannot be {what}.",
-            issue.status
+            issue.status.as_str()
         )));
     }
     Ok(issue)
@@ -188,7 +182,7 @@ pub fn schedule_send(
         issues::status.eq_any([IssueStatus::Draft.as_str(), IssueStatus::Scheduled.as_str()]),
     ))
     .set((
-        issues::status.eq(IssueStatus::Scheduled.as_str()),
+        issues::status.eq(IssueStatus::Scheduled),
         issues::send_at.eq(Some(send_at.unwrap_or(now))),
         issues::updated_at.eq(now),
     ))
@@ -324,16 +318,16 @@ pub fn retry_failed(conn: &mut DbConnection, id: &str) -> Result<usize, AppError
     let now = crate::db::now();
     let issue = find_issue(conn, id)?;
     if !matches!(
-        issue.status(),
+        issue.status,
         IssueStatus::Sending | IssueStatus::Sent | IssueStatus::Paused
     ) {
         return Err(AppError::Conflict(format!(
             "An issue that is {} has nothing to retry.",
-            issue.status
+            issue.status.as_str()
         )));
     }
     let still_confirmed = subs::table
-        .filter(subs::status.eq(SubscriberStatus::Confirmed.as_str()))
+        .filter(subs::status.eq(SubscriberStatus::Confirmed))
         .select(subs::id);
     let retryable = deliveries::table
         .filter(deliveries::issue_id.eq(id))
@@ -344,7 +338,7 @@ pub fn retry_failed(conn: &mut DbConnection, id: &str) -> Result<usize, AppError
                 .eq_any(still_confirmed),
         )
         .select(deliveries::outbox_id.assume_not_null());
-    let next_attempt = if issue.status() == IssueStatus::Paused {
+    let next_attempt = if issue.status == IssueStatus::Paused {
         held_until()
     } else {
         now
@@ -360,10 +354,10 @@ pub fn retry_failed(conn: &mut DbConnection, id: &str) -> Result<usize, AppError
         outbox::next_attempt_at.eq(next_attempt),
     ))
     .execute(conn)?;
-    if n > 0 && issue.status() == IssueStatus::Sent {
+    if n > 0 && issue.status == IssueStatus::Sent {
         diesel::update(issues::table.find(id))
             .set((
-                issues::status.eq(IssueStatus::Sending.as_str()),
+                issues::status.eq(IssueStatus::Sending),
                 issues::finished_at.eq(None::<NaiveDateTime>),
                 issues::updated_at.eq(now),
             ))
@@ -416,7 +410,7 @@ pub fn issue_progress(conn: &mut DbConnection, id: &str) -> QueryResult<IssuePro
     };
     let with_email: i64 = by_state.iter().map(|(_, n)| n).sum();
     Ok(IssueProgress {
-        status: issue.status(),
+        status: issue.status,
         recipients,
         sent: count(OutboxState::Sent),
         failed: count(OutboxState::Failed),

@@ -50,11 +50,11 @@ pub fn has_open_issues(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResu
 pub fn start_due_issues(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         issues::table
-            .filter(issues::status.eq(IssueStatus::Scheduled.as_str()))
+            .filter(issues::status.eq(IssueStatus::Scheduled))
             .filter(issues::send_at.le(now)),
     )
     .set((
-        issues::status.eq(IssueStatus::Sending.as_str()),
+        issues::status.eq(IssueStatus::Sending),
         issues::started_at.eq(Some(now)),
         issues::updated_at.eq(now),
     ))
@@ -64,7 +64,7 @@ pub fn start_due_issues(conn: &mut DbConnection, now: NaiveDateTime) -> QueryRes
 /// Issues still queuing recipients, oldest first.
 pub fn issues_to_queue(conn: &mut DbConnection) -> QueryResult<Vec<Issue>> {
     issues::table
-        .filter(issues::status.eq(IssueStatus::Sending.as_str()))
+        .filter(issues::status.eq(IssueStatus::Sending))
         .filter(issues::queue_done.eq(false))
         .order(issues::started_at.asc())
         .select(Issue::as_select())
@@ -80,7 +80,7 @@ pub fn settle_issues(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult
             issues::status
                 .eq(IssueStatus::Sending.as_str())
                 .and(issues::queue_done.eq(true))
-                .or(issues::status.eq(IssueStatus::Paused.as_str()))
+                .or(issues::status.eq(IssueStatus::Paused))
                 .or(issues::status
                     .eq(IssueStatus::Cancelled.as_str())
                     .and(issues::finished_at.gt(now - chrono::TimeDelta::hours(1)))),
@@ -88,7 +88,7 @@ pub fn settle_issues(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult
         .select(Issue::as_select())
         .load(conn)?;
     for issue in open {
-        match issue.status() {
+        match issue.status {
             IssueStatus::Paused => {
                 hold_queued(conn, &issue.id, now)?;
             }
@@ -101,10 +101,10 @@ pub fn settle_issues(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult
                     diesel::update(
                         issues::table
                             .find(&issue.id)
-                            .filter(issues::status.eq(IssueStatus::Sending.as_str())),
+                            .filter(issues::status.eq(IssueStatus::Sending)),
                     )
                     .set((
-                        issues::status.eq(IssueStatus::Sent.as_str()),
+                        issues::status.eq(IssueStatus::Sent),
                         issues::finished_at.eq(Some(now)),
                         issues::updated_at.eq(now),
                     ))
@@ -129,7 +129,7 @@ pub fn next_candidates(
         .select(issue_lists::list_id)
         .load(conn)?;
     let mut query = subs::table
-        .filter(subs::status.eq(SubscriberStatus::Confirmed.as_str()))
+        .filter(subs::status.eq(SubscriberStatus::Confirmed))
         .select((subs::id, subs::email, subs::name))
         .into_boxed();
     if let Some(cursor) = cursor {
@@ -206,7 +206,7 @@ pub fn queue_batch(
 ) -> QueryResult<BatchOutcome> {
     let target = issues::table
         .find(issue_id)
-        .filter(issues::status.eq(IssueStatus::Sending.as_str()))
+        .filter(issues::status.eq(IssueStatus::Sending))
         .filter(issues::queue_done.eq(false));
     let moved = match expected_cursor {
         Some(c) => diesel::update(target.filter(issues::queue_cursor.eq(c)))
@@ -232,7 +232,7 @@ pub fn queue_batch(
     for chunk in ids.chunks(500) {
         let q = subs::table
             .filter(subs::id.eq_any(chunk))
-            .filter(subs::status.eq(SubscriberStatus::Confirmed.as_str()))
+            .filter(subs::status.eq(SubscriberStatus::Confirmed))
             .select(subs::id);
         let rows: Vec<String> = load_for_share!(conn, q)?;
         confirmed.extend(rows);
@@ -303,7 +303,7 @@ pub fn finish_queuing(
 ) -> QueryResult<bool> {
     let target = issues::table
         .find(issue_id)
-        .filter(issues::status.eq(IssueStatus::Sending.as_str()))
+        .filter(issues::status.eq(IssueStatus::Sending))
         .filter(issues::queue_done.eq(false));
     let n = match expected_cursor {
         Some(c) => diesel::update(target.filter(issues::queue_cursor.eq(c)))

@@ -38,7 +38,7 @@ pub struct SubscriberItem {
     pub id: String,
     pub email: String,
     pub name: Option<String>,
-    pub status: String,
+    pub status: SubscriberStatus,
     /// Slugs of the lists where the subscriber is pending or confirmed.
     pub lists: Vec<String>,
     pub created_at: NaiveDateTime,
@@ -49,7 +49,7 @@ pub struct SubscriberItem {
 fn filtered_subscribers<'a>(filter: &SubscriberFilter) -> subs::BoxedQuery<'a, MultiBackend> {
     let mut query = subs::table.into_boxed();
     if let Some(status) = filter.status {
-        query = query.filter(subs::status.eq(status.as_str()));
+        query = query.filter(subs::status.eq(status));
     }
     if let Some(email) = &filter.email {
         query = query.filter(subs::email.eq(email.as_str().to_string()));
@@ -149,7 +149,7 @@ pub fn insert_confirmed_subscribers(
                 (
                     subs::id.eq(crate::db::new_id()),
                     subs::email.eq(e.as_str()),
-                    subs::status.eq(SubscriberStatus::Confirmed.as_str()),
+                    subs::status.eq(SubscriberStatus::Confirmed),
                     subs::source.eq("import"),
                     subs::created_at.eq(now),
                     subs::updated_at.eq(now),
@@ -165,7 +165,7 @@ pub fn insert_confirmed_subscribers(
             let addrs: Vec<&str> = chunk.iter().map(EmailAddress::as_str).collect();
             let ids: Vec<String> = subs::table
                 .filter(subs::email.eq_any(&addrs))
-                .filter(subs::status.eq(SubscriberStatus::Confirmed.as_str()))
+                .filter(subs::status.eq(SubscriberStatus::Confirmed))
                 .select(subs::id)
                 .load(conn)?;
             let memberships: Vec<_> = ids

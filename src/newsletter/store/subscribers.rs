@@ -26,19 +26,13 @@ pub struct Subscriber {
     pub id: String,
     pub email: String,
     pub name: Option<String>,
-    pub status: String,
+    pub status: SubscriberStatus,
     pub source: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub confirmed_at: Option<NaiveDateTime>,
     pub unsubscribed_at: Option<NaiveDateTime>,
     pub last_confirmation_sent_at: Option<NaiveDateTime>,
-}
-
-impl Subscriber {
-    pub fn status(&self) -> SubscriberStatus {
-        SubscriberStatus::parse(&self.status).unwrap_or(SubscriberStatus::Pending)
-    }
 }
 
 pub fn find_subscriber(conn: &mut DbConnection, id: &str) -> QueryResult<Subscriber> {
@@ -181,7 +175,7 @@ pub fn subscribe(conn: &mut DbConnection, input: &SubscribeInput) -> QueryResult
                     subs::id.eq(&id),
                     subs::email.eq(sub.email.as_str()),
                     subs::name.eq(sub.name.as_ref().map(|n| n.as_str())),
-                    subs::status.eq(SubscriberStatus::Pending.as_str()),
+                    subs::status.eq(SubscriberStatus::Pending),
                     subs::source.eq("form"),
                     subs::created_at.eq(now),
                     subs::updated_at.eq(now),
@@ -193,7 +187,7 @@ pub fn subscribe(conn: &mut DbConnection, input: &SubscribeInput) -> QueryResult
     };
     let status = existing
         .as_ref()
-        .map_or(SubscriberStatus::Pending, Subscriber::status);
+        .map_or(SubscriberStatus::Pending, |s| s.status);
     if status == SubscriberStatus::Suppressed {
         return Ok(SubscribeOutcome::Suppressed);
     }
@@ -220,7 +214,7 @@ pub fn subscribe(conn: &mut DbConnection, input: &SubscribeInput) -> QueryResult
     }
     diesel::update(subs::table.find(&subscriber_id))
         .set((
-            subs::status.eq(SubscriberStatus::Pending.as_str()),
+            subs::status.eq(SubscriberStatus::Pending),
             subs::last_confirmation_sent_at.eq(Some(now)),
             subs::updated_at.eq(now),
         ))
@@ -274,7 +268,7 @@ pub fn find_confirm_token(
         return Ok(TokenLookup::NotFound);
     }
     let subscriber = find_subscriber(conn, &subscriber_id)?;
-    if subscriber.status() == SubscriberStatus::Suppressed {
+    if subscriber.status == SubscriberStatus::Suppressed {
         return Ok(TokenLookup::NotFound);
     }
     if used_at.is_some() {
@@ -319,7 +313,7 @@ pub fn confirm(
         .first(conn)?;
     diesel::update(subs::table.find(&subscriber.id))
         .set((
-            subs::status.eq(SubscriberStatus::Confirmed.as_str()),
+            subs::status.eq(SubscriberStatus::Confirmed),
             subs::confirmed_at.eq(Some(now)),
             subs::unsubscribed_at.eq(None::<NaiveDateTime>),
             subs::updated_at.eq(now),
@@ -436,11 +430,11 @@ pub fn unsubscribe_all(
         subs::table.find(subscriber_id).filter(
             subs::status
                 .eq(SubscriberStatus::Pending.as_str())
-                .or(subs::status.eq(SubscriberStatus::Confirmed.as_str())),
+                .or(subs::status.eq(SubscriberStatus::Confirmed)),
         ),
     )
     .set((
-        subs::status.eq(SubscriberStatus::Unsubscribed.as_str()),
+        subs::status.eq(SubscriberStatus::Unsubscribed),
         subs::unsubscribed_at.eq(Some(now)),
         subs::updated_at.eq(now),
     ))
@@ -478,12 +472,12 @@ pub fn set_preferences(
         return Ok(Vec::new());
     }
     let subscriber = find_subscriber(conn, subscriber_id)?;
-    if subscriber.status() == SubscriberStatus::Suppressed {
+    if subscriber.status == SubscriberStatus::Suppressed {
         return Ok(Vec::new());
     }
     diesel::update(subs::table.find(subscriber_id))
         .set((
-            subs::status.eq(SubscriberStatus::Confirmed.as_str()),
+            subs::status.eq(SubscriberStatus::Confirmed),
             subs::confirmed_at.eq(subscriber.confirmed_at.or(Some(now))),
             subs::unsubscribed_at.eq(None::<NaiveDateTime>),
             subs::updated_at.eq(now),

@@ -43,7 +43,7 @@ pub fn suppress(
     if let Some(subscriber) = find_subscriber_by_email(conn, email)? {
         diesel::update(subs::table.find(&subscriber.id))
             .set((
-                subs::status.eq(SubscriberStatus::Suppressed.as_str()),
+                subs::status.eq(SubscriberStatus::Suppressed),
                 subs::updated_at.eq(now),
             ))
             .execute(conn)?;
@@ -65,10 +65,10 @@ pub fn unsuppress(
     diesel::update(
         subs::table
             .filter(subs::email.eq(email.as_str()))
-            .filter(subs::status.eq(SubscriberStatus::Suppressed.as_str())),
+            .filter(subs::status.eq(SubscriberStatus::Suppressed)),
     )
     .set((
-        subs::status.eq(SubscriberStatus::Unsubscribed.as_str()),
+        subs::status.eq(SubscriberStatus::Unsubscribed),
         subs::updated_at.eq(now),
     ))
     .execute(conn)?;
