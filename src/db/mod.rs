@@ -273,14 +273,21 @@ pub fn known_migrations(backend: Backend) -> anyhow::Result<Vec<String>> {
     Ok(versions)
 }
 
-/// How many of the backend's embedded migrations this database has not applied yet.
+/// How many of the backend's embedded migrations this database has not applied yet. Only
+/// reads (diesel's own check would create its bookkeeping table on a fresh database), so a
+/// readiness probe may call it as often as it likes.
 pub fn pending_migrations(conn: &mut DbConnection) -> anyhow::Result<usize> {
-    let pending = match conn {
-        DbConnection::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConnection::Postgres(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
-    }
-    .map_err(|e| anyhow::anyhow!("cannot read the applied migrations: {e}"))?;
-    Ok(pending)
+    let backend = if dialect::is_sqlite(conn) {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    };
+    let applied = snapshot::applied_migrations(conn)
+        .map_err(|e| anyhow::anyhow!("cannot read the applied migrations: {e}"))?;
+    Ok(known_migrations(backend)?
+        .iter()
+        .filter(|version| !applied.contains(version))
+        .count())
 }
 
 /// Reverts the latest applied migration and returns its version (tests use it to make a

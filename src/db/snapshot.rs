@@ -124,6 +124,24 @@ fn table_names(conn: &mut DbConnection) -> diesel::QueryResult<Vec<String>> {
         .collect())
 }
 
+/// The versions of every applied migration; none on a database never migrated.
+pub fn applied_migrations(conn: &mut DbConnection) -> diesel::QueryResult<Vec<String>> {
+    if !table_names(conn)?
+        .iter()
+        .any(|name| name == MIGRATIONS_TABLE)
+    {
+        return Ok(Vec::new());
+    }
+    Ok(diesel::sql_query(format!(
+        "SELECT version AS name FROM {}",
+        quote_ident(MIGRATIONS_TABLE)
+    ))
+    .load::<Name>(conn)?
+    .into_iter()
+    .map(|n| n.name)
+    .collect())
+}
+
 /// The schema version and every table's row count, read in the connection's current
 /// transaction (or snapshot).
 pub fn contents(conn: &mut DbConnection) -> diesel::QueryResult<Contents> {

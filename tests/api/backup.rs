@@ -23,6 +23,7 @@ both_backends!(
     a_target_that_holds_data_is_replaced_only_with_force,
     restoring_an_older_backup_applies_the_newer_migrations,
     readyz_answers_503_while_a_migration_is_pending,
+    the_readiness_check_reads_a_fresh_database_without_changing_it,
     the_worker_takes_scheduled_backups_and_keeps_the_newest,
 );
 
@@ -547,6 +548,33 @@ async fn readyz_answers_503_while_a_migration_is_pending(backend: Backend) {
         doc["paths"]["/readyz"]["get"]["responses"]["503"].is_object(),
         "{}",
         doc["paths"]["/readyz"]
+    );
+}
+
+async fn the_readiness_check_reads_a_fresh_database_without_changing_it(backend: Backend) {
+    let fresh = Target::new(backend).await;
+    let db = fresh.db();
+    let settings = DatabaseSettings {
+        url: Secret::new(fresh.database.url.clone()),
+        ..Settings::default().database
+    };
+
+    let pending = tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().expect("connection");
+        frontdesk::db::pending_migrations(&mut conn).expect("pending")
+    })
+    .await
+    .expect("join");
+
+    let known = frontdesk::db::known_migrations(match backend {
+        Backend::Sqlite => frontdesk::db::Backend::Sqlite,
+        Backend::Postgres => frontdesk::db::Backend::Postgres,
+    })
+    .expect("known");
+    assert_eq!(pending, known.len());
+    assert!(
+        !frontdesk::db::snapshot::target_has_tables(&settings).expect("look"),
+        "no table was created"
     );
 }
 
