@@ -190,10 +190,12 @@ impl Scheduler {
         };
         tracing::info!(location = %location, "scheduled backup started");
         let partial = dir.join(format!("{name}.partial"));
+        let started = std::time::Instant::now();
         let outcome = self.write(&partial, &target).await;
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &outcome {
             Outcome::Succeeded { bytes, files } => {
-                tracing::info!(location = %location, bytes, files, "scheduled backup written");
+                tracing::info!(location = %location, bytes, files, elapsed_ms, "scheduled backup written");
                 let keep = usize::try_from(self.settings.backup.keep).unwrap_or(usize::MAX);
                 let (dir, current) = (dir.to_path_buf(), name.clone());
                 match tokio::task::spawn_blocking(move || prune(&dir, keep, &current)).await {
@@ -206,7 +208,7 @@ impl Scheduler {
                 }
             }
             Outcome::Failed { detail } => {
-                tracing::error!(location = %location, error = %detail, "scheduled backup failed")
+                tracing::error!(location = %location, error = %detail, elapsed_ms, "scheduled backup failed")
             }
         }
         let recorded = self
@@ -220,7 +222,6 @@ impl Scheduler {
 
     /// Writes the backup into `partial` and renames it to `target`.
     async fn write(&self, partial: &Path, target: &Path) -> Outcome {
-        let started = std::time::Instant::now();
         let _ = tokio::fs::remove_dir_all(partial).await;
         let written = super::write_backup(
             self.settings.clone(),
@@ -236,16 +237,10 @@ impl Scheduler {
             Err(e) => Err(e),
         };
         match result {
-            Ok(manifest) => {
-                tracing::debug!(
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "backup took"
-                );
-                Outcome::Succeeded {
-                    bytes: manifest.bytes(),
-                    files: manifest.files.len(),
-                }
-            }
+            Ok(manifest) => Outcome::Succeeded {
+                bytes: manifest.bytes(),
+                files: manifest.files.len(),
+            },
             Err(e) => {
                 let _ = tokio::fs::remove_dir_all(partial).await;
                 Outcome::Failed {
