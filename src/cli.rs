@@ -35,7 +35,7 @@ pub enum Command {
     },
     /// Apply pending migrations and exit.
     Migrate,
-    /// Run only the mail worker, newsletter dispatcher and retention scheduler (several may share one PostgreSQL database).
+    /// Run only the mail worker, newsletter dispatcher, retention and backup schedulers (several may share one PostgreSQL database).
     Worker,
     /// Load and validate the configuration, print it with secrets masked.
     CheckConfig,
