@@ -1,6 +1,7 @@
-//! The work that runs beside the HTTP server: the outbox worker, the newsletter dispatcher and
-//! the retention scheduler. `serve` starts them when `mail.worker_in_serve` is on, the `worker`
-//! command always; both through [`start`], so the two cannot drift apart.
+//! The work that runs beside the HTTP server: the outbox worker, the newsletter dispatcher,
+//! the retention scheduler and the backup scheduler. `serve` starts them when
+//! `mail.worker_in_serve` is on, the `worker` command always; both through [`start`], so the
+//! two cannot drift apart.
 
 use std::sync::Arc;
 
@@ -22,8 +23,9 @@ pub struct Background {
 }
 
 /// Starts the outbox worker (sending through `settings.mail`'s transport), the newsletter
-/// dispatcher and the retention scheduler. `mailer` should be the one whose waker the worker
-/// listens to (the one handlers queue email through, in `serve`).
+/// dispatcher, the retention scheduler and the backup scheduler (`backup.schedule`). `mailer`
+/// should be the one whose waker the worker listens to (the one handlers queue email
+/// through, in `serve`).
 pub fn start(
     settings: Arc<Settings>,
     db: Db,
@@ -42,18 +44,21 @@ pub fn start(
         mailer.waker(),
     )?
     .with_renderer(dispatcher.renderer());
+    let backups = crate::backup::Scheduler::new(settings.clone(), db.clone());
     let retention = crate::retention::Scheduler::new(settings, db);
     let (stop, rx) = watch::channel(false);
     let (mail, newsletter, retention) = (
         tokio::spawn(worker.run(rx.clone())),
         tokio::spawn(dispatcher.run(rx.clone())),
-        tokio::spawn(retention.run(rx)),
+        tokio::spawn(retention.run(rx.clone())),
     );
+    let backups = tokio::spawn(backups.run(rx));
     let handle = tokio::spawn(async move {
         for (task, result) in [
             ("mail worker", mail.await),
             ("newsletter dispatcher", newsletter.await),
             ("retention scheduler", retention.await),
+            ("backup scheduler", backups.await),
         ] {
             if let Err(e) = result {
                 tracing::error!(task, error = %e, "background task ended abnormally");

@@ -58,6 +58,10 @@ pub enum AppError {
     /// 503: a dependency (the database) is unreachable; the cause is logged only.
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// 503 from `/readyz`: the process is alive but must not get traffic yet; the detail says
+    /// why (nothing internal: "2 database migrations are pending").
+    #[error("not ready: {0}")]
+    NotReady(String),
     /// 500: a real server fault; the cause is logged only.
     #[error("unexpected error")]
     Unexpected(#[source] anyhow::Error),
@@ -85,6 +89,7 @@ impl AppError {
             AppError::Unprocessable(_) => ("Unprocessable request", "about:blank"),
             AppError::RateLimited { .. } => ("Too many requests", "about:blank"),
             AppError::Unavailable(_) => ("Service unavailable", "about:blank"),
+            AppError::NotReady(_) => ("Not ready", "about:blank"),
             AppError::Unexpected(_) => ("Internal server error", "about:blank"),
         }
     }
@@ -96,7 +101,8 @@ impl AppError {
             | AppError::Conflict(d)
             | AppError::PayloadTooLarge(d)
             | AppError::UnsupportedMediaType(d)
-            | AppError::Unprocessable(d) => d.clone(),
+            | AppError::Unprocessable(d)
+            | AppError::NotReady(d) => d.clone(),
             AppError::Unauthorized => "Sign in or send a valid API token.".into(),
             AppError::NotFound => "There is nothing here.".into(),
             AppError::Validation(errors) => {
@@ -142,7 +148,7 @@ impl ResponseError for AppError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
+mod backup;
 mod donations;
 mod features;
 mod mail;
@@ -19,6 +20,7 @@ mod secret;
 mod server;
 mod validate;
 
+pub use backup::*;
 pub use donations::*;
 pub use features::*;
 pub use mail::*;
@@ -48,6 +50,7 @@ pub struct Settings {
     pub newsletter: NewsletterSettings,
     pub demo: DemoSettings,
     pub retention: RetentionSettings,
+    pub backup: BackupSettings,
 }
 
 impl Default for Settings {
@@ -164,6 +167,7 @@ impl Default for Settings {
             newsletter: NewsletterSettings::default(),
             demo: DemoSettings { enabled: true },
             retention: RetentionSettings::default(),
+            backup: BackupSettings::default(),
         }
     }
 }

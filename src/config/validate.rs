@@ -132,6 +132,7 @@ impl Settings {
             );
         }
         problems.extend(self.retention.problems());
+        problems.extend(self.backup.problems());
         problems.extend(self.secret_problems());
         if problems.is_empty() {
             Ok(())

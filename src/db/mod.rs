@@ -7,6 +7,7 @@
 pub mod dialect;
 pub mod group_commit;
 pub mod schema;
+pub mod snapshot;
 mod text_enum;
 mod wal;
 
@@ -126,6 +127,7 @@ pub struct Db {
     pool: Pool,
     backend: Backend,
     sqlite: Option<(PathBuf, SqliteSynchronous)>,
+    url: DatabaseUrl,
 }
 
 impl Db {
@@ -148,7 +150,7 @@ impl Db {
             DatabaseUrl::Postgres(_) => None,
         };
         let manager = Manager {
-            url,
+            url: url.clone(),
             busy_timeout_ms: settings.sqlite_busy_timeout_ms,
             synchronous: settings.sqlite_synchronous,
         };
@@ -164,6 +166,7 @@ impl Db {
             pool,
             backend,
             sqlite,
+            url,
         })
     }
 
@@ -257,6 +260,55 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<usize> {
     }
     .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
     Ok(applied)
+}
+
+/// Versions of the backend's embedded migrations, oldest first (`20261128000001`, …).
+pub fn known_migrations(backend: Backend) -> anyhow::Result<Vec<String>> {
+    use diesel::migration::MigrationSource;
+    let versions = match backend {
+        Backend::Sqlite => {
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                .map(|ms| ms.iter().map(|m| m.name().version().to_string()).collect())
+        }
+        Backend::Postgres => MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+            .map(|ms| ms.iter().map(|m| m.name().version().to_string()).collect()),
+    };
+    let mut versions: Vec<String> =
+        versions.map_err(|e| anyhow::anyhow!("cannot list the embedded migrations: {e}"))?;
+    versions.sort();
+    Ok(versions)
+}
+
+/// How many of the backend's embedded migrations this database has not applied yet. Only
+/// reads (diesel's own check would create its bookkeeping table on a fresh database), so a
+/// readiness probe may call it as often as it likes.
+pub fn pending_migrations(conn: &mut DbConnection) -> anyhow::Result<usize> {
+    let backend = if dialect::is_sqlite(conn) {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    };
+    let applied = snapshot::applied_migrations(conn)
+        .map_err(|e| anyhow::anyhow!("cannot read the applied migrations: {e}"))?;
+    Ok(known_migrations(backend)?
+        .iter()
+        .filter(|version| !applied.contains(version))
+        .count())
+}
+
+/// Reverts the latest applied migration and returns its version (tests use it to make a
+/// database one migration behind the binary).
+pub fn revert_last_migration(conn: &mut DbConnection) -> anyhow::Result<String> {
+    let version = match conn {
+        DbConnection::Sqlite(c) => c
+            .revert_last_migration(SQLITE_MIGRATIONS)
+            .map(|v| v.to_string()),
+        DbConnection::Postgres(c) => c
+            .revert_last_migration(POSTGRES_MIGRATIONS)
+            .map(|v| v.to_string()),
+    }
+    .map_err(|e| anyhow::anyhow!("migration revert failed: {e}"))?;
+    Ok(version)
 }
 
 /// Reverts every applied migration (used by the migration round-trip test).

@@ -538,3 +538,18 @@ diesel::table! {
         expires_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    backup_runs (id) {
+        id -> Text,
+        slot -> Nullable<Timestamp>,
+        trigger -> Text,
+        state -> Text,
+        location -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        bytes -> Nullable<BigInt>,
+        files -> Nullable<Integer>,
+        detail -> Nullable<Text>,
+    }
+}

@@ -1,15 +1,20 @@
-//! Operations endpoints: `/healthz`, `/metrics`, `/api/v1/openapi.json`.
+//! Operations endpoints: `/healthz` (liveness), `/readyz` (readiness for load balancers),
+//! `/metrics`, `/api/v1/openapi.json`.
 
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::OpenApi;
 
+use crate::error::AppError;
 use crate::mail::outbox::{self, OutboxState};
 use crate::metrics::{Metrics, StateLabels};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(healthz).service(metrics).service(openapi_json);
+    cfg.service(healthz)
+        .service(readyz)
+        .service(metrics)
+        .service(openapi_json);
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -39,6 +44,51 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
             database: "unreachable",
             version,
         })
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// `ready`.
+    status: &'static str,
+    /// `ok`.
+    database: &'static str,
+    /// `current`: every migration this binary knows is applied.
+    migrations: &'static str,
+    version: &'static str,
+}
+
+/// Readiness for load balancers: 200 when the database answers and every migration this
+/// binary knows is applied; 503 with a problem document saying which is not the case.
+/// (`/healthz` answers liveness: whether the process should be restarted.)
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, body = Readiness),
+        (status = 503, body = crate::error::Problem, content_type = "application/problem+json")
+    ))]
+#[get("/readyz")]
+async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let pending = state
+        .db
+        .run(|conn| Ok(crate::db::pending_migrations(conn)?))
+        .await;
+    match pending {
+        Ok(0) => Ok(HttpResponse::Ok().json(Readiness {
+            status: "ready",
+            database: "ok",
+            migrations: "current",
+            version: env!("CARGO_PKG_VERSION"),
+        })),
+        Ok(1) => Err(AppError::NotReady(
+            "1 database migration is pending: run `frontdesk migrate`.".into(),
+        )),
+        Ok(n) => Err(AppError::NotReady(format!(
+            "{n} database migrations are pending: run `frontdesk migrate`."
+        ))),
+        Err(e) => {
+            tracing::warn!(error = %format!("{:#}", anyhow::Error::new(e)), "not ready: the database cannot be read");
+            Err(AppError::NotReady("The database is unreachable.".into()))
+        }
     }
 }
 
@@ -84,7 +134,7 @@ async fn openapi_json(doc: web::Data<ApiDocument>) -> HttpResponse {
         title = "Frontdesk",
         description = "A newsroom's front desk for its readers: donations, newsletter, feedback, comments, jobs, and the staff API behind them."
     ),
-    paths(healthz),
-    components(schemas(Health, crate::error::Problem, crate::error::FieldError))
+    paths(healthz, readyz),
+    components(schemas(Health, Readiness, crate::error::Problem, crate::error::FieldError))
 )]
 pub struct ApiDoc;

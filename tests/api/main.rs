@@ -3,6 +3,7 @@
 mod clients;
 mod helpers;
 
+mod backup;
 mod browser;
 mod cli;
 mod comments;
