@@ -5,6 +5,7 @@
 //! and run through [`Db::run`] / [`Db::write`], which move them off the async runtime.
 
 pub mod dialect;
+pub mod rate_limits;
 pub mod schema;
 
 use std::path::PathBuf;
