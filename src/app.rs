@@ -22,7 +22,7 @@ pub use crate::state::AppState;
 use crate::web::client_ip::TrustedProxies;
 use crate::web::json::BodyLimit;
 use crate::web::rate_limit::{limit_public_posts, PublicLimiter};
-use crate::web::{headers, RateLimiter};
+use crate::web::{headers, LimitStore, RateLimiter};
 
 /// How `serve` runs.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +73,7 @@ impl Application {
         let templates = Templates::embedded();
         let mailer = Mailer::new(&settings, templates.clone());
         let metrics = Metrics::new();
+        let limits = LimitStore::for_db(&db, &keys);
         let state = AppState {
             settings: settings.clone(),
             db: db.clone(),
@@ -80,10 +81,9 @@ impl Application {
             templates,
             keys,
             passwords: PasswordPool::new(settings.staff.max_concurrent_hashes),
-            login_limiter: RateLimiter::per_minute(
-                settings.limits.enabled,
-                settings.limits.login_per_minute,
-            ),
+            login_limiter: limits
+                .per_minute(settings.limits.enabled, settings.limits.login_per_minute),
+            limits,
         };
 
         let background = if settings.mail.worker_in_serve {
@@ -145,14 +145,15 @@ fn server(
         settings.server.shutdown_timeout_seconds,
         settings.server.workers,
     );
-    let public_limiter = PublicLimiter(RateLimiter::per_minute(
-        settings.limits.enabled,
-        settings.limits.public_per_minute,
-    ));
-    let donations = crate::donations::Donations::new(&settings)?;
+    let public_limiter = PublicLimiter(
+        state
+            .limits
+            .per_minute(settings.limits.enabled, settings.limits.public_per_minute),
+    );
+    let donations = crate::donations::Donations::new(&settings, &state.limits)?;
     let mut limiters = vec![public_limiter.0.clone(), state.login_limiter.clone()];
     limiters.extend(donations.limiters());
-    spawn_limiter_cleanup(limiters);
+    spawn_limiter_cleanup(state.limits.clone(), limiters);
     let donations = web::Data::new(donations);
     let feedback = web::Data::new(crate::feedback::Feedback::start(
         &settings,
@@ -238,13 +239,17 @@ fn server(
     Ok(server.run())
 }
 
-/// Forgets rate-limit keys that are back to a full budget, once a minute.
-fn spawn_limiter_cleanup(limiters: Vec<RateLimiter>) {
+/// Forgets rate-limit keys that are back to a full budget, once a minute: in memory, and in
+/// the database when the limits are kept there.
+fn spawn_limiter_cleanup(store: LimitStore, limiters: Vec<RateLimiter>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
             limiters.iter().for_each(RateLimiter::shrink);
+            if let Err(e) = store.sweep().await {
+                tracing::warn!(error = %e, "expired rate-limit keys could not be deleted");
+            }
         }
     });
 }

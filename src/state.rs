@@ -10,7 +10,7 @@ use crate::keys::Keys;
 use crate::mail::Mailer;
 use crate::staff::password::PasswordPool;
 use crate::templates::Templates;
-use crate::web::RateLimiter;
+use crate::web::{LimitStore, RateLimiter};
 
 /// What every handler can reach (as `web::Data<AppState>`).
 #[derive(Clone)]
@@ -22,6 +22,8 @@ pub struct AppState {
     pub keys: Keys,
     /// Password hashing with a bounded number in flight.
     pub passwords: PasswordPool,
+    /// Where rate limits keep their counts (memory on SQLite, the database on PostgreSQL).
+    pub limits: LimitStore,
     /// Per-IP budget for `/staff/login`.
     pub login_limiter: RateLimiter,
 }

@@ -23,7 +23,8 @@ pub struct MailSettings {
     pub smtp_url: Option<Secret>,
     pub from: String,
     pub staff_inbox: String,
-    /// Global send rate cap per worker process (0 = none).
+    /// Global send rate cap (0 = none): on PostgreSQL shared by every worker process through
+    /// the database, on SQLite (one process) kept in memory.
     pub max_per_second: u32,
     /// Delivery attempts before an email is failed for good.
     pub max_attempts: u32,
@@ -35,8 +36,13 @@ pub struct MailSettings {
     pub batch_size: u32,
     /// Milliseconds between outbox polls when idle (a local enqueue wakes the worker at once).
     pub poll_interval_ms: u64,
-    /// Seconds a claimed row stays leased; an expired lease is reclaimed by any worker.
+    /// Seconds a claimed row stays leased at most; an expired lease is reclaimed by any worker.
     pub lease_seconds: u64,
+    /// Seconds between two heartbeats of a running worker.
+    pub heartbeat_seconds: u64,
+    /// Seconds without a heartbeat after which a worker counts as dead and its claimed rows
+    /// are taken over by the others.
+    pub heartbeat_timeout_seconds: u64,
     /// First retry delay in milliseconds; doubles per attempt, with jitter.
     pub retry_base_ms: u64,
     /// Longest retry delay in milliseconds.

@@ -85,6 +85,8 @@ impl Default for Settings {
                 batch_size: 200,
                 poll_interval_ms: 1_000,
                 lease_seconds: 300,
+                heartbeat_seconds: 5,
+                heartbeat_timeout_seconds: 20,
                 retry_base_ms: 30_000,
                 retry_max_ms: 6 * 3_600_000,
                 worker_in_serve: true,

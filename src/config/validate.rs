@@ -50,6 +50,15 @@ impl Settings {
         if self.mail.smtp_connections == 0 {
             problems.push("mail.smtp_connections: must be at least 1".into());
         }
+        if self.mail.heartbeat_seconds == 0 {
+            problems.push("mail.heartbeat_seconds: must be at least 1".into());
+        }
+        if self.mail.heartbeat_timeout_seconds < 2 * self.mail.heartbeat_seconds {
+            problems.push(
+                "mail.heartbeat_timeout_seconds: must be at least twice mail.heartbeat_seconds"
+                    .into(),
+            );
+        }
         if self.mail.batch_size == 0 {
             problems.push("mail.batch_size: must be at least 1".into());
         }

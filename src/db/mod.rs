@@ -6,6 +6,7 @@
 
 pub mod dialect;
 pub mod group_commit;
+pub mod rate_limits;
 pub mod schema;
 pub mod snapshot;
 mod text_enum;

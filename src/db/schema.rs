@@ -553,3 +553,22 @@ diesel::table! {
         detail -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    workers (id) {
+        id -> Text,
+        started_at -> Timestamp,
+        heartbeat_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rate_limits (name, key_hash) {
+        name -> Text,
+        key_hash -> Text,
+        tat -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(outbox, workers);

@@ -211,8 +211,10 @@ async fn create_donation(
     key: Option<String>,
 ) -> Result<CreatedDonation, AppError> {
     let email_normalized = input.email.normalized();
-    data.per_ip.check_ip("donation-ip", ip.0)?;
-    data.per_email.check("donation-email", &email_normalized)?;
+    data.per_ip.check_ip("donation-ip", ip.0).await?;
+    data.per_email
+        .check("donation-email", &email_normalized)
+        .await?;
     let ip_hash = state.keys.hash("donation-ip", ip.0.to_string().as_bytes());
     if state.settings.limits.enabled {
         cool_down(state, ip_hash.clone(), email_normalized.clone()).await?;
@@ -449,7 +451,12 @@ pub async fn manage(
     let accepted = HttpResponse::Accepted().json(json!({ "status": "accepted" }));
     let normalized = email.normalized();
     // At most one link per address per minute; the answer stays the same.
-    if data.manage.check("donor-manage", &normalized).is_err() {
+    if data
+        .manage
+        .check("donor-manage", &normalized)
+        .await
+        .is_err()
+    {
         return Ok(accepted);
     }
     let lookup = normalized.clone();

@@ -18,7 +18,7 @@ pub mod webhook;
 use actix_web::web;
 
 use crate::config::Settings;
-use crate::web::RateLimiter;
+use crate::web::{LimitStore, RateLimiter};
 
 pub use staff::{staff_nav, staff_routes};
 
@@ -36,13 +36,13 @@ pub struct Donations {
 }
 
 impl Donations {
-    pub fn new(settings: &Settings) -> anyhow::Result<Donations> {
+    pub fn new(settings: &Settings, limits: &LimitStore) -> anyhow::Result<Donations> {
         let enabled = settings.limits.enabled;
         Ok(Donations {
             payments: payments::Payments::from_settings(settings)?,
-            per_ip: RateLimiter::per_minute(enabled, settings.donations.per_ip_per_minute),
-            per_email: RateLimiter::per_minute(enabled, settings.donations.per_email_per_minute),
-            manage: RateLimiter::per_minute(enabled, 1),
+            per_ip: limits.per_minute(enabled, settings.donations.per_ip_per_minute),
+            per_email: limits.per_minute(enabled, settings.donations.per_email_per_minute),
+            manage: limits.per_minute(enabled, 1),
         })
     }
 

@@ -3,8 +3,10 @@
 //! [`worker`] delivers it later, with retries, through a [`transport::Transport`].
 
 pub mod backoff;
+pub mod heartbeat;
 pub mod links;
 pub mod outbox;
+pub mod send_rate;
 pub mod transport;
 pub mod unverified;
 pub mod worker;

@@ -4,7 +4,8 @@
 //! Claiming is one statement: on PostgreSQL the candidate rows are locked with
 //! `FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint rows; on SQLite the claim
 //! runs in an IMMEDIATE transaction, which serialises writers. A worker that dies leaves
-//! its rows leased; once the lease expires any worker claims them again.
+//! its rows leased; any worker claims them again as soon as the dead worker's heartbeat has
+//! expired ([`crate::mail::heartbeat`]), or at the latest when their lease ends.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -13,7 +14,7 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use lettre::message::Mailbox;
 
 use crate::db::lower;
-use crate::db::schema::outbox;
+use crate::db::schema::{outbox, workers};
 use crate::db::DbConnection;
 use crate::domain::EmailAddress;
 
@@ -177,12 +178,30 @@ fn enqueue_postgres(
         .execute(conn)
 }
 
-/// The claim, with `{skip_locked}` where PostgreSQL locks the rows it takes.
+/// The claim, with `{skip_locked}` where PostgreSQL locks the rows it takes. A row is free
+/// when nobody holds it, its lease is over, or its holder's heartbeat has expired: the same
+/// rule as [`not_in_flight`].
 const CLAIM: &str =
     "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
      WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= $3 \
-     AND (lease_until IS NULL OR lease_until < $4) ORDER BY next_attempt_at, id LIMIT $5\
-     {skip_locked}) RETURNING *";
+     AND (lease_until IS NULL OR lease_until < $3 \
+     OR lease_owner IN (SELECT id FROM workers WHERE expires_at < $3)) \
+     ORDER BY next_attempt_at, id LIMIT $4{skip_locked}) RETURNING *";
+
+/// Outbox rows no live worker is sending: never claimed, their lease over, or leased to a
+/// worker whose heartbeat has expired (they are claimed again at the next pass). What a
+/// claim may take, and what pausing or cancelling may still change.
+#[diesel::dsl::auto_type]
+pub fn not_in_flight(now: NaiveDateTime) -> _ {
+    outbox::lease_until
+        .is_null()
+        .or(outbox::lease_until.lt(now))
+        .or(outbox::lease_owner.eq_any(
+            workers::table
+                .filter(workers::expires_at.lt(now))
+                .select(workers::id.nullable()),
+        ))
+}
 
 /// Leases up to `limit` due rows to `owner` until `lease_until`, counting an attempt on each.
 /// On SQLite call it inside [`crate::db::write_tx`].
@@ -198,7 +217,6 @@ pub fn claim(
     let mut rows = crate::db::dialect::sql(conn, &claim)
         .bind::<Text, _>(owner)
         .bind::<Timestamp, _>(lease_until)
-        .bind::<Timestamp, _>(now)
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)
         .load::<OutboxRow>(conn)?;

@@ -3,16 +3,15 @@
 //!
 //! Delivery is at-least-once: a row is marked sent only after the server accepted it, so a
 //! worker killed between the two leaves the row leased, and it is sent again (with the same
-//! `Message-ID`) when the lease expires. On a graceful stop, messages in flight finish and
-//! claimed rows not yet attempted go back to the queue.
+//! `Message-ID`) once the dead worker's heartbeat has expired ([`crate::mail::heartbeat`]).
+//! On a graceful stop, messages in flight finish and claimed rows not yet attempted go back
+//! to the queue.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeDelta;
 use futures_util::StreamExt;
-use governor::{DefaultDirectRateLimiter, Quota};
 use lettre::message::Mailbox;
 use tokio::sync::{watch, Notify};
 
@@ -20,8 +19,10 @@ use crate::config::MailSettings;
 use crate::db::{Db, DbConnection};
 use crate::error::AppError;
 use crate::mail::backoff::retry_delay;
+use crate::mail::heartbeat::{Heartbeat, Liveness};
 use crate::mail::mask_email;
 use crate::mail::outbox::{self, OutboxRow, Outcome};
+use crate::mail::send_rate::SendRate;
 use crate::mail::transport::{build_message, SendError, Transport};
 use crate::metrics::Metrics;
 
@@ -49,7 +50,7 @@ pub struct Worker {
     metrics: Metrics,
     wake: Arc<Notify>,
     owner: String,
-    limiter: Option<DefaultDirectRateLimiter>,
+    rate: SendRate,
 }
 
 impl Worker {
@@ -64,9 +65,7 @@ impl Worker {
             .from
             .parse()
             .map_err(|e| anyhow::anyhow!("mail.from is not a valid mailbox: {e}"))?;
-        let limiter = NonZeroU32::new(settings.max_per_second).map(|n| {
-            governor::RateLimiter::direct(Quota::per_second(n).allow_burst(NonZeroU32::MIN))
-        });
+        let rate = SendRate::new(&db, settings.max_per_second);
         Ok(Worker {
             db,
             renderers: Vec::new(),
@@ -76,7 +75,7 @@ impl Worker {
             metrics,
             wake,
             owner: format!("worker-{}", uuid::Uuid::new_v4().simple()),
-            limiter,
+            rate,
         })
     }
 
@@ -91,16 +90,41 @@ impl Worker {
         &self.owner
     }
 
-    /// Runs until `shutdown` turns true; the message in flight is finished first.
+    /// The heartbeat that keeps this worker's claims (see [`crate::mail::heartbeat`]).
+    fn heartbeat(&self) -> Heartbeat {
+        let timeout = self.settings.heartbeat_timeout_seconds.max(2);
+        Heartbeat::new(
+            self.db.clone(),
+            self.owner.clone(),
+            Duration::from_secs(self.settings.heartbeat_seconds.clamp(1, timeout / 2)),
+            Duration::from_secs(timeout),
+            // A dead worker's row is kept until every lease it may hold is over.
+            Duration::from_secs(self.settings.lease_seconds.max(timeout) + 60),
+        )
+    }
+
+    /// Runs until `shutdown` turns true; the message in flight is finished first. A
+    /// heartbeat keeps the worker's claims while it runs; after a clean stop its row goes.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(owner = %self.owner, "mail worker started");
+        let heartbeat = self.heartbeat();
+        if let Err(e) = heartbeat.register().await {
+            tracing::warn!(owner = %self.owner, error = %e, "mail worker could not register; it sends once its heartbeat gets through");
+        }
+        let liveness = heartbeat.liveness();
+        let (stop_beating, beating) = watch::channel(false);
+        let beating = tokio::spawn(heartbeat.clone().run(beating));
         let poll = Duration::from_millis(self.settings.poll_interval_ms.max(10));
         while !*shutdown.borrow() {
-            let idle = match self.run_once(&shutdown).await {
-                Ok(claimed) => claimed == 0,
-                Err(e) => {
-                    tracing::error!(error = %format!("{:#}", anyhow::Error::new(e)), "mail worker pass failed");
-                    true
+            let idle = if !liveness.can_send() {
+                true
+            } else {
+                match self.run_once(&shutdown, &liveness).await {
+                    Ok(claimed) => claimed == 0,
+                    Err(e) => {
+                        tracing::error!(error = %format!("{:#}", anyhow::Error::new(e)), "mail worker pass failed");
+                        true
+                    }
                 }
             };
             if idle {
@@ -111,6 +135,11 @@ impl Worker {
                 }
             }
         }
+        let _ = stop_beating.send(true);
+        if let Err(e) = beating.await {
+            tracing::error!(error = %e, "worker heartbeat ended abnormally");
+        }
+        heartbeat.retire().await;
         tracing::info!(owner = %self.owner, "mail worker stopped");
     }
 
@@ -122,15 +151,20 @@ impl Worker {
         let (_keep_running, running) = watch::channel(false);
         let mut total = 0;
         loop {
-            match self.run_once(&running).await? {
+            match self.run_once(&running, &Liveness::untracked()).await? {
                 0 => return Ok(total),
                 claimed => total += claimed,
             }
         }
     }
 
-    /// Claims one batch and delivers it. Returns how many rows were claimed.
-    pub async fn run_once(&self, shutdown: &watch::Receiver<bool>) -> Result<usize, AppError> {
+    /// Claims one batch and delivers it while `liveness` allows. Returns how many rows were
+    /// claimed.
+    pub async fn run_once(
+        &self,
+        shutdown: &watch::Receiver<bool>,
+        liveness: &Liveness,
+    ) -> Result<usize, AppError> {
         let owner = self.owner.clone();
         let lease = TimeDelta::seconds(self.settings.lease_seconds.max(1) as i64);
         let limit = i64::from(self.settings.batch_size);
@@ -155,7 +189,7 @@ impl Worker {
         let (done, mut outcomes) = tokio::sync::mpsc::unbounded_channel();
         let send = async move {
             let mut results = futures_util::stream::iter(rows)
-                .map(|row| self.deliver(row, shutdown))
+                .map(|row| self.deliver(row, shutdown, liveness))
                 .buffer_unordered(self.settings.smtp_connections.max(1));
             while let Some(result) = results.next().await {
                 // The receiver lives until this future ends (or the recorder failed).
@@ -216,12 +250,26 @@ impl Worker {
         Ok((rows, failures))
     }
 
-    async fn deliver(&self, row: OutboxRow, shutdown: &watch::Receiver<bool>) -> (String, Outcome) {
-        if *shutdown.borrow() {
+    async fn deliver(
+        &self,
+        row: OutboxRow,
+        shutdown: &watch::Receiver<bool>,
+        liveness: &Liveness,
+    ) -> (String, Outcome) {
+        if *shutdown.borrow() || !liveness.can_send() {
             return (row.id, Outcome::Released);
         }
-        if let Some(limiter) = &self.limiter {
-            limiter.until_ready().await;
+        match self.rate.wait_turn(shutdown).await {
+            Ok(true) => {}
+            Ok(false) => return (row.id, Outcome::Released),
+            Err(e) => {
+                tracing::warn!(id = %row.id, error = %e, "no send slot could be booked; the email goes back to the queue");
+                return (row.id, Outcome::Released);
+            }
+        }
+        // The wait may have been long: another worker may be taking this row over by now.
+        if !liveness.can_send() {
+            return (row.id, Outcome::Released);
         }
         let result = match build_message(&row, &self.from) {
             Ok(message) => {

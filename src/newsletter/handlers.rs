@@ -24,7 +24,7 @@ pub struct AddressLimiter(OnceLock<RateLimiter>);
 impl AddressLimiter {
     fn get(&self, state: &AppState) -> &RateLimiter {
         self.0.get_or_init(|| {
-            let limiter = RateLimiter::per_minute(
+            let limiter = state.limits.per_minute(
                 state.settings.limits.enabled,
                 state.settings.newsletter.per_address_per_minute,
             );
@@ -73,7 +73,8 @@ pub async fn subscribe(
         .hash("newsletter-rate", subscription.email.as_str().as_bytes());
     limiter
         .get(&state)
-        .check("newsletter-address", &address_key)?;
+        .check("newsletter-address", &address_key)
+        .await?;
 
     request_subscription(&state, subscription).await?;
     Ok(HttpResponse::Accepted().json(SubscriptionAccepted { status: "pending" }))

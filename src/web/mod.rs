@@ -15,4 +15,4 @@ pub mod route;
 
 pub use client_ip::ClientIp;
 pub use json::ApiJson;
-pub use rate_limit::RateLimiter;
+pub use rate_limit::{LimitStore, RateLimiter};

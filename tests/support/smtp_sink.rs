@@ -196,6 +196,15 @@ impl SmtpSink {
         self.received()
     }
 
+    /// Waits until more than `seen` messages have been accepted, or `timeout` passes;
+    /// returns how many there are then (never panics: for loops that check a condition on
+    /// each new message).
+    pub async fn wait_for_more(&self, seen: usize, timeout: Duration) -> usize {
+        let mut count = self.shared.count.subscribe();
+        let _ = tokio::time::timeout(timeout, count.wait_for(|n| *n > seen)).await;
+        self.count()
+    }
+
     /// Sets the answer to the end of DATA for every following message until
     /// changed again.
     pub fn set_reply(&self, reply: Reply) {

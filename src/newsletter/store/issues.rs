@@ -13,7 +13,7 @@ use crate::db::schema::newsletter_subscribers as subs;
 use crate::db::schema::outbox;
 use crate::db::DbConnection;
 use crate::error::AppError;
-use crate::mail::outbox::OutboxState;
+use crate::mail::outbox::{not_in_flight, OutboxState};
 
 use super::lists::{resolve_lists, List};
 use super::{held_until, Page};
@@ -204,11 +204,7 @@ pub(super) fn hold_queued(
         outbox::table
             .filter(outbox::state.eq(OutboxState::Queued.as_str()))
             .filter(outbox::next_attempt_at.lt(held_until()))
-            .filter(
-                outbox::lease_until
-                    .is_null()
-                    .or(outbox::lease_until.lt(now)),
-            )
+            .filter(not_in_flight(now))
             .filter(outbox::id.eq_any(theirs)),
     )
     .set(outbox::next_attempt_at.eq(held_until()))
@@ -228,11 +224,7 @@ pub(super) fn cancel_queued(
     diesel::update(
         outbox::table
             .filter(outbox::state.eq(OutboxState::Queued.as_str()))
-            .filter(
-                outbox::lease_until
-                    .is_null()
-                    .or(outbox::lease_until.lt(now)),
-            )
+            .filter(not_in_flight(now))
             .filter(outbox::id.eq_any(theirs)),
     )
     .set((

@@ -14,7 +14,7 @@ use crate::db::schema::newsletter_subscribers as subs;
 use crate::db::schema::newsletter_suppressions as suppressions;
 use crate::db::schema::outbox;
 use crate::db::DbConnection;
-use crate::mail::outbox::OutboxState;
+use crate::mail::outbox::{not_in_flight, OutboxState};
 
 use super::lists::List;
 use super::{MEMBER_CONFIRMED, MEMBER_PENDING, MEMBER_UNSUBSCRIBED};
@@ -403,11 +403,7 @@ pub(super) fn cancel_queued_deliveries(
     diesel::update(
         outbox::table
             .filter(outbox::state.eq(OutboxState::Queued.as_str()))
-            .filter(
-                outbox::lease_until
-                    .is_null()
-                    .or(outbox::lease_until.lt(now)),
-            )
+            .filter(not_in_flight(now))
             .filter(outbox::id.eq_any(theirs)),
     )
     .set((

@@ -102,7 +102,7 @@ pub async fn login(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    state.login_limiter.check_ip("login", ip.0)?;
+    state.login_limiter.check_ip("login", ip.0).await?;
     check_form_token(&req, &state, &form.csrf_token)?;
     let user_agent = req
         .headers()
