@@ -10,11 +10,11 @@ pub mod store;
 pub mod voter;
 pub mod writer;
 
-use actix_web::web;
 use utoipa::OpenApi;
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::web::api_routes::ApiRoutes;
 
 pub use model::{Ballot, CommentStatus, NewVote, VoteOutcome, Voter};
 pub use voter::VoterKeys;
@@ -43,10 +43,11 @@ impl Feedback {
 }
 
 /// The public JSON API, registered inside `/api/v1`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(handlers::vote)
-        .service(handlers::summary)
-        .service(handlers::options);
+pub fn routes(r: &mut ApiRoutes) {
+    r.post("/feedback", handlers::vote)
+        .get("/feedback/summary", handlers::summary)
+        .get("/feedback/options", handlers::options)
+        .without_database();
 }
 
 #[derive(OpenApi)]

@@ -1,5 +1,6 @@
 //! Operations endpoints: `/healthz`, `/metrics`, `/api/v1/openapi.json`.
 
+use actix_web::http::Method;
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::OpenApi;
@@ -7,9 +8,16 @@ use utoipa::OpenApi;
 use crate::mail::outbox::{self, OutboxState};
 use crate::metrics::{Metrics, StateLabels};
 use crate::state::AppState;
+use crate::web::api_routes::ApiRoutes;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(healthz).service(metrics).service(openapi_json);
+    cfg.service(healthz).service(metrics);
+}
+
+/// The document's own route, for the `/api/v1` table.
+pub fn api_routes(r: &mut ApiRoutes) {
+    r.machine(Method::GET, "/openapi.json", openapi_json)
+        .without_database();
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -72,8 +80,9 @@ async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> Htt
 /// handed down as app data (this module sits below the features and knows none of them).
 pub struct ApiDocument(pub utoipa::openapi::OpenApi);
 
-/// The OpenAPI document, generated from the handlers' annotations.
-#[get("/api/v1/openapi.json")]
+/// This OpenAPI document, generated from the handlers' annotations.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
 async fn openapi_json(doc: web::Data<ApiDocument>) -> HttpResponse {
     HttpResponse::Ok().json(&doc.0)
 }
@@ -84,7 +93,7 @@ async fn openapi_json(doc: web::Data<ApiDocument>) -> HttpResponse {
         title = "Frontdesk",
         description = "A newsroom's front desk for its readers: donations, newsletter, feedback, comments, jobs, and the staff API behind them."
     ),
-    paths(healthz),
+    paths(healthz, openapi_json),
     components(schemas(Health, crate::error::Problem, crate::error::FieldError))
 )]
 pub struct ApiDoc;

@@ -152,7 +152,7 @@ pub fn routes(r: &mut StaffRoutes) {
         model::StaffSummary,
         model::Role,
         handlers::OutboxItem,
-        audit::AuditRow
+        handlers::AuditEntry
     ))
 )]
 pub struct ApiDoc;
