@@ -62,6 +62,7 @@ pub use pages::pages;
         staff::api::PostingRow,
         staff::api::ApplicationPatch,
         store::ApplicationSummary,
+        store::ApplicationSort,
         store::ApplicationDetail,
         store::Answer,
         store::Note,

@@ -1,7 +1,7 @@
 //! Operations endpoints: `/healthz`, `/metrics`, `/api/v1/openapi.json`.
 
 use actix_web::http::Method;
-use actix_web::{get, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::OpenApi;
 
@@ -11,7 +11,8 @@ use crate::state::AppState;
 use crate::web::api_routes::ApiRoutes;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(healthz).service(metrics);
+    cfg.service(web::resource("/healthz").get(healthz))
+        .service(web::resource("/metrics").get(metrics));
 }
 
 /// The document's own route, for the `/api/v1` table.
@@ -32,7 +33,6 @@ pub struct Health {
 /// Liveness and database reachability.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
-#[get("/healthz")]
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let version = env!("CARGO_PKG_VERSION");
     if state.db.ping().await {
@@ -51,7 +51,6 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Prometheus text exposition.
-#[get("/metrics")]
 async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> HttpResponse {
     if let Ok(counts) = state
         .db

@@ -152,6 +152,7 @@ pub fn routes(r: &mut StaffRoutes) {
         model::StaffSummary,
         model::Role,
         handlers::OutboxItem,
+        handlers::RetryQueued,
         handlers::AuditEntry
     ))
 )]

@@ -20,10 +20,14 @@
 //! and what it means there.
 
 use utoipa::openapi::header::Header;
-use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::path::{Operation, Parameter, ParameterIn};
+use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, Schema, SchemaFormat};
 use utoipa::openapi::{
-    Components, Content, ObjectBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder, Type,
+    Components, Content, Object, ObjectBuilder, OpenApi, Ref, RefOr, Required, Response,
+    ResponseBuilder, Type,
 };
+
+use crate::web::pagination::{MAX_CURSOR_CHARS, MAX_LIMIT};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -195,6 +199,9 @@ pub fn complete(doc: &mut OpenApi, registered: &[Registered]) {
                 .map(|r| r.guards)
                 .unwrap_or_default();
             problem_bodies(operation);
+            for parameter in operation.parameters.iter_mut().flatten() {
+                describe_query_parameter(parameter);
+            }
             for shared in applicable(operation, guards) {
                 operation
                     .responses
@@ -242,6 +249,91 @@ fn applicable(operation: &Operation, guards: Guards) -> Vec<Shared> {
         shared.push(Shared::Unavailable);
     }
     shared
+}
+
+/// A string that is one of `values` (for values a parser matches that no enum type holds).
+pub fn string_enum(values: &[&str]) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .build()
+}
+
+/// A string schema in `format`.
+fn string_in(format: KnownFormat) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(format)))
+        .build()
+}
+
+/// A string that is empty or only spaces: an optional filter left blank (as the staff pages'
+/// forms send it), which the lists read as no filter.
+fn blank() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(r"^\s*$"))
+        .build()
+}
+
+/// The query parameters every list shares, described from the parsers that read them:
+/// `limit` and `cursor` ([`crate::web::pagination`]), `from` and `to`
+/// (`staff::ui::range_bound`: a date or an RFC 3339 time), `email` (an address, as
+/// `EmailAddress` parses it). Any other optional string filter may also be blank.
+fn describe_query_parameter(parameter: &mut Parameter) {
+    if !matches!(parameter.parameter_in, ParameterIn::Query) {
+        return;
+    }
+    let optional = !matches!(parameter.required, Required::True);
+    let shared: Option<Schema> = match parameter.name.as_str() {
+        "limit" => Some(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(MAX_LIMIT as f64))
+                .default(Some(crate::web::pagination::DEFAULT_LIMIT.into()))
+                .build(),
+        )),
+        "cursor" => Some(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(MAX_CURSOR_CHARS))
+                .pattern(Some(r"^\s*[A-Za-z0-9_-]*\s*$"))
+                .build(),
+        )),
+        "from" | "to" => Some(Schema::AnyOf(
+            AnyOfBuilder::new()
+                .item(string_in(KnownFormat::Date))
+                .item(string_in(KnownFormat::DateTime))
+                .item(blank())
+                .build(),
+        )),
+        "email" => {
+            let email = crate::domain::EmailAddress::schema();
+            Some(if optional {
+                Schema::AnyOf(AnyOfBuilder::new().item(email).item(blank()).build())
+            } else {
+                Schema::Object(email)
+            })
+        }
+        _ => None,
+    };
+    if let Some(schema) = shared {
+        parameter.schema = Some(RefOr::T(schema));
+        return;
+    }
+    let enumeration = match &parameter.schema {
+        Some(RefOr::Ref(_)) => true,
+        Some(RefOr::T(Schema::Object(o))) => o.enum_values.is_some(),
+        _ => false,
+    };
+    if optional && enumeration {
+        if let Some(schema) = parameter.schema.take() {
+            parameter.schema = Some(RefOr::T(Schema::AnyOf(
+                AnyOfBuilder::new().item(schema).item(blank()).build(),
+            )));
+        }
+    }
 }
 
 /// Gives the handler's own 4xx/5xx responses the problem document body.

@@ -13,6 +13,7 @@ use crate::jobs::store::{self, ApplicationDetail};
 use crate::staff::audit::{self, Entry};
 use crate::staff::Staff;
 use crate::state::AppState;
+use crate::web::pagination::Page;
 use crate::web::ApiJson;
 
 use super::forms::{ApplicationsQuery, PostingsQuery, Review};
@@ -57,9 +58,9 @@ pub struct PostingRow {
 /// Every posting, newest first (hiring staff see all postings; applicants only of their own,
 /// and change only their own).
 #[utoipa::path(get, path = "/api/v1/staff/jobs", tag = "staff",
-    params(("status" = Option<String>, Query, description = "draft, open or closed")),
-    responses((status = 200, description = "`{items: [PostingRow], next_cursor: null}`"),
-              (status = 401), (status = 403), (status = 422)),
+    params(("status" = Option<PostingStatus>, Query)),
+    responses((status = 200, body = Page<PostingRow>, description = "Every posting the staff member may see, in one page (`next_cursor` is null)"),
+              (status = 422, description = "A `status` this list does not take")),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
 pub async fn list_postings_json(
@@ -170,12 +171,13 @@ pub async fn patch_posting_json(
 /// A posting's applications (its hiring contacts and admins only).
 #[utoipa::path(get, path = "/api/v1/staff/jobs/{slug}/applications", tag = "staff",
     params(("slug" = String, Path),
-           ("stage" = Option<String>, Query, description = "new, screening, interview, offer, hired, rejected or withdrawn"),
+           ("stage" = Option<crate::jobs::model::Stage>, Query),
            ("email" = Option<String>, Query, description = "the applicant's address"),
-           ("sort" = Option<String>, Query, description = "date (newest first), oldest or rating"),
+           ("sort" = Option<store::ApplicationSort>, Query, description = "`newest` (also `date`, the default), `oldest` or `rating`"),
            ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1..=500")),
-    responses((status = 200, description = "`{items: [ApplicationSummary], next_cursor}`"),
-              (status = 401), (status = 403), (status = 404), (status = 422)),
+    responses((status = 200, body = Page<store::ApplicationSummary>),
+              (status = 404, description = "No such posting, or not one the staff member may see"),
+              (status = 422, description = "A filter, `limit` or `cursor` this list does not take")),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
 pub async fn applications_json(
