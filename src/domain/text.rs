@@ -38,6 +38,34 @@ pub fn clean_text(input: &str, lines: Lines, max_chars: usize) -> Result<String,
     Ok(text)
 }
 
+/// The OpenAPI schema of a field [`clean_text`] reads with these `lines` and `max_chars`:
+/// no control characters (for [`Lines::Many`], line breaks as LF or CR LF, and tabs), at most
+/// `max_chars` characters; `required` fields hold something besides spaces. Fields use it
+/// through a function of their own (`#[schema(schema_with = …)]`) that names the feature's
+/// constant, so the document and the check share one number.
+pub fn schema(lines: Lines, max_chars: usize, required: bool) -> utoipa::openapi::Object {
+    // The characters `clean_text` refuses anywhere (C0 and C1 controls), less `\n` and `\t`
+    // for many lines; a CR only as part of CR LF.
+    let (allowed, visible) = match lines {
+        Lines::One => (r"[^\x00-\x1F\x7F-\x9F]", r"[^\s\x00-\x1F\x7F-\x9F]"),
+        Lines::Many => (
+            r"(?:[^\x00-\x08\x0B-\x1F\x7F-\x9F]|\r\n)",
+            r"[^\s\x00-\x1F\x7F-\x9F]",
+        ),
+    };
+    let pattern = if required {
+        format!("^{allowed}*{visible}{allowed}*$")
+    } else {
+        format!("^{allowed}*$")
+    };
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .min_length(required.then_some(1))
+        .max_length(Some(max_chars))
+        .pattern(Some(pattern))
+        .build()
+}
+
 /// The house wording, for features without their own.
 impl fmt::Display for TextError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -48,6 +48,7 @@ pub fn staff_nav() -> Vec<NavItem> {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct EmailQuery {
     /// The address to look up (compared without case).
+    #[param(required = true)]
     email: Option<String>,
 }
 

@@ -251,6 +251,14 @@ fn applicable(operation: &Operation, guards: Guards) -> Vec<Shared> {
     shared
 }
 
+/// `schema`, also allowing null (for an optional field, which JSON may send as null).
+pub fn or_null(mut schema: Object) -> Object {
+    if let utoipa::openapi::schema::SchemaType::Type(t) = schema.schema_type {
+        schema.schema_type = utoipa::openapi::schema::SchemaType::from_iter([t, Type::Null]);
+    }
+    schema
+}
+
 /// A string that is one of `values` (for values a parser matches that no enum type holds).
 pub fn string_enum(values: &[&str]) -> Object {
     ObjectBuilder::new()

@@ -225,7 +225,7 @@ pub(super) async fn issues_data(
 
 /// Issues, newest first.
 #[utoipa::path(get, path = "/api/v1/staff/newsletters", tag = "staff",
-    params(("status" = Option<String>, Query), ("cursor" = Option<String>, Query),
+    params(("status" = Option<IssueStatus>, Query), ("cursor" = Option<String>, Query),
            ("limit" = Option<i64>, Query, description = "1..=500")),
     responses((status = 200, body = IssuePage), (status = 401), (status = 403), (status = 422)),
     security(("bearer" = [])))]
