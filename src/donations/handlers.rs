@@ -111,7 +111,7 @@ async fn release_key(state: &AppState, key: String) {
 /// What a donation form may offer: the currencies with their bounds and suggested amounts per
 /// frequency (`donations.currencies`, `donations.presets`), whether the donor is sent to a
 /// checkout, and the fee gross-up. Cached briefly: it changes only with the configuration.
-#[utoipa::path(get, path = "/api/v1/donations/options", tag = "donations",
+#[utoipa::path(get, path = "/api/v1/donations/options", operation_id = "donation_options", tag = "donations",
     responses((status = 200, body = DonationOptions)))]
 #[tracing::instrument(skip_all)]
 pub async fn options(state: web::Data<AppState>) -> HttpResponse {

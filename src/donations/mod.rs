@@ -115,6 +115,36 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         staff::ReportLine,
         staff::RecurringRevenue,
         store::CurrencyTotal
-    ))
+    )),
+    modifiers(&Links)
 )]
 pub struct ApiDoc;
+
+/// From a new donation (and a payment) to the operations that take its id.
+struct Links;
+
+impl utoipa::Modify for Links {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use crate::web::openapi::link;
+        link(
+            doc,
+            ("post", "/api/v1/donations"),
+            "201",
+            "id",
+            "id",
+            &[
+                ("get", "/api/v1/donations/{id}"),
+                ("get", "/api/v1/staff/donations/{id}"),
+                ("post", "/api/v1/staff/donations/{id}/mark-paid"),
+            ],
+        );
+        link(
+            doc,
+            ("post", "/api/v1/staff/donations/{id}/mark-paid"),
+            "200",
+            "id",
+            "id",
+            &[("post", "/api/v1/staff/donation-payments/{id}/refund")],
+        );
+    }
+}

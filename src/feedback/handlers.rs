@@ -102,7 +102,7 @@ pub async fn summary(
 }
 
 /// The reasons a vote may give and the longest comment, for the widget's follow-up form.
-#[utoipa::path(get, path = "/api/v1/feedback/options", tag = "feedback",
+#[utoipa::path(get, path = "/api/v1/feedback/options", operation_id = "feedback_options", tag = "feedback",
     responses((status = 200, body = OptionsResponse)))]
 #[tracing::instrument(skip_all)]
 pub async fn options(state: web::Data<AppState>) -> HttpResponse {

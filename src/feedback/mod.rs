@@ -72,6 +72,28 @@ pub fn routes(r: &mut ApiRoutes) {
         staff::StatusRequest,
         staff::NoteRequest
     )),
-    tags((name = "feedback", description = "\"Was this content helpful?\""))
+    tags((name = "feedback", description = "\"Was this content helpful?\"")),
+    modifiers(&Links)
 )]
 pub struct ApiDoc;
+
+/// From a first vote to the staff operations on the comment left with it (the vote's id).
+struct Links;
+
+impl utoipa::Modify for Links {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for status in ["201", "200"] {
+            crate::web::openapi::link(
+                doc,
+                ("post", "/api/v1/feedback"),
+                status,
+                "id",
+                "id",
+                &[
+                    ("patch", "/api/v1/staff/feedback/comments/{id}"),
+                    ("post", "/api/v1/staff/feedback/comments/{id}/notes"),
+                ],
+            );
+        }
+    }
+}

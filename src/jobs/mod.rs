@@ -69,6 +69,43 @@ pub use pages::pages;
         store::ReviewerRating,
         store::CvInfo,
     )),
-    tags((name = "jobs", description = "Open positions and applications"))
+    tags((name = "jobs", description = "Open positions and applications")),
+    modifiers(&Links)
 )]
 pub struct ApiDoc;
+
+/// From a new posting and a new application to the operations that take their slug or id.
+struct Links;
+
+impl utoipa::Modify for Links {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use crate::web::openapi::link;
+        link(
+            doc,
+            ("post", "/api/v1/staff/jobs"),
+            "201",
+            "slug",
+            "slug",
+            &[
+                ("get", "/api/v1/staff/jobs/{slug}"),
+                ("patch", "/api/v1/staff/jobs/{slug}"),
+                ("get", "/api/v1/staff/jobs/{slug}/applications"),
+                ("get", "/api/v1/jobs/{slug}"),
+                ("post", "/api/v1/jobs/{slug}/applications"),
+            ],
+        );
+        link(
+            doc,
+            ("post", "/api/v1/jobs/{slug}/applications"),
+            "201",
+            "id",
+            "id",
+            &[
+                ("get", "/api/v1/staff/applications/{id}"),
+                ("patch", "/api/v1/staff/applications/{id}"),
+                ("get", "/api/v1/staff/applications/{id}/cv"),
+                ("delete", "/api/v1/staff/applications/{id}"),
+            ],
+        );
+    }
+}

@@ -103,6 +103,34 @@ pub struct ApiDoc;
         staff::TestRequest,
         staff::TestQueued,
         staff::SendRequest,
-    ))
+        model::IssueStatus,
+        model::SubscriberStatus,
+    )),
+    modifiers(&Links)
 )]
 pub struct StaffApiDoc;
+
+/// From a new issue to the operations that take its id.
+struct Links;
+
+impl utoipa::Modify for Links {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        crate::web::openapi::link(
+            doc,
+            ("post", "/api/v1/staff/newsletters"),
+            "201",
+            "id",
+            "id",
+            &[
+                ("get", "/api/v1/staff/newsletters/{id}"),
+                ("put", "/api/v1/staff/newsletters/{id}"),
+                ("post", "/api/v1/staff/newsletters/{id}/test"),
+                ("post", "/api/v1/staff/newsletters/{id}/send"),
+                ("post", "/api/v1/staff/newsletters/{id}/pause"),
+                ("post", "/api/v1/staff/newsletters/{id}/resume"),
+                ("post", "/api/v1/staff/newsletters/{id}/cancel"),
+                ("post", "/api/v1/staff/newsletters/{id}/retry-failed"),
+            ],
+        );
+    }
+}

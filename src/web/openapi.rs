@@ -251,6 +251,65 @@ fn applicable(operation: &Operation, guards: Guards) -> Vec<Shared> {
     shared
 }
 
+/// An operation, by method (lower case) and path.
+pub type OperationKey<'a> = (&'a str, &'a str);
+
+/// Adds OpenAPI links from the `status` answer of the `from` operation to each `to`
+/// operation, passing the answer's `field` (a top-level body field, e.g. `id`) as that
+/// operation's path parameter `param`. Clients and Schemathesis' stateful phase follow them
+/// from what was made to what reads, changes or removes it. A target must be in `doc` with an
+/// operation id; a missing one is a programming error the document's tests catch (the link is
+/// left out).
+pub fn link(
+    doc: &mut OpenApi,
+    from: OperationKey<'_>,
+    status: &str,
+    field: &str,
+    param: &str,
+    to: &[OperationKey<'_>],
+) {
+    let targets: Vec<String> = to
+        .iter()
+        .filter_map(|&(method, path)| operation(doc, method, path)?.operation_id.clone())
+        .collect();
+    let Some(RefOr::T(response)) =
+        operation_mut(doc, from.0, from.1).and_then(|op| op.responses.responses.get_mut(status))
+    else {
+        return;
+    };
+    for target in targets {
+        let link = utoipa::openapi::link::LinkBuilder::new()
+            .operation_id(&target)
+            .parameter(param, format!("$response.body#/{field}"))
+            .build();
+        response.links.insert(target, RefOr::T(link));
+    }
+}
+
+fn operation<'d>(doc: &'d OpenApi, method: &str, path: &str) -> Option<&'d Operation> {
+    let item = doc.paths.paths.get(path)?;
+    match method {
+        "get" => item.get.as_ref(),
+        "put" => item.put.as_ref(),
+        "post" => item.post.as_ref(),
+        "delete" => item.delete.as_ref(),
+        "patch" => item.patch.as_ref(),
+        _ => None,
+    }
+}
+
+fn operation_mut<'d>(doc: &'d mut OpenApi, method: &str, path: &str) -> Option<&'d mut Operation> {
+    let item = doc.paths.paths.get_mut(path)?;
+    match method {
+        "get" => item.get.as_mut(),
+        "put" => item.put.as_mut(),
+        "post" => item.post.as_mut(),
+        "delete" => item.delete.as_mut(),
+        "patch" => item.patch.as_mut(),
+        _ => None,
+    }
+}
+
 /// `schema`, also allowing null (for an optional field, which JSON may send as null).
 pub fn or_null(mut schema: Object) -> Object {
     if let utoipa::openapi::schema::SchemaType::Type(t) = schema.schema_type {

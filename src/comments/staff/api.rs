@@ -141,7 +141,7 @@ pub struct CommentDetail {
 }
 
 /// The comments inbox, newest first.
-#[utoipa::path(get, path = "/api/v1/staff/comments", tag = "staff",
+#[utoipa::path(get, path = "/api/v1/staff/comments", operation_id = "list_comments", tag = "staff",
     params(("status" = Option<crate::comments::Status>, Query),
            ("email" = Option<String>, Query, description = "the reader's address"),
            ("assigned_to" = Option<String>, Query, format = Email, description = "a colleague's staff email"),
@@ -276,7 +276,7 @@ pub struct NoteRequest {
 }
 
 /// Adds an internal note to a comment.
-#[utoipa::path(post, path = "/api/v1/staff/comments/{id}/notes", tag = "staff",
+#[utoipa::path(post, path = "/api/v1/staff/comments/{id}/notes", operation_id = "add_comment_note", tag = "staff",
     params(("id" = String, Path)), request_body = NoteRequest,
     responses((status = 201, body = NoteItem), (status = 401), (status = 403), (status = 404),
               (status = 415), (status = 422)),
@@ -338,7 +338,7 @@ pub struct ExportQuery {
 /// Every comment matching the filters as CSV, oldest first. Sensitive comments are never
 /// exported; the export is audited (in its own short transaction, before any row leaves),
 /// then streamed page by page, read outside any write transaction.
-#[utoipa::path(get, path = "/api/v1/staff/comments.csv", tag = "staff",
+#[utoipa::path(get, path = "/api/v1/staff/comments.csv", operation_id = "export_comments_csv", tag = "staff",
     params(("status" = Option<crate::comments::Status>, Query), ("email" = Option<String>, Query)),
     responses((status = 200, description = "text/csv attachment", content_type = "text/csv"),
               (status = 401), (status = 403), (status = 422)),

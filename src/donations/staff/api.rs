@@ -60,7 +60,7 @@ pub(super) async fn list_data(
 }
 
 /// Gifts, newest first, with filters.
-#[utoipa::path(get, path = "/api/v1/staff/donations", tag = "staff",
+#[utoipa::path(get, path = "/api/v1/staff/donations", operation_id = "list_donations", tag = "staff",
     params(("status" = Option<Status>, Query), ("frequency" = Option<super::super::model::Frequency>, Query),
            ("from" = Option<String>, Query, description = "YYYY-MM-DD or RFC 3339"),
            ("to" = Option<String>, Query, description = "YYYY-MM-DD (inclusive) or RFC 3339"),
@@ -80,7 +80,7 @@ pub async fn list_json(
 }
 
 /// The filtered gifts as CSV (cells that a spreadsheet would run as formulas are escaped).
-#[utoipa::path(get, path = "/api/v1/staff/donations.csv", tag = "staff",
+#[utoipa::path(get, path = "/api/v1/staff/donations.csv", operation_id = "export_donations_csv", tag = "staff",
     params(("status" = Option<Status>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query),
            ("campaign" = Option<String>, Query), ("email" = Option<String>, Query)),
     responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 401), (status = 403), (status = 422)),

@@ -340,7 +340,7 @@ pub(super) async fn add_note(
 }
 
 /// Adds an internal note to a comment left with a vote.
-#[utoipa::path(post, path = "/api/v1/staff/feedback/comments/{id}/notes", tag = "staff",
+#[utoipa::path(post, path = "/api/v1/staff/feedback/comments/{id}/notes", operation_id = "add_feedback_note", tag = "staff",
     params(("id" = String, Path, description = "the vote's id")), request_body = NoteRequest,
     responses((status = 201, body = NoteItem), (status = 401), (status = 403), (status = 404),
               (status = 415), (status = 422)),

@@ -325,7 +325,7 @@ pub async fn cv_json(
 /// Erases an applicant on request: the CV is deleted, name, email, phone, letter, links,
 /// answers, notes and emails removed; the erasure is audited and earlier audit entries of the
 /// application no longer name the applicant. Erasing again is harmless.
-#[utoipa::path(delete, path = "/api/v1/staff/applications/{id}", tag = "staff",
+#[utoipa::path(delete, path = "/api/v1/staff/applications/{id}", operation_id = "erase_application", tag = "staff",
     params(("id" = String, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
