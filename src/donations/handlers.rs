@@ -377,7 +377,8 @@ pub async fn show(
     params(("Stripe-Signature" = String, Header)),
     responses(
         (status = 200, description = "verified (applied, replayed or ignored)"),
-        (status = 400, description = "missing, bad or stale signature", body = crate::error::Problem),
+        (status = 400, description = "missing, bad or stale signature; a body that is not JSON", body = crate::error::Problem),
+        (status = 422, description = "signed, but not an event: `errors` names `id` or `type`"),
         (status = 409, description = "the event refers to a payment not stored yet; deliver it again later", body = crate::error::Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn stripe_webhook(

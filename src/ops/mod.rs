@@ -1,4 +1,7 @@
-//! Operations endpoints: `/healthz`, `/metrics`, `/api/v1/openapi.json`.
+//! Operations endpoints: `/healthz`, `/metrics`, `/api/v1/openapi.json` and the reference
+//! drawn from it, `/api/docs`.
+
+mod reference;
 
 use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
@@ -12,7 +15,8 @@ use crate::web::api_routes::ApiRoutes;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").get(healthz))
-        .service(web::resource("/metrics").get(metrics));
+        .service(web::resource("/metrics").get(metrics))
+        .service(web::resource("/api/docs").get(reference::page));
 }
 
 /// The document's own route, for the `/api/v1` table.

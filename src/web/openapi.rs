@@ -278,9 +278,14 @@ pub fn link(
         return;
     };
     for target in targets {
+        // utoipa 5.5 writes `Link::operation_id` as `operation_id`, not the `operationId` the
+        // specification names, so the id goes in as a field of its own (extensions are
+        // flattened into the link object).
         let link = utoipa::openapi::link::LinkBuilder::new()
-            .operation_id(&target)
             .parameter(param, format!("$response.body#/{field}"))
+            .extensions(Some(utoipa::openapi::extensions::Extensions::from_iter([
+                ("operationId", target.clone()),
+            ])))
             .build();
         response.links.insert(target, RefOr::T(link));
     }
