@@ -27,7 +27,7 @@ fn subject_schema() -> utoipa::openapi::Object {
     or_null(text::schema(Lines::Many, MAX_SUBJECT_CHARS, false))
 }
 fn article_url_schema() -> utoipa::openapi::Object {
-    or_null(ArticleUrl::schema())
+    or_null(ArticleUrl::schema(true))
 }
 
 /// `POST /api/v1/comments` body.

@@ -55,14 +55,20 @@ impl ArticleUrl {
         &self.0
     }
 
-    /// The OpenAPI schema of a field [`parse`](Self::parse) reads. The hosts are a setting
-    /// (`site.article_hosts`), so the document names the rule without them.
-    pub fn schema() -> utoipa::openapi::Object {
+    /// The OpenAPI schema of a field [`parse`](Self::parse) reads; an `optional` one may also
+    /// be blank (no address). The hosts are a setting (`site.article_hosts`), so the document
+    /// names the rule without them.
+    pub fn schema(optional: bool) -> utoipa::openapi::Object {
+        let pattern = if optional {
+            r"^\s*$|^\s*[Hh][Tt][Tt][Pp][Ss]?://"
+        } else {
+            r"^\s*[Hh][Tt][Tt][Pp][Ss]?://"
+        };
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::Type::String)
-            .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
+            .format((!optional).then(|| utoipa::openapi::SchemaFormat::Custom("uri".into())))
             .max_length(Some(MAX_LEN))
-            .pattern(Some(r"^\s*[Hh][Tt][Tt][Pp][Ss]?://"))
+            .pattern(Some(pattern))
             .description(Some(
                 "An absolute http(s) address on one of the newsroom's hosts (`site.article_hosts`).",
             ))

@@ -27,12 +27,14 @@ pub enum TextError {
 /// `\t` when `lines` is [`Lines::Many`]) and values longer than `max_chars` characters.
 /// An empty result is allowed: whether a field is required is the caller's rule.
 pub fn clean_text(input: &str, lines: Lines, max_chars: usize) -> Result<String, TextError> {
-    let text = input.trim().replace("\r\n", "\n");
+    let trimmed = input.trim();
+    let text = trimmed.replace("\r\n", "\n");
     let refused = |c: char| c.is_control() && (lines == Lines::One || (c != '\n' && c != '\t'));
     if text.chars().any(refused) {
         return Err(TextError::Control(lines));
     }
-    if text.chars().count() > max_chars {
+    // Counted as sent (a CR LF is two), as the API document's `maxLength` counts.
+    if trimmed.chars().count() > max_chars {
         return Err(TextError::TooLong { max_chars });
     }
     Ok(text)

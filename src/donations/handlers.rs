@@ -142,7 +142,7 @@ fn created(d: &Donation) -> CreatedDonation {
 /// flight gets 409.
 #[utoipa::path(post, path = "/api/v1/donations", tag = "donations",
     request_body = DonationRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 characters; retries with the same key and body get the first answer")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$", description = "1–255 visible ASCII characters; retries with the same key and body get the first answer")),
     responses(
         (status = 201, body = CreatedDonation),
         (status = 400, description = "not JSON, or a malformed Idempotency-Key", body = crate::error::Problem),

@@ -447,7 +447,7 @@ fn email_schema() -> utoipa::openapi::Object {
     EmailAddress::schema()
 }
 fn source_url_schema() -> utoipa::openapi::Object {
-    or_null(ArticleUrl::schema())
+    or_null(ArticleUrl::schema(true))
 }
 fn currency_schema() -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()

@@ -238,8 +238,11 @@ impl Rating {
 pub struct NoteBody(String);
 
 impl NoteBody {
+    /// The longest note, in characters.
+    pub const MAX_CHARS: usize = 10_000;
+
     pub fn parse(value: &str) -> Result<NoteBody, String> {
-        required_text(value, 10_000, false).map(NoteBody)
+        required_text(value, Self::MAX_CHARS, false).map(NoteBody)
     }
 
     pub fn as_str(&self) -> &str {

@@ -88,6 +88,14 @@ impl ListSlug {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The OpenAPI schema of a field [`parse`](Self::parse) reads.
+    pub fn schema() -> utoipa::openapi::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(r"^\s*[a-z0-9_-]{1,64}\s*$"))
+            .build()
+    }
 }
 
 /// Where a reader signed up: an absolute http(s) URL of at most 2,000 characters.
@@ -353,6 +361,9 @@ pub struct NewList {
 }
 
 impl NewList {
+    /// The longest list name, in characters.
+    pub const MAX_NAME_CHARS: usize = 100;
+
     pub fn parse(
         slug: &str,
         name: &str,
@@ -364,7 +375,10 @@ impl NewList {
             .map_err(|m| errors.push(FieldError::new("slug", m)))
             .ok();
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        if name.is_empty()
+            || name.chars().count() > Self::MAX_NAME_CHARS
+            || name.chars().any(char::is_control)
+        {
             errors.push(FieldError::new(
                 "name",
                 "A name has 1 to 100 characters on one line.",

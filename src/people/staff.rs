@@ -46,6 +46,7 @@ pub fn staff_nav() -> Vec<NavItem> {
 
 /// `?email=` of every endpoint.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EmailQuery {
     /// The address to look up (compared without case).
     #[param(required = true)]

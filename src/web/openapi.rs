@@ -339,19 +339,12 @@ fn string_in(format: KnownFormat) -> Object {
         .build()
 }
 
-/// A string that is empty or only spaces: an optional filter left blank (as the staff pages'
-/// forms send it), which the lists read as no filter.
-fn blank() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(r"^\s*$"))
-        .build()
-}
-
 /// The query parameters every list shares, described from the parsers that read them:
 /// `limit` and `cursor` ([`crate::web::pagination`]), `from` and `to`
 /// (`staff::ui::range_bound`: a date or an RFC 3339 time), `email` (an address, as
-/// `EmailAddress` parses it). Any other optional string filter may also be blank.
+/// `EmailAddress` parses it). An optional filter may also be sent empty (`status=`, as the
+/// staff pages' forms send a filter left blank), which the lists read as no filter:
+/// `allowEmptyValue`.
 fn describe_query_parameter(parameter: &mut Parameter) {
     if !matches!(parameter.parameter_in, ParameterIn::Query) {
         return;
@@ -370,41 +363,36 @@ fn describe_query_parameter(parameter: &mut Parameter) {
             ObjectBuilder::new()
                 .schema_type(Type::String)
                 .max_length(Some(MAX_CURSOR_CHARS))
-                .pattern(Some(r"^\s*[A-Za-z0-9_-]*\s*$"))
+                .pattern(Some(r"^[A-Za-z0-9_-]*$"))
                 .build(),
         )),
         "from" | "to" => Some(Schema::AnyOf(
             AnyOfBuilder::new()
                 .item(string_in(KnownFormat::Date))
                 .item(string_in(KnownFormat::DateTime))
-                .item(blank())
                 .build(),
         )),
-        "email" => {
-            let email = crate::domain::EmailAddress::schema();
-            Some(if optional {
-                Schema::AnyOf(AnyOfBuilder::new().item(email).item(blank()).build())
-            } else {
-                Schema::Object(email)
-            })
-        }
+        "email" => Some(Schema::Object(crate::domain::EmailAddress::schema())),
         _ => None,
+    };
+    let filter = match &shared {
+        Some(_) => !matches!(parameter.name.as_str(), "limit" | "cursor"),
+        None => match &parameter.schema {
+            Some(RefOr::Ref(_)) => true,
+            Some(RefOr::T(Schema::Object(o))) => {
+                o.enum_values.is_some() || o.pattern.is_some() || o.format.is_some()
+            }
+            _ => false,
+        },
     };
     if let Some(schema) = shared {
         parameter.schema = Some(RefOr::T(schema));
-        return;
     }
-    let enumeration = match &parameter.schema {
-        Some(RefOr::Ref(_)) => true,
-        Some(RefOr::T(Schema::Object(o))) => o.enum_values.is_some(),
-        _ => false,
-    };
-    if optional && enumeration {
-        if let Some(schema) = parameter.schema.take() {
-            parameter.schema = Some(RefOr::T(Schema::AnyOf(
-                AnyOfBuilder::new().item(schema).item(blank()).build(),
-            )));
-        }
+    if optional && filter {
+        parameter
+            .extensions
+            .get_or_insert_with(Default::default)
+            .insert("allowEmptyValue".to_string(), true.into());
     }
 }
 

@@ -25,7 +25,8 @@ impl PageRequest {
                 format!("Use a limit from 1 to {MAX_LIMIT}."),
             ));
         }
-        let cursor = cursor.map(str::trim).filter(|c| !c.is_empty());
+        // A cursor is a token this list gave out, never spaced: taken as sent.
+        let cursor = cursor.filter(|c| !c.is_empty());
         if cursor.is_some_and(|c| {
             c.len() > MAX_CURSOR_CHARS
                 || !c

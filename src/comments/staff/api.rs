@@ -191,6 +191,7 @@ fn reply_schema() -> utoipa::openapi::Object {
 /// `PATCH /api/v1/staff/comments/{id}` body: any of the fields.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct CommentPatch {
     #[serde(default)]
     #[schema(value_type = Option<crate::comments::Status>)]

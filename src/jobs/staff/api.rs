@@ -204,22 +204,40 @@ pub async fn application_json(
     Ok(HttpResponse::Ok().json(view(&state, &staff, path.into_inner()).await?))
 }
 
+fn note_schema() -> utoipa::openapi::Object {
+    crate::web::openapi::or_null(crate::domain::text::schema(
+        crate::domain::text::Lines::Many,
+        crate::jobs::model::NoteBody::MAX_CHARS,
+        true,
+    ))
+}
+fn rejection_message_schema() -> utoipa::openapi::Object {
+    crate::web::openapi::or_null(crate::domain::text::schema(
+        crate::domain::text::Lines::Many,
+        super::forms::MAX_REJECTION_MESSAGE_CHARS,
+        false,
+    ))
+}
+
 /// `PATCH /api/v1/staff/applications/{id}` body: any of stage, note and rating.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationPatch {
-    /// new, screening, interview, offer, hired, rejected or withdrawn.
     #[serde(default)]
+    #[schema(value_type = Option<crate::jobs::model::Stage>)]
     pub stage: Option<String>,
     /// An internal note (1–10,000 characters), never shown to the applicant.
     #[serde(default)]
+    #[schema(schema_with = note_schema)]
     pub note: Option<String>,
     /// Your rating, 1–5 (replaces your earlier one).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: Option<i64>,
     /// With `stage: rejected` and `send_rejection_email: true`: the text that replaces the
     /// standard paragraph of the rejection email.
     #[serde(default)]
+    #[schema(schema_with = rejection_message_schema)]
     pub rejection_message: Option<String>,
     /// With `stage: rejected`: email the applicant (default false). Other stage changes are
     /// internal and never email.

@@ -45,10 +45,19 @@ impl From<List> for StaffList {
     }
 }
 
+fn list_slug_schema() -> utoipa::openapi::Object {
+    ListSlug::schema()
+}
+fn list_name_schema() -> utoipa::openapi::Object {
+    crate::domain::text::schema(crate::domain::text::Lines::One, NewList::MAX_NAME_CHARS, true)
+}
+
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListRequest {
+    #[schema(schema_with = list_slug_schema)]
     pub slug: String,
+    #[schema(schema_with = list_name_schema)]
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -336,6 +345,7 @@ pub async fn issue_json(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestRequest {
+    #[schema(schema_with = crate::domain::EmailAddress::schema)]
     pub email: String,
 }
 
@@ -390,6 +400,7 @@ pub async fn test_json(
 #[serde(deny_unknown_fields)]
 pub struct SendRequest {
     /// RFC 3339; absent or past: now.
+    #[schema(format = DateTime)]
     pub send_at: Option<String>,
 }
 
@@ -432,10 +443,11 @@ pub async fn send_json(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
+    // No body, or `null`, sends now.
     let request: SendRequest = if body.iter().all(u8::is_ascii_whitespace) {
         SendRequest::default()
     } else {
-        crate::web::json::parse_json(&body)?
+        crate::web::json::parse_json::<Option<SendRequest>>(&body)?.unwrap_or_default()
     };
     let send_at = match present(&request.send_at) {
         None => None,
