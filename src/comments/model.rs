@@ -229,6 +229,7 @@ impl NewComment {
 /// Where a comment is in the staff inbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = CommentInboxStatus)]
 pub enum Status {
     New,
     Read,

@@ -117,6 +117,7 @@ impl Frequency {
 /// Where a gift stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DonationStatus)]
 pub enum Status {
     /// Waiting for the processor's checkout.
     Pending,

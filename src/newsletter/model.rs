@@ -361,8 +361,9 @@ pub struct NewList {
 }
 
 impl NewList {
-    /// The longest list name, in characters.
+    /// The longest list name and description, in characters.
     pub const MAX_NAME_CHARS: usize = 100;
+    pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 
     pub fn parse(
         slug: &str,
@@ -385,21 +386,20 @@ impl NewList {
             ));
         }
         let description = description.trim();
-        if description.chars().count() > 1000
-            || description
-                .chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
-            errors.push(FieldError::new(
-                "description",
-                "A description has at most 1,000 characters.",
-            ));
-        }
+        let description = crate::domain::text::clean_text(
+            description,
+            crate::domain::text::Lines::Many,
+            Self::MAX_DESCRIPTION_CHARS,
+        )
+        .unwrap_or_else(|e| {
+            errors.push(FieldError::new("description", e.to_string()));
+            String::new()
+        });
         match slug {
             Some(slug) if errors.is_empty() => Ok(NewList {
                 slug,
                 name: name.to_string(),
-                description: description.to_string(),
+                description,
                 is_public,
             }),
             _ => Err(AppError::Validation(errors)),

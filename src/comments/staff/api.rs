@@ -65,6 +65,7 @@ impl From<CommentListItem> for CommentItem {
 
 /// An internal note.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CommentNoteItem)]
 pub struct NoteItem {
     pub id: String,
     pub author: String,
@@ -270,6 +271,7 @@ pub async fn patch_json(
 /// `POST /api/v1/staff/comments/{id}/notes` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CommentNoteRequest)]
 pub struct NoteRequest {
     /// Seen by staff only.
     #[schema(schema_with = note_schema)]

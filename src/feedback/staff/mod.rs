@@ -126,6 +126,7 @@ pub struct QueueQuery {
 
 /// An internal note on a comment left with a vote.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = FeedbackNoteItem)]
 pub struct NoteItem {
     pub id: String,
     pub author: String,
@@ -189,6 +190,7 @@ fn note_schema() -> utoipa::openapi::Object {
 /// `POST /api/v1/staff/feedback/comments/{id}/notes` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FeedbackNoteRequest)]
 pub struct NoteRequest {
     /// Seen by staff only.
     #[schema(schema_with = note_schema)]

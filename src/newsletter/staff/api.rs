@@ -48,8 +48,19 @@ impl From<List> for StaffList {
 fn list_slug_schema() -> utoipa::openapi::Object {
     ListSlug::schema()
 }
+fn list_description_schema() -> utoipa::openapi::Object {
+    crate::domain::text::schema(
+        crate::domain::text::Lines::Many,
+        NewList::MAX_DESCRIPTION_CHARS,
+        false,
+    )
+}
 fn list_name_schema() -> utoipa::openapi::Object {
-    crate::domain::text::schema(crate::domain::text::Lines::One, NewList::MAX_NAME_CHARS, true)
+    crate::domain::text::schema(
+        crate::domain::text::Lines::One,
+        NewList::MAX_NAME_CHARS,
+        true,
+    )
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -60,6 +71,7 @@ pub struct ListRequest {
     #[schema(schema_with = list_name_schema)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = list_description_schema)]
     pub description: String,
     #[serde(default)]
     pub public: bool,
