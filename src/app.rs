@@ -19,6 +19,7 @@ use crate::metrics::Metrics;
 use crate::staff::password::PasswordPool;
 use crate::staff::{StaffNav, StaffRoutes};
 pub use crate::state::AppState;
+use crate::web::api_routes::ApiRoutes;
 use crate::web::client_ip::TrustedProxies;
 use crate::web::json::BodyLimit;
 use crate::web::rate_limit::{limit_public_posts, PublicLimiter};
@@ -165,7 +166,13 @@ fn server(
         duplicates.is_empty(),
         "staff routes declared twice: {duplicates:?}"
     );
+    let duplicates = api_routes().duplicates();
+    anyhow::ensure!(
+        duplicates.is_empty(),
+        "API routes declared twice: {duplicates:?}"
+    );
     let nav = web::Data::new(StaffNav(staff_nav()));
+    let newsletter_limiter = web::Data::new(crate::newsletter::AddressLimiter::default());
     let data = web::Data::new(state);
     let metrics = web::Data::new(metrics);
     let api_document = web::Data::new(crate::ops::ApiDocument(openapi()));
@@ -173,6 +180,7 @@ fn server(
     let proxies = web::Data::new(TrustedProxies(settings.server.trusted_proxies.clone()));
     let public_limiter = web::Data::new(public_limiter);
     let mut server = HttpServer::new(move || {
+        let (machine_routes, reader_scope) = api_routes().into_services(&settings);
         App::new()
             .app_data(data.clone())
             .app_data(metrics.clone())
@@ -183,6 +191,7 @@ fn server(
             .app_data(nav.clone())
             .app_data(donations.clone())
             .app_data(feedback.clone())
+            .app_data(newsletter_limiter.clone())
             .app_data(
                 web::FormConfig::default()
                     .limit(settings.server.max_body_bytes)
@@ -210,17 +219,9 @@ fn server(
             .configure(crate::web::assets::routes)
             .configure(crate::staff::public_pages)
             .configure(crate::embed::routes)
+            .service(machine_routes)
             .service(staff_routes().into_services())
-            .service(
-                web::scope("/api/v1")
-                    .configure(crate::feedback::routes)
-                    .configure(crate::comments::routes)
-                    .configure(crate::newsletter::routes)
-                    .wrap(from_fn(limit_public_posts))
-                    .wrap(headers::public_cors(&settings))
-                    .configure(crate::donations::routes)
-                    .configure(crate::jobs::routes),
-            )
+            .service(reader_scope)
             .default_service(web::to(crate::error::not_found))
             .wrap(from_fn(crate::web::metrics::record))
             .wrap(headers::security_headers(&settings))
@@ -291,6 +292,23 @@ pub fn staff_routes() -> StaffRoutes {
     routes
 }
 
+/// Every public `/api/v1` route: each feature's, and the document's own.
+pub fn api_routes() -> ApiRoutes {
+    let mut routes = ApiRoutes::default();
+    crate::ops::api_routes(&mut routes);
+    crate::feedback::routes(&mut routes);
+    crate::comments::routes(&mut routes);
+    crate::newsletter::routes(&mut routes);
+    crate::donations::routes(&mut routes);
+    crate::jobs::routes(&mut routes);
+    routes
+}
+
+/// The public API's route table, as tests and the OpenAPI document read it.
+pub fn api_rules() -> Vec<crate::web::api_routes::ApiRoute> {
+    api_routes().routes()
+}
+
 /// The staff route table, as tests and documentation read it.
 pub fn access_rules() -> Vec<crate::staff::Rule> {
     staff_routes().rules()
@@ -309,8 +327,13 @@ fn staff_nav() -> Vec<crate::staff::NavItem> {
     nav
 }
 
-/// The whole OpenAPI document: every feature's paths merged.
+/// The whole OpenAPI document: every feature's paths merged, then completed with the
+/// problem responses each route's guards can answer (`web::openapi`) and the staff API's
+/// security scheme.
 pub fn openapi() -> utoipa::openapi::OpenApi {
+    use crate::web::openapi::{Guards, Registered};
+    use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
     let mut doc = crate::ops::ApiDoc::openapi();
     doc.merge(crate::staff::ApiDoc::openapi());
     doc.merge(crate::feedback::ApiDoc::openapi());
@@ -320,5 +343,44 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::newsletter::ApiDoc::openapi());
     doc.merge(crate::newsletter::StaffApiDoc::openapi());
     doc.merge(crate::people::ApiDoc::openapi());
+
+    let staff = access_rules()
+        .into_iter()
+        .filter(|rule| rule.area == crate::staff::Area::Api)
+        .map(|rule| Registered {
+            method: rule.method.as_str().to_lowercase(),
+            guards: Guards {
+                authenticated: true,
+                role_checked: rule.roles.len() < crate::staff::ANY_ROLE.len(),
+                rate_limited: false,
+                database: true,
+            },
+            path: rule.path,
+        });
+    let public = api_rules().into_iter().map(|route| Registered {
+        method: route.method.as_str().to_lowercase(),
+        guards: Guards {
+            authenticated: false,
+            role_checked: false,
+            rate_limited: route.rate_limited(),
+            database: route.database,
+        },
+        path: route.path,
+    });
+    let registered: Vec<Registered> = staff.chain(public).collect();
+    crate::web::openapi::complete(&mut doc, &registered);
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A personal API token (`fd_…`), made with `frontdesk staff token` or on the staff account page.",
+                    ))
+                    .build(),
+            ),
+        );
     doc
 }

@@ -1,7 +1,7 @@
 //! `POST /api/v1/comments` and `GET /api/v1/comments/token`.
 
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use chrono::Utc;
 
 use crate::comments::model::{
@@ -25,7 +25,6 @@ use crate::web::{ApiJson, ClientIp};
         (status = 422, description = "Invalid field, e.g. a name holding a line break or a web address", body = crate::error::Problem),
         (status = 429, body = crate::error::Problem),
     ))]
-#[post("/comments")]
 #[tracing::instrument(skip_all)]
 pub async fn submit(
     state: web::Data<AppState>,
@@ -133,7 +132,6 @@ pub async fn submit(
 /// send it back as `form_token`. Forms sent back too fast or too late go to the spam folder.
 #[utoipa::path(get, path = "/api/v1/comments/token", tag = "comments",
     responses((status = 200, body = FormTokenResponse)))]
-#[get("/comments/token")]
 #[tracing::instrument(skip_all)]
 pub async fn form_token(state: web::Data<AppState>) -> HttpResponse {
     let now = Utc::now();

@@ -10,18 +10,20 @@ pub mod spam;
 pub mod staff;
 pub mod store;
 
-use actix_web::web;
 use utoipa::OpenApi;
 
 use crate::error::AppError;
 use crate::staff::audit::{self, Actor, Entry};
 use crate::state::AppState;
+use crate::web::api_routes::ApiRoutes;
 pub use model::{Clearance, NewComment, ReplyText, Status};
 use serde_json::json;
 
 /// The public JSON API, registered inside `/api/v1`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(handlers::submit).service(handlers::form_token);
+pub fn routes(r: &mut ApiRoutes) {
+    r.post("/comments", handlers::submit)
+        .get("/comments/token", handlers::form_token)
+        .without_database();
 }
 
 /// Sends a staff reply to the reader through the outbox and keeps it with the comment, in

@@ -8,22 +8,43 @@ use utoipa::ToSchema;
 use crate::domain::text::{self, Lines, TextError};
 use crate::domain::{ArticleUrl, EmailAddress};
 use crate::error::{AppError, FieldError};
+use crate::web::openapi::or_null;
 
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_SUBJECT_CHARS: usize = 200;
 pub const MAX_MESSAGE_CHARS: usize = 10_000;
+
+fn name_schema() -> utoipa::openapi::Object {
+    text::schema(Lines::One, MAX_NAME_CHARS, true)
+}
+fn email_schema() -> utoipa::openapi::Object {
+    EmailAddress::schema()
+}
+fn message_schema() -> utoipa::openapi::Object {
+    text::schema(Lines::Many, MAX_MESSAGE_CHARS, true)
+}
+fn subject_schema() -> utoipa::openapi::Object {
+    or_null(text::schema(Lines::Many, MAX_SUBJECT_CHARS, false))
+}
+fn article_url_schema() -> utoipa::openapi::Object {
+    or_null(ArticleUrl::schema(true))
+}
 
 /// `POST /api/v1/comments` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentRequest {
     /// The reader's name: no line breaks, no web addresses.
+    #[schema(schema_with = name_schema)]
     pub name: String,
+    #[schema(schema_with = email_schema)]
     pub email: String,
-    /// 1 to 10,000 characters.
+    #[schema(schema_with = message_schema)]
     pub message: String,
     /// The article the comment is about, on one of the newsroom's hosts.
+    #[schema(schema_with = article_url_schema)]
     pub article_url: Option<String>,
+    #[schema(schema_with = subject_schema)]
     pub subject: Option<String>,
     /// Leave empty: a field hidden from people, which only robots fill in.
     pub website: Option<String>,
@@ -207,6 +228,7 @@ impl NewComment {
 
 crate::text_enum! {
     /// Where a comment is in the staff inbox.
+    #[schema(as = CommentInboxStatus)]
     pub enum Status {
         New => "new",
         Read => "read",

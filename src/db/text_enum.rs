@@ -12,7 +12,6 @@
 #[macro_export]
 macro_rules! text_enum {
     ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
         #[derive(
             Debug,
             Clone,
@@ -27,6 +26,10 @@ macro_rules! text_enum {
             diesel::deserialize::FromSqlRow,
         )]
         #[diesel(sql_type = diesel::sql_types::Text)]
+        // Every text is its variant in snake_case; said once more for the API document, whose
+        // generator does not read a `rename` whose value comes from a macro argument.
+        #[serde(rename_all = "snake_case")]
+        $(#[$meta])*
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }

@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// Longest article address accepted, in bytes.
-const MAX_LEN: usize = 2048;
+pub const MAX_LEN: usize = 2048;
 
 /// A normalised article address: scheme and host lower-cased, default port dropped, query
 /// and fragment dropped, trailing slashes trimmed (`https://news.example/a/b`).
@@ -53,6 +53,26 @@ impl ArticleUrl {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The OpenAPI schema of a field [`parse`](Self::parse) reads; an `optional` one may also
+    /// be blank (no address). The hosts are a setting (`site.article_hosts`), so the document
+    /// names the rule without them.
+    pub fn schema(optional: bool) -> utoipa::openapi::Object {
+        let pattern = if optional {
+            r"^\s*$|^\s*[Hh][Tt][Tt][Pp][Ss]?://"
+        } else {
+            r"^\s*[Hh][Tt][Tt][Pp][Ss]?://"
+        };
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .format((!optional).then(|| utoipa::openapi::SchemaFormat::Custom("uri".into())))
+            .max_length(Some(MAX_LEN))
+            .pattern(Some(pattern))
+            .description(Some(
+                "An absolute http(s) address on one of the newsroom's hosts (`site.article_hosts`).",
+            ))
+            .build()
     }
 
     pub fn into_inner(self) -> String {

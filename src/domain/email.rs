@@ -12,13 +12,19 @@ use std::ops::Range;
 pub struct EmailAddress(lettre::Address);
 
 impl EmailAddress {
+    /// The longest address, in bytes (RFC 5321's path limit less the angle brackets).
+    pub const MAX_LEN: usize = 254;
+
     pub fn parse(input: &str) -> Result<EmailAddress, String> {
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err("Enter an email address.".into());
         }
-        if trimmed.len() > 254 {
-            return Err("An email address has at most 254 characters.".into());
+        if trimmed.len() > Self::MAX_LEN {
+            return Err(format!(
+                "An email address has at most {} characters.",
+                Self::MAX_LEN
+            ));
         }
         if trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err("An email address cannot hold spaces or control characters.".into());
@@ -37,6 +43,17 @@ impl EmailAddress {
 
     pub fn as_str(&self) -> &str {
         self.0.as_ref()
+    }
+
+    /// The OpenAPI schema of a field [`parse`](Self::parse) reads (`#[schema(schema_with = …)]`).
+    pub fn schema() -> utoipa::openapi::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Email,
+            )))
+            .max_length(Some(Self::MAX_LEN))
+            .build()
     }
 
     /// The typed address, for mailboxes and envelopes.

@@ -27,15 +27,45 @@ pub enum TextError {
 /// `\t` when `lines` is [`Lines::Many`]) and values longer than `max_chars` characters.
 /// An empty result is allowed: whether a field is required is the caller's rule.
 pub fn clean_text(input: &str, lines: Lines, max_chars: usize) -> Result<String, TextError> {
-    let text = input.trim().replace("\r\n", "\n");
+    let trimmed = input.trim();
+    let text = trimmed.replace("\r\n", "\n");
     let refused = |c: char| c.is_control() && (lines == Lines::One || (c != '\n' && c != '\t'));
     if text.chars().any(refused) {
         return Err(TextError::Control(lines));
     }
-    if text.chars().count() > max_chars {
+    // Counted as sent (a CR LF is two), as the API document's `maxLength` counts.
+    if trimmed.chars().count() > max_chars {
         return Err(TextError::TooLong { max_chars });
     }
     Ok(text)
+}
+
+/// The OpenAPI schema of a field [`clean_text`] reads with these `lines` and `max_chars`:
+/// no control characters (for [`Lines::Many`], line breaks as LF or CR LF, and tabs), at most
+/// `max_chars` characters; `required` fields hold something besides spaces. Fields use it
+/// through a function of their own (`#[schema(schema_with = …)]`) that names the feature's
+/// constant, so the document and the check share one number.
+pub fn schema(lines: Lines, max_chars: usize, required: bool) -> utoipa::openapi::Object {
+    // The characters `clean_text` refuses anywhere (C0 and C1 controls), less `\n` and `\t`
+    // for many lines; a CR only as part of CR LF.
+    let (allowed, visible) = match lines {
+        Lines::One => (r"[^\x00-\x1F\x7F-\x9F]", r"[^\s\x00-\x1F\x7F-\x9F]"),
+        Lines::Many => (
+            r"(?:[^\x00-\x08\x0B-\x1F\x7F-\x9F]|\r\n)",
+            r"[^\s\x00-\x1F\x7F-\x9F]",
+        ),
+    };
+    let pattern = if required {
+        format!("^{allowed}*{visible}{allowed}*$")
+    } else {
+        format!("^{allowed}*$")
+    };
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .min_length(required.then_some(1))
+        .max_length(Some(max_chars))
+        .pattern(Some(pattern))
+        .build()
 }
 
 /// The house wording, for features without their own.

@@ -111,7 +111,7 @@ async fn release_key(state: &AppState, key: String) {
 /// What a donation form may offer: the currencies with their bounds and suggested amounts per
 /// frequency (`donations.currencies`, `donations.presets`), whether the donor is sent to a
 /// checkout, and the fee gross-up. Cached briefly: it changes only with the configuration.
-#[utoipa::path(get, path = "/api/v1/donations/options", tag = "donations",
+#[utoipa::path(get, path = "/api/v1/donations/options", operation_id = "donation_options", tag = "donations",
     responses((status = 200, body = DonationOptions)))]
 #[tracing::instrument(skip_all)]
 pub async fn options(state: web::Data<AppState>) -> HttpResponse {
@@ -142,7 +142,7 @@ fn created(d: &Donation) -> CreatedDonation {
 /// flight gets 409.
 #[utoipa::path(post, path = "/api/v1/donations", tag = "donations",
     request_body = DonationRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 characters; retries with the same key and body get the first answer")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$", description = "1–255 visible ASCII characters; retries with the same key and body get the first answer")),
     responses(
         (status = 201, body = CreatedDonation),
         (status = 400, description = "not JSON, or a malformed Idempotency-Key", body = crate::error::Problem),
@@ -379,7 +379,8 @@ pub async fn show(
     params(("Stripe-Signature" = String, Header)),
     responses(
         (status = 200, description = "verified (applied, replayed or ignored)"),
-        (status = 400, description = "missing, bad or stale signature", body = crate::error::Problem),
+        (status = 400, description = "missing, bad or stale signature; a body that is not JSON", body = crate::error::Problem),
+        (status = 422, description = "signed, but not an event: `errors` names `id` or `type`"),
         (status = 409, description = "the event refers to a payment not stored yet; deliver it again later", body = crate::error::Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn stripe_webhook(

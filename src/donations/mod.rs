@@ -15,9 +15,11 @@ pub mod store;
 pub mod token;
 pub mod webhook;
 
+use actix_web::http::Method;
 use actix_web::web;
 
 use crate::config::Settings;
+use crate::web::api_routes::ApiRoutes;
 use crate::web::{LimitStore, RateLimiter};
 
 pub use staff::{staff_nav, staff_routes};
@@ -56,30 +58,27 @@ impl Donations {
     }
 }
 
-/// The public JSON API, inside the `/api/v1` scope.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/donations", web::post().to(handlers::create))
-        .route("/donations/options", web::get().to(handlers::options))
-        .route("/donations/manage", web::post().to(handlers::manage))
-        .route("/donations/{id}", web::get().to(handlers::show));
+/// The public JSON API, and the processor's webhook, which is a machine's route: it is
+/// authenticated by its signature and must not share the per-IP budget of readers' POSTs
+/// (the processor delivers bursts from few addresses).
+pub fn routes(r: &mut ApiRoutes) {
+    r.post("/donations", handlers::create)
+        .get("/donations/options", handlers::options)
+        .without_database()
+        .post("/donations/manage", handlers::manage)
+        .get("/donations/{id}", handlers::show)
+        .machine(Method::POST, "/webhooks/stripe", handlers::stripe_webhook);
 }
 
-/// Pages outside `/api/v1`, and the processor's webhook. The webhook is registered here, at
-/// the app level ahead of the `/api/v1` scope (as `/api/v1/openapi.json` is), because it is
-/// authenticated by its signature and must not share the per-IP budget of readers' POSTs:
-/// the processor delivers bursts from few addresses.
+/// The donor's pages, outside `/api/v1`.
 pub fn pages(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/api/v1/webhooks/stripe",
-        web::post().to(handlers::stripe_webhook),
-    )
-    .route("/donations/manage", web::get().to(donor::manage_page))
-    .route("/donations/manage/cancel", web::post().to(donor::cancel))
-    .route(
-        "/donations/manage/statement",
-        web::get().to(donor::statement),
-    )
-    .route("/donate/thanks", web::get().to(donor::thanks));
+    cfg.route("/donations/manage", web::get().to(donor::manage_page))
+        .route("/donations/manage/cancel", web::post().to(donor::cancel))
+        .route(
+            "/donations/manage/statement",
+            web::get().to(donor::statement),
+        )
+        .route("/donate/thanks", web::get().to(donor::thanks));
 }
 
 #[derive(utoipa::OpenApi)]
@@ -116,6 +115,36 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         staff::ReportLine,
         staff::RecurringRevenue,
         store::CurrencyTotal
-    ))
+    )),
+    modifiers(&Links)
 )]
 pub struct ApiDoc;
+
+/// From a new donation (and a payment) to the operations that take its id.
+struct Links;
+
+impl utoipa::Modify for Links {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use crate::web::openapi::link;
+        link(
+            doc,
+            ("post", "/api/v1/donations"),
+            "201",
+            "id",
+            "id",
+            &[
+                ("get", "/api/v1/donations/{id}"),
+                ("get", "/api/v1/staff/donations/{id}"),
+                ("post", "/api/v1/staff/donations/{id}/mark-paid"),
+            ],
+        );
+        link(
+            doc,
+            ("post", "/api/v1/staff/donations/{id}/mark-paid"),
+            "200",
+            "id",
+            "id",
+            &[("post", "/api/v1/staff/donation-payments/{id}/refund")],
+        );
+    }
+}

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::config::Settings;
+use crate::domain::text::{self, Lines};
 use crate::domain::{ArticleUrl, EmailAddress};
 use crate::error::{AppError, FieldError};
+use crate::web::openapi::{or_null, string_enum};
 
 /// Currencies whose minor unit is the major unit (no decimals), as payment processors count them.
 const ZERO_DECIMAL: &[&str] = &[
@@ -97,6 +99,7 @@ crate::text_enum! {
 
 crate::text_enum! {
     /// Where a gift stands.
+    #[schema(as = DonationStatus)]
     pub enum Status {
         /// Waiting for the processor's checkout.
         Pending => "pending",
@@ -119,13 +122,17 @@ pub const RECURRING_CANCELLED: &str = "cancelled";
 #[serde(deny_unknown_fields)]
 pub struct DonationRequest {
     /// In the currency's minor unit (cents for USD, yen for JPY).
+    #[schema(minimum = 1)]
     pub amount_minor: i64,
     /// ISO 4217 code, one of `donations.currencies`.
+    #[schema(schema_with = currency_schema)]
     pub currency: String,
-    /// `one_time` or `monthly`.
+    #[schema(value_type = Frequency)]
     pub frequency: String,
+    #[schema(schema_with = email_schema)]
     pub email: String,
     #[serde(default)]
+    #[schema(schema_with = name_schema)]
     pub name: Option<String>,
     /// Do not show the donor's name publicly (staff still see who gave).
     #[serde(default)]
@@ -133,14 +140,17 @@ pub struct DonationRequest {
     #[serde(default)]
     pub dedication: Option<DedicationRequest>,
     #[serde(default)]
+    #[schema(schema_with = message_schema)]
     pub message: Option<String>,
     /// Add the processor's fee so the whole `amount_minor` reaches the newsroom.
     #[serde(default)]
     pub cover_fees: Option<bool>,
     /// The article the donor came from.
     #[serde(default)]
+    #[schema(schema_with = source_url_schema)]
     pub source_url: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = campaign_schema)]
     pub campaign: Option<String>,
     #[serde(default)]
     pub utm: Option<UtmRequest>,
@@ -152,8 +162,9 @@ pub struct DonationRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DedicationRequest {
-    /// `honor` or `memory`.
+    #[schema(schema_with = dedication_kind_schema)]
     pub kind: String,
+    #[schema(schema_with = dedication_name_schema)]
     pub name: String,
 }
 
@@ -161,14 +172,19 @@ pub struct DedicationRequest {
 #[serde(deny_unknown_fields)]
 pub struct UtmRequest {
     #[serde(default)]
+    #[schema(schema_with = utm_schema)]
     pub source: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = utm_schema)]
     pub medium: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = utm_schema)]
     pub campaign: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = utm_schema)]
     pub term: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = utm_schema)]
     pub content: Option<String>,
 }
 
@@ -247,7 +263,7 @@ impl DonationInput {
         let email = EmailAddress::parse(&req.email)
             .map_err(|m| errors.push(FieldError::new("email", m)))
             .ok();
-        let name = line(&mut errors, "name", req.name.as_deref(), 200);
+        let name = line(&mut errors, "name", req.name.as_deref(), MAX_NAME_CHARS);
         let dedication = match req.dedication {
             None => None,
             Some(d) => {
@@ -259,7 +275,12 @@ impl DonationInput {
                         None
                     }
                 };
-                let name = line(&mut errors, "dedication.name", Some(&d.name), 200);
+                let name = line(
+                    &mut errors,
+                    "dedication.name",
+                    Some(&d.name),
+                    MAX_NAME_CHARS,
+                );
                 if name.is_none() && !errors.iter().any(|e| e.field == "dedication.name") {
                     errors.push(FieldError::new(
                         "dedication.name",
@@ -269,7 +290,12 @@ impl DonationInput {
                 kind.zip(name).map(|(kind, name)| Dedication { kind, name })
             }
         };
-        let message = text(&mut errors, "message", req.message.as_deref(), 2000);
+        let message = text(
+            &mut errors,
+            "message",
+            req.message.as_deref(),
+            MAX_MESSAGE_CHARS,
+        );
         let source_url = match req
             .source_url
             .as_deref()
@@ -285,16 +311,41 @@ impl DonationInput {
                 }
             },
         };
-        let campaign = line(&mut errors, "campaign", req.campaign.as_deref(), 100);
+        let campaign = line(
+            &mut errors,
+            "campaign",
+            req.campaign.as_deref(),
+            MAX_CAMPAIGN_CHARS,
+        );
         let utm = req.utm.unwrap_or_default();
         let attribution = Attribution {
             source_url,
             campaign,
-            utm_source: line(&mut errors, "utm.source", utm.source.as_deref(), 200),
-            utm_medium: line(&mut errors, "utm.medium", utm.medium.as_deref(), 200),
-            utm_campaign: line(&mut errors, "utm.campaign", utm.campaign.as_deref(), 200),
-            utm_term: line(&mut errors, "utm.term", utm.term.as_deref(), 200),
-            utm_content: line(&mut errors, "utm.content", utm.content.as_deref(), 200),
+            utm_source: line(
+                &mut errors,
+                "utm.source",
+                utm.source.as_deref(),
+                MAX_UTM_CHARS,
+            ),
+            utm_medium: line(
+                &mut errors,
+                "utm.medium",
+                utm.medium.as_deref(),
+                MAX_UTM_CHARS,
+            ),
+            utm_campaign: line(
+                &mut errors,
+                "utm.campaign",
+                utm.campaign.as_deref(),
+                MAX_UTM_CHARS,
+            ),
+            utm_term: line(&mut errors, "utm.term", utm.term.as_deref(), MAX_UTM_CHARS),
+            utm_content: line(
+                &mut errors,
+                "utm.content",
+                utm.content.as_deref(),
+                MAX_UTM_CHARS,
+            ),
         };
         let (Some(frequency), Some(email), true) = (frequency, email, errors.is_empty()) else {
             return Err(AppError::Validation(errors));
@@ -324,6 +375,49 @@ impl DonationInput {
             newsletter_opt_in: req.newsletter_opt_in.unwrap_or(false),
         })
     }
+}
+
+/// Longest donor name (and dedication name), message, campaign and UTM value, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+pub const MAX_CAMPAIGN_CHARS: usize = 100;
+pub const MAX_UTM_CHARS: usize = 200;
+
+fn line_schema(max: usize) -> utoipa::openapi::Object {
+    or_null(text::schema(Lines::One, max, false))
+}
+fn name_schema() -> utoipa::openapi::Object {
+    line_schema(MAX_NAME_CHARS)
+}
+fn dedication_name_schema() -> utoipa::openapi::Object {
+    text::schema(Lines::One, MAX_NAME_CHARS, true)
+}
+fn message_schema() -> utoipa::openapi::Object {
+    or_null(text::schema(Lines::Many, MAX_MESSAGE_CHARS, false))
+}
+fn campaign_schema() -> utoipa::openapi::Object {
+    line_schema(MAX_CAMPAIGN_CHARS)
+}
+fn utm_schema() -> utoipa::openapi::Object {
+    line_schema(MAX_UTM_CHARS)
+}
+fn email_schema() -> utoipa::openapi::Object {
+    EmailAddress::schema()
+}
+fn source_url_schema() -> utoipa::openapi::Object {
+    or_null(ArticleUrl::schema(true))
+}
+fn currency_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .pattern(Some(r"^\s*[A-Za-z]{3}\s*$"))
+        .description(Some(
+            "ISO 4217, one of `donations.currencies` (see `GET /api/v1/donations/options`)",
+        ))
+        .build()
+}
+fn dedication_kind_schema() -> utoipa::openapi::Object {
+    string_enum(&["honor", "memory"])
 }
 
 /// A trimmed single line of at most `max` characters; empty means absent.
@@ -480,6 +574,7 @@ pub struct PublicDonation {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManageRequest {
+    #[schema(schema_with = email_schema)]
     pub email: String,
 }
 

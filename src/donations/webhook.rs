@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::db::DbConnection;
 use crate::donations::model::Frequency;
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::mail::outbox;
 
 use super::model::{Status, RECURRING_CANCELLED};
@@ -51,7 +51,19 @@ impl Event {
                 created: v["created"].as_i64(),
                 object: v["data"]["object"].clone(),
             }),
-            _ => Err(AppError::BadRequest("The event has no id or type.".into())),
+            // Well-formed JSON of the wrong shape names its fields, as every JSON body does.
+            (id, kind) => Err(AppError::Validation(
+                [
+                    id.is_none().then(|| {
+                        FieldError::new("id", "An event id: a string of 1 to 255 characters.")
+                    }),
+                    kind.is_none()
+                        .then(|| FieldError::new("type", "An event type: a string.")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            )),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `POST /api/v1/feedback` and `GET /api/v1/feedback/summary`.
 
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::domain::ArticleUrl;
 use crate::error::{AppError, FieldError};
@@ -23,7 +23,6 @@ use crate::web::{ApiJson, ClientIp};
         (status = 422, description = "Invalid field, e.g. an article on another host", body = crate::error::Problem),
         (status = 429, body = crate::error::Problem),
     ))]
-#[post("/feedback")]
 // No handler span here, unlike the other handlers: this is the busiest route, and the
 // request's own span already names it.
 pub async fn vote(
@@ -73,7 +72,6 @@ pub async fn vote(
         (status = 200, body = SummaryResponse),
         (status = 422, body = crate::error::Problem),
     ))]
-#[get("/feedback/summary")]
 #[tracing::instrument(skip_all)]
 pub async fn summary(
     state: web::Data<AppState>,
@@ -104,9 +102,8 @@ pub async fn summary(
 }
 
 /// The reasons a vote may give and the longest comment, for the widget's follow-up form.
-#[utoipa::path(get, path = "/api/v1/feedback/options", tag = "feedback",
+#[utoipa::path(get, path = "/api/v1/feedback/options", operation_id = "feedback_options", tag = "feedback",
     responses((status = 200, body = OptionsResponse)))]
-#[get("/feedback/options")]
 #[tracing::instrument(skip_all)]
 pub async fn options(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()

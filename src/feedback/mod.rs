@@ -9,12 +9,12 @@ pub mod staff;
 pub mod store;
 pub mod voter;
 
-use actix_web::web;
 use utoipa::OpenApi;
 
 use crate::config::Settings;
 use crate::db::group_commit::{GroupCommit, GroupWriter};
 use crate::db::{Db, DbConnection};
+use crate::web::api_routes::ApiRoutes;
 
 pub use model::{Ballot, CommentStatus, NewVote, VoteOutcome, Voter};
 pub use voter::VoterKeys;
@@ -70,10 +70,11 @@ impl Feedback {
 }
 
 /// The public JSON API, registered inside `/api/v1`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(handlers::vote)
-        .service(handlers::summary)
-        .service(handlers::options);
+pub fn routes(r: &mut ApiRoutes) {
+    r.post("/feedback", handlers::vote)
+        .get("/feedback/summary", handlers::summary)
+        .get("/feedback/options", handlers::options)
+        .without_database();
 }
 
 #[derive(OpenApi)]
@@ -98,6 +99,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         staff::StatusRequest,
         staff::NoteRequest
     )),
-    tags((name = "feedback", description = "\"Was this content helpful?\""))
+    tags((name = "feedback", description = "\"Was this content helpful?\"")),
+    modifiers(&Links)
 )]
 pub struct ApiDoc;
+
+/// From a first vote to the staff operations on the comment left with it (the vote's id).
+struct Links;
+
+impl utoipa::Modify for Links {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for status in ["201", "200"] {
+            crate::web::openapi::link(
+                doc,
+                ("post", "/api/v1/feedback"),
+                status,
+                "id",
+                "id",
+                &[
+                    ("patch", "/api/v1/staff/feedback/comments/{id}"),
+                    ("post", "/api/v1/staff/feedback/comments/{id}/notes"),
+                ],
+            );
+        }
+    }
+}

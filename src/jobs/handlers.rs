@@ -1,7 +1,7 @@
 //! The public JSON API for open positions.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -10,6 +10,7 @@ use super::service;
 use crate::config::Settings;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::api_routes::ApiRoutes;
 use crate::web::ClientIp;
 
 /// A posting in the public list.
@@ -149,7 +150,6 @@ pub(super) fn detail_of(settings: &Settings, public: service::PublicPosting) -> 
 /// Open postings: open, past their opening and before their closing time; newest first.
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs",
     responses((status = 200, body = [PostingListItem])))]
-#[get("/jobs")]
 #[tracing::instrument(skip_all)]
 async fn list(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let postings = state
@@ -171,7 +171,6 @@ async fn list(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
 #[utoipa::path(get, path = "/api/v1/jobs/{slug}", tag = "jobs",
     params(("slug" = String, Path, description = "The posting's slug")),
     responses((status = 200, body = PostingDetail), (status = 404, body = crate::error::Problem)))]
-#[get("/jobs/{slug}")]
 #[tracing::instrument(skip_all, fields(slug = %slug))]
 async fn detail(
     state: web::Data<AppState>,
@@ -195,7 +194,6 @@ async fn detail(
         (status = 422, description = "Invalid fields, answers or CV", body = crate::error::Problem),
         (status = 429, description = "Rate limited", body = crate::error::Problem),
     ))]
-#[post("/jobs/{slug}/applications")]
 #[tracing::instrument(skip_all, fields(slug = %slug))]
 async fn apply(
     state: web::Data<AppState>,
@@ -216,6 +214,9 @@ async fn apply(
     )
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list).service(detail).service(apply);
+/// The public JSON API (registered inside `/api/v1`).
+pub fn routes(r: &mut ApiRoutes) {
+    r.get("/jobs", list)
+        .get("/jobs/{slug}", detail)
+        .post("/jobs/{slug}/applications", apply);
 }

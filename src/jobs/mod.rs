@@ -62,12 +62,88 @@ pub use pages::pages;
         staff::api::PostingRow,
         staff::api::ApplicationPatch,
         store::ApplicationSummary,
+        store::ApplicationSort,
         store::ApplicationDetail,
         store::Answer,
         store::Note,
         store::ReviewerRating,
         store::CvInfo,
     )),
-    tags((name = "jobs", description = "Open positions and applications"))
+    tags((name = "jobs", description = "Open positions and applications")),
+    modifiers(&Links, &Shapes)
 )]
 pub struct ApiDoc;
+
+/// What the derived schemas cannot say by themselves.
+struct Shapes;
+
+impl utoipa::Modify for Shapes {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{AdditionalProperties, Schema};
+        use utoipa::openapi::RefOr;
+        let Some(components) = doc.components.as_mut() else {
+            return;
+        };
+        // A staff posting is the posting's fields plus its dates: the fields' schema without
+        // the request's "no other fields" (which would refuse the dates).
+        let fields = match components.schemas.get("PostingInput") {
+            Some(RefOr::T(Schema::Object(o))) => {
+                let mut o = o.clone();
+                o.additional_properties = None;
+                Some(o)
+            }
+            _ => None,
+        };
+        if let (Some(fields), Some(RefOr::T(Schema::AllOf(all)))) =
+            (fields, components.schemas.get_mut("StaffPosting"))
+        {
+            for item in &mut all.items {
+                if matches!(item, RefOr::Ref(r) if r.ref_location.ends_with("/PostingInput")) {
+                    *item = RefOr::T(Schema::Object(fields.clone()));
+                }
+            }
+        }
+        // The application form takes the fields it names and one `answer_<id>` per question
+        // of the posting (listed in the posting's `questions`), nothing else.
+        if let Some(RefOr::T(Schema::Object(form))) = components.schemas.get_mut("ApplicationForm")
+        {
+            form.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+    }
+}
+
+/// From a new posting and a new application to the operations that take their slug or id.
+struct Links;
+
+impl utoipa::Modify for Links {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use crate::web::openapi::link;
+        link(
+            doc,
+            ("post", "/api/v1/staff/jobs"),
+            "201",
+            "slug",
+            "slug",
+            &[
+                ("get", "/api/v1/staff/jobs/{slug}"),
+                ("patch", "/api/v1/staff/jobs/{slug}"),
+                ("get", "/api/v1/staff/jobs/{slug}/applications"),
+                ("get", "/api/v1/jobs/{slug}"),
+                ("post", "/api/v1/jobs/{slug}/applications"),
+            ],
+        );
+        link(
+            doc,
+            ("post", "/api/v1/jobs/{slug}/applications"),
+            "201",
+            "id",
+            "id",
+            &[
+                ("get", "/api/v1/staff/applications/{id}"),
+                ("patch", "/api/v1/staff/applications/{id}"),
+                ("get", "/api/v1/staff/applications/{id}/cv"),
+                ("delete", "/api/v1/staff/applications/{id}"),
+            ],
+        );
+    }
+}

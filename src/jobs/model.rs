@@ -210,8 +210,11 @@ impl Rating {
 pub struct NoteBody(String);
 
 impl NoteBody {
+    /// The longest note, in characters.
+    pub const MAX_CHARS: usize = 10_000;
+
     pub fn parse(value: &str) -> Result<NoteBody, String> {
-        required_text(value, 10_000, false).map(NoteBody)
+        required_text(value, Self::MAX_CHARS, false).map(NoteBody)
     }
 
     pub fn as_str(&self) -> &str {
@@ -463,6 +466,39 @@ mod tests {
 
     fn fields_of(errors: Vec<FieldError>) -> Vec<String> {
         errors.into_iter().map(|e| e.field).collect()
+    }
+
+    /// The API document lists each enum's values as they are sent, not the variants' names.
+    #[test]
+    fn documented_values_are_the_texts() {
+        fn documented<T: utoipa::PartialSchema>() -> Vec<String> {
+            let schema = serde_json::to_value(T::schema()).expect("json");
+            serde_json::from_value(schema["enum"].clone()).expect("an enum")
+        }
+        fn texts<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<String> {
+            all.iter().map(|v| as_str(*v).to_string()).collect()
+        }
+        assert_eq!(
+            documented::<PostingStatus>(),
+            texts(PostingStatus::ALL, PostingStatus::as_str)
+        );
+        assert_eq!(
+            documented::<Workplace>(),
+            texts(Workplace::ALL, Workplace::as_str)
+        );
+        assert_eq!(
+            documented::<EmploymentType>(),
+            texts(EmploymentType::ALL, EmploymentType::as_str)
+        );
+        assert_eq!(
+            documented::<SalaryPeriod>(),
+            texts(SalaryPeriod::ALL, SalaryPeriod::as_str)
+        );
+        assert_eq!(
+            documented::<QuestionKind>(),
+            texts(QuestionKind::ALL, QuestionKind::as_str)
+        );
+        assert_eq!(documented::<Stage>(), texts(Stage::ALL, Stage::as_str));
     }
 
     #[test]

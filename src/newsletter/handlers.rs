@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -60,7 +60,6 @@ pub struct SubscriptionAccepted {
         (status = 422, description = "Invalid email, name, source_url, or an unknown list", body = crate::error::Problem),
         (status = 429, description = "Too many requests for this address or from this client", body = crate::error::Problem),
     ))]
-#[post("/newsletter/subscriptions")]
 #[tracing::instrument(skip_all)]
 pub async fn subscribe(
     state: web::Data<AppState>,
@@ -171,7 +170,6 @@ pub struct PublicList {
 /// The public lists.
 #[utoipa::path(get, path = "/api/v1/newsletter/lists", tag = "newsletter",
     responses((status = 200, body = [PublicList])))]
-#[get("/newsletter/lists")]
 #[tracing::instrument(skip_all)]
 pub async fn public_lists(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let lists = state.db.run(|conn| Ok(store::public_lists(conn)?)).await?;

@@ -24,16 +24,17 @@ mod webhook;
 use actix_web::web;
 use utoipa::OpenApi;
 
+use crate::web::api_routes::ApiRoutes;
+
 pub use dispatch::{render_preview, send_test, DispatchReport, Dispatcher, Preview};
-pub use handlers::request_subscription;
+pub use handlers::{request_subscription, AddressLimiter};
 pub use links::{unsubscribe_token, verify_unsubscribe_token};
 
 /// The public JSON API (registered inside `/api/v1`).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::Data::new(handlers::AddressLimiter::default()))
-        .service(handlers::subscribe)
-        .service(handlers::public_lists)
-        .service(webhook::mail_webhook);
+pub fn routes(r: &mut ApiRoutes) {
+    r.post("/newsletter/subscriptions", handlers::subscribe)
+        .get("/newsletter/lists", handlers::public_lists)
+        .post("/webhooks/mail/{provider}", webhook::mail_webhook);
 }
 
 /// The reader's pages: confirm and unsubscribe/preferences (registered at the top level).
@@ -102,6 +103,34 @@ pub struct ApiDoc;
         staff::TestRequest,
         staff::TestQueued,
         staff::SendRequest,
-    ))
+        model::IssueStatus,
+        model::SubscriberStatus,
+    )),
+    modifiers(&Links)
 )]
 pub struct StaffApiDoc;
+
+/// From a new issue to the operations that take its id.
+struct Links;
+
+impl utoipa::Modify for Links {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        crate::web::openapi::link(
+            doc,
+            ("post", "/api/v1/staff/newsletters"),
+            "201",
+            "id",
+            "id",
+            &[
+                ("get", "/api/v1/staff/newsletters/{id}"),
+                ("put", "/api/v1/staff/newsletters/{id}"),
+                ("post", "/api/v1/staff/newsletters/{id}/test"),
+                ("post", "/api/v1/staff/newsletters/{id}/send"),
+                ("post", "/api/v1/staff/newsletters/{id}/pause"),
+                ("post", "/api/v1/staff/newsletters/{id}/resume"),
+                ("post", "/api/v1/staff/newsletters/{id}/cancel"),
+                ("post", "/api/v1/staff/newsletters/{id}/retry-failed"),
+            ],
+        );
+    }
+}

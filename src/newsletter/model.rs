@@ -88,6 +88,14 @@ impl ListSlug {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The OpenAPI schema of a field [`parse`](Self::parse) reads.
+    pub fn schema() -> utoipa::openapi::Object {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(r"^\s*[a-z0-9_-]{1,64}\s*$"))
+            .build()
+    }
 }
 
 /// Where a reader signed up: an absolute http(s) URL of at most 2,000 characters.
@@ -305,6 +313,10 @@ pub struct NewList {
 }
 
 impl NewList {
+    /// The longest list name and description, in characters.
+    pub const MAX_NAME_CHARS: usize = 100;
+    pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+
     pub fn parse(
         slug: &str,
         name: &str,
@@ -316,28 +328,30 @@ impl NewList {
             .map_err(|m| errors.push(FieldError::new("slug", m)))
             .ok();
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        if name.is_empty()
+            || name.chars().count() > Self::MAX_NAME_CHARS
+            || name.chars().any(char::is_control)
+        {
             errors.push(FieldError::new(
                 "name",
                 "A name has 1 to 100 characters on one line.",
             ));
         }
         let description = description.trim();
-        if description.chars().count() > 1000
-            || description
-                .chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
-            errors.push(FieldError::new(
-                "description",
-                "A description has at most 1,000 characters.",
-            ));
-        }
+        let description = crate::domain::text::clean_text(
+            description,
+            crate::domain::text::Lines::Many,
+            Self::MAX_DESCRIPTION_CHARS,
+        )
+        .unwrap_or_else(|e| {
+            errors.push(FieldError::new("description", e.to_string()));
+            String::new()
+        });
         match slug {
             Some(slug) if errors.is_empty() => Ok(NewList {
                 slug,
                 name: name.to_string(),
-                description: description.to_string(),
+                description,
                 is_public,
             }),
             _ => Err(AppError::Validation(errors)),

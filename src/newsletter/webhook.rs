@@ -17,7 +17,7 @@
 //! `{"result": "duplicate"}` and changes nothing: a provider that retries a delivery whose
 //! answer it lost stops there, and a captured report replayed by someone else does nothing.
 
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -181,7 +181,6 @@ fn mailgun_event(body: &serde_json::Value) -> Result<Option<(String, MailEvent)>
         (status = 404, description = "Unknown provider", body = crate::error::Problem),
         (status = 422, description = "Signed, but not a valid report", body = crate::error::Problem),
     ))]
-#[post("/webhooks/mail/{provider}")]
 #[tracing::instrument(skip_all, fields(provider = %path.as_str()))]
 pub async fn mail_webhook(
     state: web::Data<AppState>,

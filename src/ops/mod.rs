@@ -1,7 +1,10 @@
 //! Operations endpoints: `/healthz` (liveness), `/readyz` (readiness for load balancers),
-//! `/metrics`, `/api/v1/openapi.json`.
+//! `/metrics`, `/api/v1/openapi.json` and the reference drawn from it, `/api/docs`.
 
-use actix_web::{get, web, HttpResponse};
+mod reference;
+
+use actix_web::http::Method;
+use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::OpenApi;
 
@@ -9,12 +12,19 @@ use crate::error::AppError;
 use crate::mail::outbox::{self, OutboxState};
 use crate::metrics::{Metrics, StateLabels};
 use crate::state::AppState;
+use crate::web::api_routes::ApiRoutes;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(healthz)
-        .service(readyz)
-        .service(metrics)
-        .service(openapi_json);
+    cfg.service(web::resource("/healthz").get(healthz))
+        .service(web::resource("/readyz").get(readyz))
+        .service(web::resource("/metrics").get(metrics))
+        .service(web::resource("/api/docs").get(reference::page));
+}
+
+/// The document's own route, for the `/api/v1` table.
+pub fn api_routes(r: &mut ApiRoutes) {
+    r.machine(Method::GET, "/openapi.json", openapi_json)
+        .without_database();
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -29,7 +39,6 @@ pub struct Health {
 /// Liveness and database reachability.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
-#[get("/healthz")]
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let version = env!("CARGO_PKG_VERSION");
     if state.db.ping().await {
@@ -66,7 +75,6 @@ pub struct Readiness {
         (status = 200, body = Readiness),
         (status = 503, body = crate::error::Problem, content_type = "application/problem+json")
     ))]
-#[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let pending = state
         .db
@@ -93,7 +101,6 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
 }
 
 /// Prometheus text exposition.
-#[get("/metrics")]
 async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> HttpResponse {
     if let Ok(counts) = state
         .db
@@ -122,8 +129,9 @@ async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> Htt
 /// handed down as app data (this module sits below the features and knows none of them).
 pub struct ApiDocument(pub utoipa::openapi::OpenApi);
 
-/// The OpenAPI document, generated from the handlers' annotations.
-#[get("/api/v1/openapi.json")]
+/// This OpenAPI document, generated from the handlers' annotations.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
 async fn openapi_json(doc: web::Data<ApiDocument>) -> HttpResponse {
     HttpResponse::Ok().json(&doc.0)
 }
@@ -134,7 +142,7 @@ async fn openapi_json(doc: web::Data<ApiDocument>) -> HttpResponse {
         title = "Frontdesk",
         description = "A newsroom's front desk for its readers: donations, newsletter, feedback, comments, jobs, and the staff API behind them."
     ),
-    paths(healthz, readyz),
+    paths(healthz, readyz, openapi_json),
     components(schemas(Health, Readiness, crate::error::Problem, crate::error::FieldError))
 )]
 pub struct ApiDoc;

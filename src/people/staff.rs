@@ -46,8 +46,10 @@ pub fn staff_nav() -> Vec<NavItem> {
 
 /// `?email=` of every endpoint.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EmailQuery {
     /// The address to look up (compared without case).
+    #[param(required = true)]
     email: Option<String>,
 }
 
@@ -172,7 +174,7 @@ async fn erase(
 /// and receipts kept); comments deleted; votes' comments removed; applications anonymised
 /// and their CVs deleted; queued emails cancelled and every email's content cleared; audit
 /// snapshots scrubbed. Audited by the address's keyed hash. Erasing again is harmless.
-#[utoipa::path(delete, path = "/api/v1/staff/people", tag = "staff", params(EmailQuery),
+#[utoipa::path(delete, path = "/api/v1/staff/people", operation_id = "erase_person", tag = "staff", params(EmailQuery),
     responses((status = 200, body = ErasureReport, description = "what was erased (counts)"),
         (status = 401), (status = 403), (status = 422)),
     security(("bearer" = [])))]

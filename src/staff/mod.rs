@@ -152,7 +152,8 @@ pub fn routes(r: &mut StaffRoutes) {
         model::StaffSummary,
         model::Role,
         handlers::OutboxItem,
-        audit::AuditRow
+        handlers::RetryQueued,
+        handlers::AuditEntry
     ))
 )]
 pub struct ApiDoc;

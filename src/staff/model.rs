@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -158,13 +158,16 @@ pub struct NewStaff {
 /// What the staff area and API show of an account.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StaffSummary {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Email)]
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    /// `None` only for a stored role this version does not know (the account cannot sign in).
+    pub role: Option<Role>,
     pub disabled: bool,
-    pub last_login_at: Option<NaiveDateTime>,
-    pub created_at: NaiveDateTime,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
 }
 
 impl From<&StaffUser> for StaffSummary {
@@ -173,10 +176,10 @@ impl From<&StaffUser> for StaffSummary {
             id: u.id.clone(),
             email: u.email.clone(),
             display_name: u.display_name.clone(),
-            role: u.role.clone(),
+            role: u.role(),
             disabled: u.disabled,
-            last_login_at: u.last_login_at,
-            created_at: u.created_at,
+            last_login_at: u.last_login_at.map(|t| t.and_utc()),
+            created_at: u.created_at.and_utc(),
         }
     }
 }

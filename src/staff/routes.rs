@@ -6,7 +6,7 @@
 //!     .page(Method::GET, "/donations", FUNDRAISING, list_page);
 //! ```
 //!
-//! Every declared route becomes its own actix resource, guarded by its method and wrapped in
+//! Every declared route is its method's route on the resource of its pattern, wrapped in
 //! [`authorize`], a middleware that holds that route's roles. Authorization is therefore decided
 //! by the route that actually runs, after the router has matched (and percent-decoded) the path:
 //! no second table keyed by a path spelling can drift from the routes or be bypassed by another
@@ -16,7 +16,6 @@
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{HttpServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::guard;
 use actix_web::http::Method;
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, FromRequest, Handler, HttpMessage, Responder};
@@ -151,20 +150,36 @@ impl StaffRoutes {
     }
 }
 
+/// One resource per pattern, holding each method's route behind that route's own rule; any
+/// other method gets 405 with `Allow`.
 fn scope(area: Area, entries: Vec<Entry>) -> impl HttpServiceFactory {
-    entries.into_iter().fold(
+    let mut resources: Vec<(&'static str, Vec<actix_web::Route>)> = Vec::new();
+    for entry in entries {
+        let roles = entry.rule.roles;
+        let route = entry
+            .route
+            .wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| {
+                authorize(area, roles, req, next)
+            }));
+        match resources
+            .iter_mut()
+            .find(|(path, _)| *path == entry.relative)
+        {
+            Some((_, routes)) => routes.push(route),
+            None => resources.push((entry.relative, vec![route])),
+        }
+    }
+    resources.into_iter().fold(
         web::scope(area.prefix()).wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| {
             require_staff(area, req, next)
         })),
-        |scope, entry| {
-            let roles = entry.rule.roles;
+        |scope, (relative, routes)| {
             scope.service(
-                web::resource(entry.relative)
-                    .guard(guard::Method(entry.rule.method))
-                    .wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| {
-                        authorize(area, roles, req, next)
-                    }))
-                    .route(entry.route),
+                routes
+                    .into_iter()
+                    .fold(web::resource(relative), |resource, route| {
+                        resource.route(route)
+                    }),
             )
         },
     )

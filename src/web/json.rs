@@ -88,6 +88,11 @@ pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::By
 
 /// Parses JSON, telling malformed JSON (400) from a wrong shape (422 with the field's path).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    // Every JSON body is an object (or null where a body is optional); serde would also fill a
+    // struct from an array of its fields in order, which no client means.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(AppError::field("body", "Send a JSON object."));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize(&mut de) {
         Ok(value) => {
@@ -207,6 +212,14 @@ mod tests {
             parse_json::<Body>(br#"{"email":"a"} trailing"#),
             Err(AppError::BadRequest(_))
         ));
+    }
+
+    #[test]
+    fn a_body_is_an_object_not_an_array_of_its_fields() {
+        assert_eq!(
+            fields(parse_json::<Body>(br#"  ["a", null, null]"#).unwrap_err()),
+            ["body"]
+        );
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! What every feature's handlers share: the JSON extractor, the client IP, rate limits,
 //! security headers, CORS and request metrics.
 
+pub mod api_routes;
 pub mod assets;
 pub mod client_ip;
 pub mod csv;
 pub mod headers;
 pub mod json;
 pub mod metrics;
+pub mod openapi;
 pub mod page;
 pub mod pagination;
 pub mod rate_limit;

@@ -25,9 +25,10 @@ impl PageRequest {
                 format!("Use a limit from 1 to {MAX_LIMIT}."),
             ));
         }
-        let cursor = cursor.map(str::trim).filter(|c| !c.is_empty());
+        // A cursor is a token this list gave out, never spaced: taken as sent.
+        let cursor = cursor.filter(|c| !c.is_empty());
         if cursor.is_some_and(|c| {
-            c.len() > 100
+            c.len() > MAX_CURSOR_CHARS
                 || !c
                     .chars()
                     .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
@@ -49,14 +50,27 @@ impl PageRequest {
     }
 }
 
+/// The longest cursor a list gives out.
+pub const MAX_CURSOR_CHARS: usize = 100;
+
 /// One page of a list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(max_length = 100, pattern = "^[A-Za-z0-9_-]+$")]
     pub next_cursor: Option<String>,
 }
 
 impl<T> Page<T> {
+    /// The same page with every item turned into what the API shows.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
+
     /// Builds a page from up to `fetch()` rows; `cursor_of` gives the cursor of the last item.
     pub fn from_rows(
         mut rows: Vec<T>,

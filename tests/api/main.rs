@@ -21,6 +21,7 @@ mod limits;
 mod migrations;
 mod newsletter;
 mod newsletter_staff;
+mod openapi;
 mod ops;
 mod outbox;
 mod people;

@@ -10,11 +10,13 @@ use super::forms::{parse_status, Changes, InboxQuery};
 use super::{add_note, apply, clearance, inbox, view};
 use crate::comments::model::Status;
 use crate::comments::store::{self, CommentListItem};
+use crate::domain::text::{self, Lines};
 use crate::error::{AppError, FieldError};
 use crate::staff::audit::{self, Entry};
 use crate::staff::ui::rfc3339;
 use crate::staff::Staff;
 use crate::state::AppState;
+use crate::web::pagination::Page;
 use crate::web::ApiJson;
 
 /// A comment in the staff inbox.
@@ -63,6 +65,7 @@ impl From<CommentListItem> for CommentItem {
 
 /// An internal note.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CommentNoteItem)]
 pub struct NoteItem {
     pub id: String,
     pub author: String,
@@ -139,13 +142,13 @@ pub struct CommentDetail {
 }
 
 /// The comments inbox, newest first.
-#[utoipa::path(get, path = "/api/v1/staff/comments", tag = "staff",
-    params(("status" = Option<String>, Query, description = "new, read, replied, archived or spam"),
+#[utoipa::path(get, path = "/api/v1/staff/comments", operation_id = "list_comments", tag = "staff",
+    params(("status" = Option<crate::comments::Status>, Query),
            ("email" = Option<String>, Query, description = "the reader's address"),
-           ("assigned_to" = Option<String>, Query, description = "a colleague's staff email"),
+           ("assigned_to" = Option<String>, Query, format = Email, description = "a colleague's staff email"),
            ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1..=500")),
-    responses((status = 200, description = "`{items: [CommentItem], next_cursor}`"),
-              (status = 401), (status = 403), (status = 422)),
+    responses((status = 200, body = Page<CommentItem>),
+              (status = 422, description = "A filter, `limit` or `cursor` this list does not take")),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
 pub async fn list_json(
@@ -179,12 +182,20 @@ where
     T::deserialize(d).map(Some)
 }
 
+fn note_schema() -> utoipa::openapi::Object {
+    text::schema(Lines::Many, super::MAX_NOTE_CHARS, true)
+}
+fn reply_schema() -> utoipa::openapi::Object {
+    text::schema(Lines::Many, crate::comments::model::MAX_MESSAGE_CHARS, true)
+}
+
 /// `PATCH /api/v1/staff/comments/{id}` body: any of the fields.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct CommentPatch {
-    /// new, read, replied, archived or spam.
     #[serde(default)]
+    #[schema(value_type = Option<crate::comments::Status>)]
     pub status: Option<String>,
     /// A colleague's staff email (an editor or admin), or null to unassign.
     #[serde(default, deserialize_with = "field_sent")]
@@ -260,13 +271,15 @@ pub async fn patch_json(
 /// `POST /api/v1/staff/comments/{id}/notes` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CommentNoteRequest)]
 pub struct NoteRequest {
-    /// 1 to 5,000 characters, seen by staff only.
+    /// Seen by staff only.
+    #[schema(schema_with = note_schema)]
     pub body: String,
 }
 
 /// Adds an internal note to a comment.
-#[utoipa::path(post, path = "/api/v1/staff/comments/{id}/notes", tag = "staff",
+#[utoipa::path(post, path = "/api/v1/staff/comments/{id}/notes", operation_id = "add_comment_note", tag = "staff",
     params(("id" = String, Path)), request_body = NoteRequest,
     responses((status = 201, body = NoteItem), (status = 401), (status = 403), (status = 404),
               (status = 415), (status = 422)),
@@ -286,7 +299,8 @@ pub async fn note_json(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyRequest {
-    /// 1 to 10,000 characters, sent to the reader.
+    /// Sent to the reader.
+    #[schema(schema_with = reply_schema)]
     pub message: String,
 }
 
@@ -327,8 +341,8 @@ pub struct ExportQuery {
 /// Every comment matching the filters as CSV, oldest first. Sensitive comments are never
 /// exported; the export is audited (in its own short transaction, before any row leaves),
 /// then streamed page by page, read outside any write transaction.
-#[utoipa::path(get, path = "/api/v1/staff/comments.csv", tag = "staff",
-    params(("status" = Option<String>, Query), ("email" = Option<String>, Query)),
+#[utoipa::path(get, path = "/api/v1/staff/comments.csv", operation_id = "export_comments_csv", tag = "staff",
+    params(("status" = Option<crate::comments::Status>, Query), ("email" = Option<String>, Query)),
     responses((status = 200, description = "text/csv attachment", content_type = "text/csv"),
               (status = 401), (status = 403), (status = 422)),
     security(("bearer" = [])))]

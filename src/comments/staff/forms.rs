@@ -34,12 +34,18 @@ impl InboxQuery {
             Some(s) => Some(parse_status("status", &s).map_err(|e| AppError::Validation(vec![e]))?),
             None => None,
         };
+        // Both name addresses, compared whole: something that is not one is refused rather
+        // than matching nothing.
+        let address = |field: &str, value: &Option<String>| match present(value) {
+            Some(v) => crate::domain::EmailAddress::parse(v)
+                .map(|e| Some(e.normalized()))
+                .map_err(|m| AppError::field(field, m)),
+            None => Ok(None),
+        };
         Ok(CommentFilter {
             status,
-            email: present(&self.email).map(String::from),
-            assigned_to: present(&self.assigned_to)
-                .map(String::from)
-                .map(|a| a.to_lowercase()),
+            email: address("email", &self.email)?,
+            assigned_to: address("assigned_to", &self.assigned_to)?,
         })
     }
 }

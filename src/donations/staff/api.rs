@@ -61,14 +61,14 @@ pub(super) async fn list_data(
 }
 
 /// Gifts, newest first, with filters.
-#[utoipa::path(get, path = "/api/v1/staff/donations", tag = "staff",
-    params(("status" = Option<String>, Query), ("frequency" = Option<String>, Query),
+#[utoipa::path(get, path = "/api/v1/staff/donations", operation_id = "list_donations", tag = "staff",
+    params(("status" = Option<Status>, Query), ("frequency" = Option<super::super::model::Frequency>, Query),
            ("from" = Option<String>, Query, description = "YYYY-MM-DD or RFC 3339"),
            ("to" = Option<String>, Query, description = "YYYY-MM-DD (inclusive) or RFC 3339"),
            ("campaign" = Option<String>, Query), ("email" = Option<String>, Query),
-           ("source_url" = Option<String>, Query),
+           ("source_url" = Option<String>, Query, description = "an article on one of `site.article_hosts`"),
            ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1..=500")),
-    responses((status = 200, description = "`{items: [StaffDonation], next_cursor}`"), (status = 401), (status = 403), (status = 422)),
+    responses((status = 200, body = Page<StaffDonation>), (status = 422, description = "A filter, `limit` or `cursor` this list does not take")),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
 pub async fn list_json(
@@ -81,8 +81,8 @@ pub async fn list_json(
 }
 
 /// The filtered gifts as CSV (cells that a spreadsheet would run as formulas are escaped).
-#[utoipa::path(get, path = "/api/v1/staff/donations.csv", tag = "staff",
-    params(("status" = Option<String>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query),
+#[utoipa::path(get, path = "/api/v1/staff/donations.csv", operation_id = "export_donations_csv", tag = "staff",
+    params(("status" = Option<Status>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query),
            ("campaign" = Option<String>, Query), ("email" = Option<String>, Query)),
     responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 401), (status = 403), (status = 422)),
     security(("bearer" = [])))]

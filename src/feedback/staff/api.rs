@@ -66,6 +66,21 @@ fn parse_reason(
     }
 }
 
+/// The ranking's `order` values.
+const NEEDS_IMPROVEMENT: &str = "needs_improvement";
+const MOST_HELPFUL: &str = "most_helpful";
+
+/// The `order` parameter, for the API document.
+struct RankOrderParam;
+
+impl utoipa::PartialSchema for RankOrderParam {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::web::openapi::string_enum(&[NEEDS_IMPROVEMENT, MOST_HELPFUL]).into()
+    }
+}
+
+impl utoipa::ToSchema for RankOrderParam {}
+
 impl RankingQuery {
     fn filter(&self, state: &AppState) -> Result<RankFilter, AppError> {
         let mut errors = Vec::new();
@@ -85,8 +100,8 @@ impl RankingQuery {
             },
         };
         let order = match present(&self.order) {
-            None | Some("needs_improvement") => RankOrder::NeedsImprovementFirst,
-            Some("most_helpful") => RankOrder::MostHelpfulFirst,
+            None | Some(NEEDS_IMPROVEMENT) => RankOrder::NeedsImprovementFirst,
+            Some(MOST_HELPFUL) => RankOrder::MostHelpfulFirst,
             Some(_) => {
                 errors.push(FieldError::new(
                     "order",
@@ -136,11 +151,11 @@ pub(super) async fn ranking(
     params(("from" = Option<String>, Query, description = "YYYY-MM-DD or RFC 3339: votes cast or changed from then"),
            ("to" = Option<String>, Query, description = "YYYY-MM-DD (inclusive) or RFC 3339"),
            ("reason" = Option<String>, Query, description = "only articles with votes giving this reason"),
-           ("min_votes" = Option<i64>, Query, description = "default feedback.min_votes"),
-           ("order" = Option<String>, Query, description = "needs_improvement (default) or most_helpful"),
+           ("min_votes" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "default feedback.min_votes"),
+           ("order" = inline(Option<RankOrderParam>), Query, description = "needs_improvement (the default) or most_helpful"),
            ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1..=500")),
-    responses((status = 200, description = "`{items: [ArticleItem], next_cursor}`"),
-              (status = 401), (status = 403), (status = 422)),
+    responses((status = 200, body = Page<ArticleItem>),
+              (status = 422, description = "A filter (a `reason` not in `feedback.reasons` included), `limit` or `cursor` this list does not take")),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
 pub async fn ranking_json(
@@ -223,13 +238,13 @@ pub(super) async fn queue(
 
 /// The comments left with votes, newest first, with their status and notes.
 #[utoipa::path(get, path = "/api/v1/staff/feedback/comments", tag = "staff",
-    params(("status" = Option<String>, Query, description = "new, in_progress, resolved or dismissed"),
-           ("reason" = Option<String>, Query), ("article_url" = Option<String>, Query),
+    params(("status" = Option<CommentStatus>, Query),
+           ("reason" = Option<String>, Query, description = "one of `feedback.reasons`"), ("article_url" = Option<String>, Query),
            ("from" = Option<String>, Query, description = "YYYY-MM-DD or RFC 3339"),
            ("to" = Option<String>, Query, description = "YYYY-MM-DD (inclusive) or RFC 3339"),
            ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1..=500")),
-    responses((status = 200, description = "`{items: [QueueItem], next_cursor}`"),
-              (status = 401), (status = 403), (status = 422)),
+    responses((status = 200, body = Page<QueueItem>),
+              (status = 422, description = "A filter, `limit` or `cursor` this list does not take")),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
 pub async fn queue_json(
@@ -325,7 +340,7 @@ pub(super) async fn add_note(
 }
 
 /// Adds an internal note to a comment left with a vote.
-#[utoipa::path(post, path = "/api/v1/staff/feedback/comments/{id}/notes", tag = "staff",
+#[utoipa::path(post, path = "/api/v1/staff/feedback/comments/{id}/notes", operation_id = "add_feedback_note", tag = "staff",
     params(("id" = String, Path, description = "the vote's id")), request_body = NoteRequest,
     responses((status = 201, body = NoteItem), (status = 401), (status = 403), (status = 404),
               (status = 415), (status = 422)),

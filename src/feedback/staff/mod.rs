@@ -127,6 +127,7 @@ pub struct QueueQuery {
 
 /// An internal note on a comment left with a vote.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = FeedbackNoteItem)]
 pub struct NoteItem {
     pub id: String,
     pub author: String,
@@ -179,14 +180,20 @@ impl QueueItem {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusRequest {
-    /// new, in_progress, resolved or dismissed.
+    #[schema(value_type = crate::feedback::CommentStatus)]
     pub status: String,
+}
+
+fn note_schema() -> utoipa::openapi::Object {
+    crate::domain::text::schema(crate::domain::text::Lines::Many, MAX_NOTE_CHARS, true)
 }
 
 /// `POST /api/v1/staff/feedback/comments/{id}/notes` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FeedbackNoteRequest)]
 pub struct NoteRequest {
-    /// 1 to 5,000 characters, seen by staff only.
+    /// Seen by staff only.
+    #[schema(schema_with = note_schema)]
     pub body: String,
 }

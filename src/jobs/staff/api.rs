@@ -13,6 +13,7 @@ use crate::jobs::store::{self, ApplicationDetail};
 use crate::staff::audit::{self, Entry};
 use crate::staff::Staff;
 use crate::state::AppState;
+use crate::web::pagination::Page;
 use crate::web::ApiJson;
 
 use super::forms::{ApplicationsQuery, PostingsQuery, Review};
@@ -57,9 +58,9 @@ pub struct PostingRow {
 /// Every posting, newest first (hiring staff see all postings; applicants only of their own,
 /// and change only their own).
 #[utoipa::path(get, path = "/api/v1/staff/jobs", tag = "staff",
-    params(("status" = Option<String>, Query, description = "draft, open or closed")),
-    responses((status = 200, description = "`{items: [PostingRow], next_cursor: null}`"),
-              (status = 401), (status = 403), (status = 422)),
+    params(("status" = Option<PostingStatus>, Query)),
+    responses((status = 200, body = Page<PostingRow>, description = "Every posting the staff member may see, in one page (`next_cursor` is null)"),
+              (status = 422, description = "A `status` this list does not take")),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
 pub async fn list_postings_json(
@@ -170,12 +171,13 @@ pub async fn patch_posting_json(
 /// A posting's applications (its hiring contacts and admins only).
 #[utoipa::path(get, path = "/api/v1/staff/jobs/{slug}/applications", tag = "staff",
     params(("slug" = String, Path),
-           ("stage" = Option<String>, Query, description = "new, screening, interview, offer, hired, rejected or withdrawn"),
+           ("stage" = Option<crate::jobs::model::Stage>, Query),
            ("email" = Option<String>, Query, description = "the applicant's address"),
-           ("sort" = Option<String>, Query, description = "date (newest first), oldest or rating"),
+           ("sort" = Option<store::ApplicationSort>, Query, description = "`newest` (also `date`, the default), `oldest` or `rating`"),
            ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1..=500")),
-    responses((status = 200, description = "`{items: [ApplicationSummary], next_cursor}`"),
-              (status = 401), (status = 403), (status = 404), (status = 422)),
+    responses((status = 200, body = Page<store::ApplicationSummary>),
+              (status = 404, description = "No such posting, or not one the staff member may see"),
+              (status = 422, description = "A filter, `limit` or `cursor` this list does not take")),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
 pub async fn applications_json(
@@ -202,22 +204,40 @@ pub async fn application_json(
     Ok(HttpResponse::Ok().json(view(&state, &staff, path.into_inner()).await?))
 }
 
+fn note_schema() -> utoipa::openapi::Object {
+    crate::web::openapi::or_null(crate::domain::text::schema(
+        crate::domain::text::Lines::Many,
+        crate::jobs::model::NoteBody::MAX_CHARS,
+        true,
+    ))
+}
+fn rejection_message_schema() -> utoipa::openapi::Object {
+    crate::web::openapi::or_null(crate::domain::text::schema(
+        crate::domain::text::Lines::Many,
+        super::forms::MAX_REJECTION_MESSAGE_CHARS,
+        false,
+    ))
+}
+
 /// `PATCH /api/v1/staff/applications/{id}` body: any of stage, note and rating.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationPatch {
-    /// new, screening, interview, offer, hired, rejected or withdrawn.
     #[serde(default)]
+    #[schema(value_type = Option<crate::jobs::model::Stage>)]
     pub stage: Option<String>,
     /// An internal note (1–10,000 characters), never shown to the applicant.
     #[serde(default)]
+    #[schema(schema_with = note_schema)]
     pub note: Option<String>,
     /// Your rating, 1–5 (replaces your earlier one).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: Option<i64>,
     /// With `stage: rejected` and `send_rejection_email: true`: the text that replaces the
     /// standard paragraph of the rejection email.
     #[serde(default)]
+    #[schema(schema_with = rejection_message_schema)]
     pub rejection_message: Option<String>,
     /// With `stage: rejected`: email the applicant (default false). Other stage changes are
     /// internal and never email.
@@ -323,7 +343,7 @@ pub async fn cv_json(
 /// Erases an applicant on request: the CV is deleted, name, email, phone, letter, links,
 /// answers, notes and emails removed; the erasure is audited and earlier audit entries of the
 /// application no longer name the applicant. Erasing again is harmless.
-#[utoipa::path(delete, path = "/api/v1/staff/applications/{id}", tag = "staff",
+#[utoipa::path(delete, path = "/api/v1/staff/applications/{id}", operation_id = "erase_application", tag = "staff",
     params(("id" = String, Path)),
     responses((status = 204), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]

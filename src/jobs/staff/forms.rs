@@ -96,6 +96,9 @@ pub struct Review {
     pub rejection_email: Option<Option<String>>,
 }
 
+/// The longest rejection message, in characters.
+pub const MAX_REJECTION_MESSAGE_CHARS: usize = 5_000;
+
 impl TryFrom<ApplicationPatch> for Review {
     type Error = AppError;
 
@@ -117,13 +120,15 @@ impl TryFrom<ApplicationPatch> for Review {
         });
         let send = p.send_rejection_email.unwrap_or(false);
         let message = match p.rejection_message.as_deref() {
-            Some(m) => match crate::jobs::model::clean_text(m, 5_000, false) {
-                Ok(m) => Some(m).filter(|m| !m.is_empty()),
-                Err(e) => {
-                    errors.push(FieldError::new("rejection_message", e));
-                    None
+            Some(m) => {
+                match crate::jobs::model::clean_text(m, MAX_REJECTION_MESSAGE_CHARS, false) {
+                    Ok(m) => Some(m).filter(|m| !m.is_empty()),
+                    Err(e) => {
+                        errors.push(FieldError::new("rejection_message", e));
+                        None
+                    }
                 }
-            },
+            }
             None => None,
         };
         let stage_invalid = p.stage.is_some() && stage.is_none();

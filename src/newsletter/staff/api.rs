@@ -45,12 +45,33 @@ impl From<List> for StaffList {
     }
 }
 
+fn list_slug_schema() -> utoipa::openapi::Object {
+    ListSlug::schema()
+}
+fn list_description_schema() -> utoipa::openapi::Object {
+    crate::domain::text::schema(
+        crate::domain::text::Lines::Many,
+        NewList::MAX_DESCRIPTION_CHARS,
+        false,
+    )
+}
+fn list_name_schema() -> utoipa::openapi::Object {
+    crate::domain::text::schema(
+        crate::domain::text::Lines::One,
+        NewList::MAX_NAME_CHARS,
+        true,
+    )
+}
+
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListRequest {
+    #[schema(schema_with = list_slug_schema)]
     pub slug: String,
+    #[schema(schema_with = list_name_schema)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = list_description_schema)]
     pub description: String,
     #[serde(default)]
     pub public: bool,
@@ -225,7 +246,7 @@ pub(super) async fn issues_data(
 
 /// Issues, newest first.
 #[utoipa::path(get, path = "/api/v1/staff/newsletters", tag = "staff",
-    params(("status" = Option<String>, Query), ("cursor" = Option<String>, Query),
+    params(("status" = Option<IssueStatus>, Query), ("cursor" = Option<String>, Query),
            ("limit" = Option<i64>, Query, description = "1..=500")),
     responses((status = 200, body = IssuePage), (status = 401), (status = 403), (status = 422)),
     security(("bearer" = [])))]
@@ -336,6 +357,7 @@ pub async fn issue_json(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestRequest {
+    #[schema(schema_with = crate::domain::EmailAddress::schema)]
     pub email: String,
 }
 
@@ -390,6 +412,7 @@ pub async fn test_json(
 #[serde(deny_unknown_fields)]
 pub struct SendRequest {
     /// RFC 3339; absent or past: now.
+    #[schema(format = DateTime)]
     pub send_at: Option<String>,
 }
 
@@ -432,10 +455,11 @@ pub async fn send_json(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
+    // No body, or `null`, sends now.
     let request: SendRequest = if body.iter().all(u8::is_ascii_whitespace) {
         SendRequest::default()
     } else {
-        crate::web::json::parse_json(&body)?
+        crate::web::json::parse_json::<Option<SendRequest>>(&body)?.unwrap_or_default()
     };
     let send_at = match present(&request.send_at) {
         None => None,

@@ -140,11 +140,11 @@ pub(super) async fn subscribers_data(
 
 /// Subscribers, newest first, with filters.
 #[utoipa::path(get, path = "/api/v1/staff/subscribers", tag = "staff",
-    params(("status" = Option<String>, Query, description = "pending, confirmed, unsubscribed or suppressed"),
-           ("list" = Option<String>, Query, description = "a list slug"),
+    params(("status" = Option<SubscriberStatus>, Query),
+           ("list" = Option<String>, Query, pattern = r"^\s*[a-z0-9_-]{1,64}\s*$", description = "a list slug"),
            ("email" = Option<String>, Query), ("q" = Option<String>, Query, description = "part of the address or name"),
            ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1..=500")),
-    responses((status = 200, body = SubscriberPage), (status = 401), (status = 403), (status = 422)),
+    responses((status = 200, body = SubscriberPage), (status = 422, description = "A filter, `limit` or `cursor` this list does not take")),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
 pub async fn subscribers_json(
@@ -158,7 +158,7 @@ pub async fn subscribers_json(
 /// The filtered subscribers as CSV (`email,name,status,lists,created_at,confirmed_at`;
 /// cells a spreadsheet would run as formulas are escaped), streamed page by page.
 #[utoipa::path(get, path = "/api/v1/staff/subscribers.csv", tag = "staff",
-    params(("status" = Option<String>, Query), ("list" = Option<String>, Query),
+    params(("status" = Option<SubscriberStatus>, Query), ("list" = Option<String>, Query, pattern = r"^\s*[a-z0-9_-]{1,64}\s*$"),
            ("email" = Option<String>, Query), ("q" = Option<String>, Query)),
     responses((status = 200, description = "text/csv", content_type = "text/csv"), (status = 401), (status = 403), (status = 422)),
     security(("bearer" = [])))]

@@ -2,7 +2,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::page;
@@ -18,6 +19,39 @@ pub struct AuditQuery {
     action: Option<String>,
     cursor: Option<String>,
     limit: Option<i64>,
+}
+
+/// One entry of the audit log, as the API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub at: DateTime<Utc>,
+    /// The staff account that acted; null for the system and the command line.
+    #[schema(format = Uuid)]
+    pub actor_id: Option<String>,
+    pub actor_label: String,
+    /// What was done, e.g. `donation.marked_paid`.
+    pub action: String,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    /// The action's details, a JSON object serialised as a string.
+    pub details: String,
+}
+
+impl From<audit::AuditRow> for AuditEntry {
+    fn from(row: audit::AuditRow) -> Self {
+        AuditEntry {
+            id: row.id,
+            at: row.at.and_utc(),
+            actor_id: row.actor_id,
+            actor_label: row.actor_label,
+            action: row.action,
+            target_kind: row.target_kind,
+            target_id: row.target_id,
+            details: row.details,
+        }
+    }
 }
 
 async fn audit_page_data(
@@ -76,12 +110,13 @@ pub async fn audit_page(
 #[utoipa::path(get, path = "/api/v1/staff/audit", tag = "staff",
     params(("action" = Option<String>, Query, description = "only this action"),
            ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1..=500")),
-    responses((status = 200, description = "`{items, next_cursor}`"), (status = 401), (status = 403)),
+    responses((status = 200, body = Page<AuditEntry>), (status = 422, description = "A `limit` or `cursor` this list does not take")),
     security(("bearer" = [])))]
 pub async fn audit_json(
     state: web::Data<AppState>,
     _staff: Staff,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(audit_page_data(&state, &query).await?))
+    let page = audit_page_data(&state, &query).await?;
+    Ok(HttpResponse::Ok().json(page.map(AuditEntry::from)))
 }

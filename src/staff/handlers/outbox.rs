@@ -14,6 +14,15 @@ use crate::staff::ui::see_other;
 use crate::state::AppState;
 use crate::web::pagination::{Page, PageRequest};
 
+impl utoipa::PartialSchema for OutboxState {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let states: Vec<&str> = OutboxState::ALL.iter().map(|s| s.as_str()).collect();
+        crate::web::openapi::string_enum(&states).into()
+    }
+}
+
+impl utoipa::ToSchema for OutboxState {}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxQuery {
@@ -25,15 +34,20 @@ pub struct OutboxQuery {
 /// An outbox row as staff see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OutboxItem {
+    #[schema(format = Uuid)]
     id: String,
     template: String,
     to: String,
     subject: String,
+    #[schema(schema_with = <OutboxState as utoipa::PartialSchema>::schema)]
     state: String,
     attempts: i32,
     last_error: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     sent_at: Option<String>,
+    #[schema(format = DateTime)]
     next_attempt_at: String,
 }
 
@@ -105,9 +119,9 @@ pub async fn outbox_page(
 
 /// Outgoing emails with their state and last error, newest first.
 #[utoipa::path(get, path = "/api/v1/staff/outbox", tag = "staff",
-    params(("state" = Option<String>, Query, description = "queued, sent, failed or cancelled"),
+    params(("state" = inline(Option<OutboxState>), Query),
            ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1..=500")),
-    responses((status = 200, description = "`{items, next_cursor}`"), (status = 401), (status = 403), (status = 422)),
+    responses((status = 200, body = Page<OutboxItem>), (status = 422, description = "A `state`, `limit` or `cursor` this list does not take")),
     security(("bearer" = [])))]
 pub async fn outbox_json(
     state: web::Data<AppState>,
@@ -140,10 +154,22 @@ async fn retry(state: &AppState, staff: &Staff, id: String) -> Result<(), AppErr
     Ok(())
 }
 
+/// The answer to a retry.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RetryQueued {
+    /// Always `queued`.
+    #[schema(schema_with = queued_schema)]
+    status: &'static str,
+}
+
+fn queued_schema() -> utoipa::openapi::Object {
+    crate::web::openapi::string_enum(&["queued"])
+}
+
 /// Queues a failed email again with a fresh attempt budget.
 #[utoipa::path(post, path = "/api/v1/staff/outbox/{id}/retry", tag = "staff",
     params(("id" = String, Path)),
-    responses((status = 202, description = "queued again"), (status = 404), (status = 409, description = "not failed")),
+    responses((status = 202, body = RetryQueued), (status = 404, description = "No such email"), (status = 409, description = "The email has not failed")),
     security(("bearer" = [])))]
 pub async fn outbox_retry_json(
     state: web::Data<AppState>,
@@ -151,7 +177,7 @@ pub async fn outbox_retry_json(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     retry(&state, &staff, path.into_inner()).await?;
-    Ok(HttpResponse::Accepted().json(json!({"status": "queued"})))
+    Ok(HttpResponse::Accepted().json(RetryQueued { status: "queued" }))
 }
 
 pub async fn outbox_retry_page(
