@@ -22,7 +22,7 @@ pub use crate::state::AppState;
 use crate::web::api_routes::ApiRoutes;
 use crate::web::client_ip::TrustedProxies;
 use crate::web::json::BodyLimit;
-use crate::web::rate_limit::{limit_public_posts, PublicLimiter};
+use crate::web::rate_limit::PublicLimiter;
 use crate::web::{headers, LimitStore, RateLimiter};
 
 /// How `serve` runs.

@@ -480,25 +480,25 @@ mod tests {
         }
         assert_eq!(
             documented::<PostingStatus>(),
-            texts(PostingStatus::ALL, PostingStatus::as_str)
+            texts(&PostingStatus::ALL, PostingStatus::as_str)
         );
         assert_eq!(
             documented::<Workplace>(),
-            texts(Workplace::ALL, Workplace::as_str)
+            texts(&Workplace::ALL, Workplace::as_str)
         );
         assert_eq!(
             documented::<EmploymentType>(),
-            texts(EmploymentType::ALL, EmploymentType::as_str)
+            texts(&EmploymentType::ALL, EmploymentType::as_str)
         );
         assert_eq!(
             documented::<SalaryPeriod>(),
-            texts(SalaryPeriod::ALL, SalaryPeriod::as_str)
+            texts(&SalaryPeriod::ALL, SalaryPeriod::as_str)
         );
         assert_eq!(
             documented::<QuestionKind>(),
-            texts(QuestionKind::ALL, QuestionKind::as_str)
+            texts(&QuestionKind::ALL, QuestionKind::as_str)
         );
-        assert_eq!(documented::<Stage>(), texts(Stage::ALL, Stage::as_str));
+        assert_eq!(documented::<Stage>(), texts(&Stage::ALL, Stage::as_str));
     }
 
     #[test]
