@@ -14,9 +14,13 @@ use crate::metrics::{Metrics, StateLabels};
 use crate::state::AppState;
 use crate::web::api_routes::ApiRoutes;
 
+/// The probes for load balancers and supervisors, outside `/api/v1` and in its document.
+pub const LIVENESS: &str = "/healthz";
+pub const READINESS: &str = "/readyz";
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/healthz").get(healthz))
-        .service(web::resource("/readyz").get(readyz))
+    cfg.service(web::resource(LIVENESS).get(healthz))
+        .service(web::resource(READINESS).get(readyz))
         .service(web::resource("/metrics").get(metrics))
         .service(web::resource("/api/docs").get(reference::page));
 }
