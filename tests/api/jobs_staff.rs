@@ -213,6 +213,20 @@ async fn hiring_staff_create_a_posting_and_review_its_applications(backend: Back
     assert_eq!(list["items"][0]["id"], id.as_str());
     assert_eq!(list["next_cursor"], Value::Null);
 
+    // The address filter is compared whole: an address in another case finds the
+    // application, and something that is not an address is refused naming the field.
+    let by_address = app
+        .staff(&token)
+        .get_ok("/api/v1/staff/jobs/data-reporter/applications?email=JANE@example.org")
+        .await;
+    assert_eq!(by_address["items"][0]["id"], id.as_str());
+    let (status, problem) = app
+        .staff(&token)
+        .get_json("/api/v1/staff/jobs/data-reporter/applications?email=000")
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "email", "{problem}");
+
     // An internal move, a note and a rating: no email.
     let reviewed = json_of(
         patch_application(

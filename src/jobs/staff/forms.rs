@@ -73,12 +73,20 @@ impl ApplicationsQuery {
                 ApplicationSort::Newest
             }
         };
+        // An address is compared whole: something that is not one is refused rather than
+        // matching nothing.
+        let email = present(&self.email).and_then(|v| {
+            crate::domain::EmailAddress::parse(v)
+                .map(|e| e.normalized())
+                .map_err(|m| errors.push(FieldError::new("email", m)))
+                .ok()
+        });
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
         Ok(ApplicationFilter {
             stage,
-            email: present(&self.email).map(String::from),
+            email,
             sort,
             cursor: request.cursor,
             limit: request.limit,
