@@ -19,12 +19,13 @@ pub enum Lines {
 pub enum TextError {
     /// A control character (for [`Lines::One`], a line break or tab too; a lone `\r` always).
     Control(Lines),
-    /// More than `max_chars` characters after trimming.
+    /// More than `max_chars` characters as sent.
     TooLong { max_chars: usize },
 }
 
 /// Trims `input`, turns CR LF into LF, refuses control characters (other than `\n` and
-/// `\t` when `lines` is [`Lines::Many`]) and values longer than `max_chars` characters.
+/// `\t` when `lines` is [`Lines::Many`]) and values longer than `max_chars` characters as
+/// sent.
 /// An empty result is allowed: whether a field is required is the caller's rule.
 pub fn clean_text(input: &str, lines: Lines, max_chars: usize) -> Result<String, TextError> {
     let trimmed = input.trim();
@@ -33,8 +34,9 @@ pub fn clean_text(input: &str, lines: Lines, max_chars: usize) -> Result<String,
     if text.chars().any(refused) {
         return Err(TextError::Control(lines));
     }
-    // Counted as sent (a CR LF is two), as the API document's `maxLength` counts.
-    if trimmed.chars().count() > max_chars {
+    // Counted as sent, spaces around it and CR LF (two) included, as the API document's
+    // `maxLength` counts.
+    if input.chars().count() > max_chars {
         return Err(TextError::TooLong { max_chars });
     }
     Ok(text)
@@ -123,5 +125,16 @@ mod tests {
             clean_text(&"é".repeat(6), Lines::One, 5),
             Err(TextError::TooLong { max_chars: 5 })
         );
+    }
+
+    #[test]
+    fn counts_the_value_as_sent_like_the_documents_max_length() {
+        // Spaces around the text are trimmed from the value but count towards the limit,
+        // as a client reading `maxLength` counts them.
+        assert_eq!(
+            clean_text("\r\n  abc  \r\n", Lines::Many, 5),
+            Err(TextError::TooLong { max_chars: 5 })
+        );
+        assert_eq!(clean_text(" abc ", Lines::One, 5), Ok("abc".into()));
     }
 }
