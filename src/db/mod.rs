@@ -175,6 +175,13 @@ impl Db {
         self.backend
     }
 
+    /// Whether several processes may share this database (PostgreSQL: many `serve` and
+    /// `worker` processes), so that state which must hold across them, such as rate limits,
+    /// is kept in it. A SQLite database is served by one process.
+    pub fn shared_by_processes(&self) -> bool {
+        self.backend == Backend::Postgres
+    }
+
     /// On SQLite: the database file and the configured `synchronous` level.
     pub fn sqlite_file(&self) -> Option<(&std::path::Path, SqliteSynchronous)> {
         self.sqlite

@@ -12,7 +12,7 @@ use governor::{DefaultDirectRateLimiter, Quota};
 use tokio::sync::watch;
 
 use crate::db::rate_limits;
-use crate::db::{Backend, Db};
+use crate::db::Db;
 use crate::error::AppError;
 
 /// The name of the send rate's row in `rate_limits` (its key is [`GLOBAL`]).
@@ -32,14 +32,15 @@ impl SendRate {
         let Some(n) = NonZeroU32::new(per_second) else {
             return SendRate::Unlimited;
         };
-        match db.backend() {
-            Backend::Sqlite => SendRate::Memory(governor::RateLimiter::direct(
-                Quota::per_second(n).allow_burst(NonZeroU32::MIN),
-            )),
-            Backend::Postgres => SendRate::Database {
+        if db.shared_by_processes() {
+            SendRate::Database {
                 db: db.clone(),
                 interval_us: (1_000_000 / i64::from(n.get())).max(1),
-            },
+            }
+        } else {
+            SendRate::Memory(governor::RateLimiter::direct(
+                Quota::per_second(n).allow_burst(NonZeroU32::MIN),
+            ))
         }
     }
 

@@ -23,7 +23,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::db::rate_limits::{self, Decision};
-use crate::db::{Backend, Db};
+use crate::db::Db;
 use crate::error::AppError;
 use crate::keys::Keys;
 use crate::web::ClientIp;
@@ -42,12 +42,13 @@ pub enum LimitStore {
 impl LimitStore {
     /// Memory on SQLite, the database on PostgreSQL.
     pub fn for_db(db: &Db, keys: &Keys) -> LimitStore {
-        match db.backend() {
-            Backend::Sqlite => LimitStore::Memory,
-            Backend::Postgres => LimitStore::Database {
+        if db.shared_by_processes() {
+            LimitStore::Database {
                 db: db.clone(),
                 keys: keys.clone(),
-            },
+            }
+        } else {
+            LimitStore::Memory
         }
     }
 

@@ -21,6 +21,7 @@ both_backends!(
     rolled_back_email_is_never_sent,
     email_queued_during_smtp_outage_arrives_when_it_is_back,
     killed_worker_loses_nothing,
+    rows_of_a_worker_whose_heartbeat_stopped_are_taken_over_at_once,
     two_workers_never_send_the_same_row,
     permanent_failure_is_kept_with_its_error,
     rate_cap_holds,
@@ -139,6 +140,79 @@ async fn killed_worker_loses_nothing(backend: Backend) {
         let row = app.wait_for_row(id, WAIT, |r| r.state == "sent").await;
         assert_eq!(row.attempts, 2, "the dead worker's attempt counts");
     }
+}
+
+async fn rows_of_a_worker_whose_heartbeat_stopped_are_taken_over_at_once(backend: Backend) {
+    use frontdesk::mail::heartbeat;
+    let app = spawn_app_with(backend, |s| s.mail.worker_in_serve = false).await;
+    let rows: Vec<_> = (0..6)
+        .map(|i| {
+            app.state
+                .mailer
+                .compose(test_email(&format!("r{i}@example.org")))
+                .expect("compose")
+        })
+        .collect();
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    // Two workers each hold two rows under a five-minute lease; one's heartbeat has stopped.
+    let (taken, kept) = app
+        .state
+        .db
+        .write(move |conn| {
+            outbox::enqueue(conn, &rows)?;
+            let now = frontdesk::db::now();
+            let (lease, beat) = (
+                now + chrono::TimeDelta::minutes(5),
+                chrono::TimeDelta::seconds(20),
+            );
+            heartbeat::register(conn, "alive", now, now + beat)?;
+            heartbeat::register(
+                conn,
+                "dead",
+                now - beat,
+                now - chrono::TimeDelta::seconds(1),
+            )?;
+            let kept = outbox::claim(conn, "alive", now, lease, 2)?;
+            let taken = outbox::claim(conn, "dead", now, lease, 2)?;
+            Ok((taken, kept))
+        })
+        .await
+        .expect("claim");
+
+    let claimed = app
+        .state
+        .db
+        .write(|conn| {
+            let now = frontdesk::db::now();
+            Ok(outbox::claim(
+                conn,
+                "newcomer",
+                now,
+                now + chrono::TimeDelta::minutes(5),
+                10,
+            )?)
+        })
+        .await
+        .expect("claim again");
+
+    let claimed: HashSet<String> = claimed.into_iter().map(|r| r.id).collect();
+    let expected: HashSet<String> = ids
+        .iter()
+        .filter(|id| !kept.iter().any(|r| &r.id == *id))
+        .cloned()
+        .collect();
+    assert_eq!(
+        claimed, expected,
+        "the free rows and the dead worker's, not the live one's"
+    );
+    assert!(taken.iter().all(|r| claimed.contains(&r.id)));
+    let alive = app
+        .state
+        .db
+        .run(|conn| Ok(heartbeat::alive(conn, frontdesk::db::now())?))
+        .await
+        .expect("workers");
+    assert_eq!(alive, vec!["alive".to_string()]);
 }
 
 async fn two_workers_never_send_the_same_row(backend: Backend) {
