@@ -186,18 +186,19 @@ pub async fn sensitive_form(
     path: web::Path<String>,
     form: web::Form<FlagForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    let result = match form.flag("sensitive") {
-        Ok(sensitive) => {
-            let changes = Changes {
-                sensitive: Some(sensitive),
-                ..Default::default()
-            };
-            apply(&state, &staff, id.clone(), changes).await.map(|_| ())
-        }
-        Err(e) => Err(e),
-    };
-    after_form(&req, &state, &staff, id, result, "saved", json!({})).await
+    flag_form(
+        &req,
+        &state,
+        &staff,
+        path.into_inner(),
+        &form,
+        "sensitive",
+        |on| Changes {
+            sensitive: Some(on),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 pub async fn spam_form(
@@ -207,18 +208,39 @@ pub async fn spam_form(
     path: web::Path<String>,
     form: web::Form<FlagForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    let result = match form.flag("spam") {
-        Ok(spam) => {
-            let changes = Changes {
-                spam: Some(spam),
-                ..Default::default()
-            };
-            apply(&state, &staff, id.clone(), changes).await.map(|_| ())
-        }
+    flag_form(
+        &req,
+        &state,
+        &staff,
+        path.into_inner(),
+        &form,
+        "spam",
+        |on| Changes {
+            spam: Some(on),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// One on/off form (`sensitive`, `spam`): reads the flag named `field`, applies the change it
+/// makes, and answers like every other form on the comment page.
+async fn flag_form(
+    req: &HttpRequest,
+    state: &AppState,
+    staff: &Staff,
+    id: String,
+    form: &FlagForm,
+    field: &str,
+    change: impl FnOnce(bool) -> Changes,
+) -> Result<HttpResponse, AppError> {
+    let result = match form.flag(field) {
+        Ok(on) => apply(state, staff, id.clone(), change(on))
+            .await
+            .map(|_| ()),
         Err(e) => Err(e),
     };
-    after_form(&req, &state, &staff, id, result, "saved", json!({})).await
+    after_form(req, state, staff, id, result, "saved", json!({})).await
 }
 
 pub async fn note_form(
