@@ -23,6 +23,9 @@ impl FieldError {
     }
 }
 
+/// How long a client is asked to wait after the payment processor failed to answer.
+pub const PROCESSOR_RETRY_SECS: u64 = 30;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// 400: the body is not valid JSON/form/multipart, or a required header is malformed.
@@ -58,6 +61,11 @@ pub enum AppError {
     /// 503: a dependency (the database) is unreachable; the cause is logged only.
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// 503 with `Retry-After`: the payment processor timed out, refused the connection or
+    /// answered 5xx/429. Nothing was charged and nothing was kept; the same request may be sent
+    /// again. The cause is logged only.
+    #[error("payment processor unavailable")]
+    ProcessorUnavailable(#[source] anyhow::Error),
     /// 503 from `/readyz`: the process is alive but must not get traffic yet; the detail says
     /// why (nothing internal: "2 database migrations are pending").
     #[error("not ready: {0}")]
@@ -89,6 +97,7 @@ impl AppError {
             AppError::Unprocessable(_) => ("Unprocessable request", "about:blank"),
             AppError::RateLimited { .. } => ("Too many requests", "about:blank"),
             AppError::Unavailable(_) => ("Service unavailable", "about:blank"),
+            AppError::ProcessorUnavailable(_) => ("Payment processor unavailable", "about:blank"),
             AppError::NotReady(_) => ("Not ready", "about:blank"),
             AppError::Unexpected(_) => ("Internal server error", "about:blank"),
         }
@@ -115,6 +124,10 @@ impl AppError {
             AppError::Unavailable(_) => {
                 "The service is temporarily unavailable; please try again shortly.".into()
             }
+            AppError::ProcessorUnavailable(_) => format!(
+                "The payment processor did not answer. Nothing was charged; please try again in \
+                 {PROCESSOR_RETRY_SECS} seconds."
+            ),
             AppError::Unexpected(_) => {
                 "Something went wrong on our side; it has been logged.".into()
             }
@@ -148,7 +161,9 @@ impl ResponseError for AppError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) | AppError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_)
+            | AppError::ProcessorUnavailable(_)
+            | AppError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -158,7 +173,7 @@ impl ResponseError for AppError {
             AppError::Unexpected(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "request failed")
             }
-            AppError::Unavailable(cause) => {
+            AppError::Unavailable(cause) | AppError::ProcessorUnavailable(cause) => {
                 tracing::warn!(error = format!("{cause:#}"), "dependency unavailable")
             }
             _ => {}
@@ -179,6 +194,9 @@ impl ResponseError for AppError {
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if let AppError::RateLimited { retry_after_secs } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if let AppError::ProcessorUnavailable(_) = self {
+            response.insert_header((header::RETRY_AFTER, PROCESSOR_RETRY_SECS.to_string()));
         }
         if let AppError::Unauthorized = self {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

@@ -84,6 +84,12 @@ impl Keys {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// The keyed hash that names a person (by normalised address) in the audit log, so every
+    /// feature's entries about one person are found together without storing the address.
+    pub fn address_hash(&self, normalized_email: &str) -> String {
+        self.hash("person", normalized_email.as_bytes())
+    }
+
     /// Signs `message` for one purpose (URL-safe base64).
     pub fn sign(&self, purpose: &str, message: &str) -> String {
         use base64::Engine;

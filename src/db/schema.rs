@@ -247,6 +247,20 @@ diesel::table! {
         currency -> Text,
         paid_at -> Timestamp,
         created_at -> Timestamp,
+        method -> Text,
+        reference -> Nullable<Text>,
+        fee_minor -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    donation_adjustments (id) {
+        id -> Text,
+        payment_id -> Text,
+        kind -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        occurred_at -> Timestamp,
     }
 }
 
@@ -277,7 +291,8 @@ diesel::table! {
 }
 
 diesel::joinable!(donation_payments -> donations (donation_id));
-diesel::allow_tables_to_appear_in_same_query!(donations, donation_payments);
+diesel::joinable!(donation_adjustments -> donation_payments (payment_id));
+diesel::allow_tables_to_appear_in_same_query!(donations, donation_payments, donation_adjustments);
 
 diesel::table! {
     job_postings (id) {

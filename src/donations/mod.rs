@@ -3,9 +3,12 @@
 //! donor self-service by emailed link, and the staff side (lists, exports, mark paid, refunds,
 //! reports).
 
+pub mod accounting;
 pub mod donor;
 pub mod handlers;
+
 pub mod model;
+pub mod offline;
 pub mod payments;
 pub mod privacy;
 pub mod service;
@@ -94,7 +97,12 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         staff::reports_json,
         staff::show_json,
         staff::mark_paid_json,
-        staff::refund_json
+        staff::refund_json,
+        staff::record_offline_json,
+        staff::correct_offline_json,
+        staff::resend_receipt_json,
+        staff::accounting_csv,
+        staff::donor_json
     ),
     components(schemas(
         model::DonationRequest,
@@ -114,7 +122,13 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         staff::Reports,
         staff::ReportLine,
         staff::RecurringRevenue,
-        store::CurrencyTotal
+        store::CurrencyTotal,
+        model::PaymentMethod,
+        offline::OfflineGiftRequest,
+        offline::OfflineGiftPatch,
+        staff::DonorView,
+        staff::DonorTotal,
+        staff::DonorAdjustment
     )),
     modifiers(&Links)
 )]

@@ -112,6 +112,29 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// How the money of a payment came in.
+    pub enum PaymentMethod {
+        /// Through the payment processor (Stripe Checkout).
+        Card => "card",
+        /// A pledge (manual provider) paid as its instructions said, marked paid by staff.
+        Manual => "manual",
+        /// Recorded by staff: money that arrived outside the site.
+        BankTransfer => "bank_transfer",
+        Cheque => "cheque",
+        Cash => "cash",
+    }
+}
+
+crate::text_enum! {
+    /// Money that went back out after a payment.
+    pub enum AdjustmentKind {
+        Refund => "refund",
+        /// Withdrawn by the processor while the donor's bank disputes the charge.
+        Dispute => "dispute",
+    }
+}
+
 /// A monthly gift's standing.
 pub const RECURRING_ACTIVE: &str = "active";
 pub const RECURRING_CANCELLED: &str = "cancelled";
@@ -228,34 +251,8 @@ impl DonationInput {
     /// Checks every field and reports every failing one at once.
     pub fn parse(req: DonationRequest, settings: &Settings) -> Result<DonationInput, AppError> {
         let mut errors = Vec::new();
-        let currency = req.currency.trim().to_ascii_uppercase();
-        let bounds = settings.donations.currencies.get(&currency);
-        if bounds.is_none() {
-            let accepted: Vec<&str> = settings
-                .donations
-                .currencies
-                .keys()
-                .map(String::as_str)
-                .collect();
-            errors.push(FieldError::new(
-                "currency",
-                format!("Use one of: {}.", accepted.join(", ")),
-            ));
-        }
-        if let Some(b) = bounds {
-            if req.amount_minor < b.min || req.amount_minor > b.max {
-                errors.push(FieldError::new(
-                    "amount_minor",
-                    format!(
-                        "Give between {} and {}.",
-                        format_amount(b.min, &currency),
-                        format_amount(b.max, &currency)
-                    ),
-                ));
-            }
-        } else if req.amount_minor <= 0 {
-            errors.push(FieldError::new("amount_minor", "Give a positive amount."));
-        }
+        let currency =
+            currency_and_amount(&mut errors, settings, &req.currency, req.amount_minor, true);
         let frequency = Frequency::parse(req.frequency.trim());
         if frequency.is_none() {
             errors.push(FieldError::new("frequency", "Use one_time or monthly."));
@@ -420,8 +417,53 @@ fn dedication_kind_schema() -> utoipa::openapi::Object {
     string_enum(&["honor", "memory"])
 }
 
+/// The currency code (upper case), checked against `donations.currencies`, and the amount:
+/// positive, and within that currency's bounds when `bounded` (online gifts; money recorded by
+/// staff may be any size). Failures are added to `errors`.
+pub(super) fn currency_and_amount(
+    errors: &mut Vec<FieldError>,
+    settings: &Settings,
+    currency: &str,
+    amount_minor: i64,
+    bounded: bool,
+) -> String {
+    let currency = currency.trim().to_ascii_uppercase();
+    match settings.donations.currencies.get(&currency) {
+        None => {
+            let accepted: Vec<&str> = settings
+                .donations
+                .currencies
+                .keys()
+                .map(String::as_str)
+                .collect();
+            errors.push(FieldError::new(
+                "currency",
+                format!("Use one of: {}.", accepted.join(", ")),
+            ));
+            if amount_minor <= 0 {
+                errors.push(FieldError::new("amount_minor", "Give a positive amount."));
+            }
+        }
+        Some(b) if bounded && (amount_minor < b.min || amount_minor > b.max) => {
+            errors.push(FieldError::new(
+                "amount_minor",
+                format!(
+                    "Give between {} and {}.",
+                    format_amount(b.min, &currency),
+                    format_amount(b.max, &currency)
+                ),
+            ));
+        }
+        Some(_) if amount_minor <= 0 => {
+            errors.push(FieldError::new("amount_minor", "Give a positive amount."));
+        }
+        Some(_) => {}
+    }
+    currency
+}
+
 /// A trimmed single line of at most `max` characters; empty means absent.
-fn line(
+pub(super) fn line(
     errors: &mut Vec<FieldError>,
     field: &str,
     value: Option<&str>,

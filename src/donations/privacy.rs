@@ -191,6 +191,10 @@ pub fn erase_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Erasu
             donation_idempotency::table.filter(donation_idempotency::donation_id.eq(&d.id)),
         )
         .execute(conn)?;
+        // A cheque's or transfer's reference can carry the donor's name.
+        diesel::update(donation_payments::table.filter(donation_payments::donation_id.eq(&d.id)))
+            .set(donation_payments::reference.eq(None::<String>))
+            .execute(conn)?;
         erasure.records += 1;
     }
     Ok(erasure)

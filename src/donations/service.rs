@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::config::Settings;
 use crate::db::DbConnection;
-use crate::donations::model::Frequency;
+use crate::donations::model::{Frequency, PaymentMethod};
 use crate::error::AppError;
 use crate::keys::Keys;
 use crate::mail::{outbox, Email, Mailer, NewOutboxEmail, ServiceText, UnverifiedContext};
@@ -121,7 +121,7 @@ pub fn pledge_email(
     )
 }
 
-fn receipt_email(
+pub fn receipt_email(
     conn: &mut DbConnection,
     ctx: &Ctx,
     d: &Donation,
@@ -213,6 +213,12 @@ pub struct PaymentSpec {
     pub amount_minor: i64,
     pub currency: String,
     pub paid_at: NaiveDateTime,
+    pub method: PaymentMethod,
+    pub reference: Option<String>,
+    pub fee_minor: Option<i64>,
+    /// Queue the receipt email (always for the processor's and pledges' payments; when staff
+    /// ask for money they recorded).
+    pub send_receipt: bool,
 }
 
 /// Stores a payment and queues its one receipt; does nothing when this payment is already
@@ -240,11 +246,17 @@ pub fn record_payment(
         currency: spec.currency,
         paid_at: spec.paid_at,
         created_at: crate::db::now(),
+        method: spec.method,
+        reference: spec.reference,
+        fee_minor: spec.fee_minor,
     };
     store::insert_payment(conn, &payment)?;
-    // The receipt number exists only inside this transaction, so the receipt is rendered here.
-    let receipt = receipt_email(conn, ctx, donation, &payment)?;
-    outbox::enqueue(conn, &[receipt])?;
+    if spec.send_receipt {
+        // The receipt number exists only inside this transaction, so the receipt is rendered
+        // here.
+        let receipt = receipt_email(conn, ctx, donation, &payment)?;
+        outbox::enqueue(conn, &[receipt])?;
+    }
     Ok(Some(payment))
 }
 
@@ -292,6 +304,10 @@ pub fn mark_paid(
             amount_minor: donation.total_minor,
             currency: donation.currency.clone(),
             paid_at: now,
+            method: PaymentMethod::Manual,
+            reference: None,
+            fee_minor: None,
+            send_receipt: true,
         },
     )?
     .ok_or_else(|| {

@@ -10,7 +10,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, MultiBackend};
 
-use super::model::{Frequency, Status};
+use super::model::{Frequency, PaymentMethod, Status};
 
 /// A stored gift.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
@@ -67,6 +67,11 @@ pub struct Payment {
     pub currency: String,
     pub paid_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
+    pub method: PaymentMethod,
+    /// Staff's reference for money recorded by hand (a cheque number, a bank reference).
+    pub reference: Option<String>,
+    /// The processor's fee, when known (`None` for processor payments until it says).
+    pub fee_minor: Option<i64>,
 }
 
 /// A stored `Idempotency-Key`; `response` is `None` while the first request is in flight.
@@ -343,23 +348,10 @@ pub fn payments_for(conn: &mut DbConnection, donation_id: &str) -> QueryResult<V
         .load(conn)
 }
 
-pub fn set_payment_status(
-    conn: &mut DbConnection,
-    id: &str,
-    status: Status,
-    refunded_minor: Option<i64>,
-) -> QueryResult<usize> {
-    match refunded_minor {
-        Some(r) => diesel::update(donation_payments::table.find(id))
-            .set((
-                donation_payments::status.eq(status),
-                donation_payments::refunded_minor.eq(r),
-            ))
-            .execute(conn),
-        None => diesel::update(donation_payments::table.find(id))
-            .set(donation_payments::status.eq(status))
-            .execute(conn),
-    }
+pub fn set_payment_status(conn: &mut DbConnection, id: &str, status: Status) -> QueryResult<usize> {
+    diesel::update(donation_payments::table.find(id))
+        .set(donation_payments::status.eq(status))
+        .execute(conn)
 }
 
 /// The next receipt number of `year`, e.g. `2026-000042`. Call inside the transaction that

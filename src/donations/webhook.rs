@@ -12,7 +12,8 @@ use crate::donations::model::Frequency;
 use crate::error::{AppError, FieldError};
 use crate::mail::outbox;
 
-use super::model::{Status, RECURRING_CANCELLED};
+use super::accounting;
+use super::model::{AdjustmentKind, PaymentMethod, Status, RECURRING_CANCELLED};
 use super::service::{self, Ctx, PaymentSpec};
 use super::store::{self, Donation};
 
@@ -259,6 +260,10 @@ fn session_completed(
                     .map(str::to_ascii_uppercase)
                     .unwrap_or_else(|| donation.currency.clone()),
                 paid_at: crate::db::now(),
+                method: PaymentMethod::Card,
+                reference: None,
+                fee_minor: None,
+                send_receipt: true,
             },
         )?;
     }
@@ -303,6 +308,10 @@ fn invoice_paid(
                 .map(str::to_ascii_uppercase)
                 .unwrap_or_else(|| donation.currency.clone()),
             paid_at: timestamp(paid_at),
+            method: PaymentMethod::Card,
+            reference: None,
+            fee_minor: None,
+            send_receipt: true,
         },
     )?;
     Ok(Outcome::Applied)
@@ -345,7 +354,8 @@ fn charge_refunded(
     } else {
         payment.status
     };
-    store::set_payment_status(conn, &payment.id, status, Some(refunded))?;
+    store::set_payment_status(conn, &payment.id, status)?;
+    accounting::set_refunded(conn, &payment, refunded, crate::db::now())?;
     if full && donation.frequency == Frequency::OneTime {
         store::transition(
             conn,
@@ -368,7 +378,17 @@ fn dispute_created(
     else {
         return Ok(Outcome::Retry);
     };
-    store::set_payment_status(conn, &payment.id, Status::Disputed, None)?;
+    if payment.status != Status::Disputed {
+        let amount = o["amount"].as_i64().unwrap_or(payment.amount_minor);
+        accounting::insert_adjustment(
+            conn,
+            &payment,
+            AdjustmentKind::Dispute,
+            amount.min(payment.amount_minor),
+            crate::db::now(),
+        )?;
+    }
+    store::set_payment_status(conn, &payment.id, Status::Disputed)?;
     if donation.frequency == Frequency::OneTime {
         store::transition(conn, &donation.id, &[Status::Paid], Status::Disputed)?;
     }

@@ -31,7 +31,7 @@ pub const TARGET_KIND: &str = "person";
 /// The keyed hash naming an address in the audit log (the address itself is never stored
 /// there by this module).
 pub fn address_hash(keys: &Keys, email: &EmailAddress) -> String {
-    keys.hash("person", email.normalized().as_bytes())
+    keys.address_hash(&email.normalized())
 }
 
 /// Everything Frontdesk stores about one address.

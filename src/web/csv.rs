@@ -88,9 +88,51 @@ pub fn row<S: AsRef<str>>(cells: &[S]) -> String {
     line
 }
 
+/// A plain decimal number (`-20.00`, `7`): nothing a spreadsheet could run.
+fn is_plain_number(value: &str) -> bool {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One line like [`row`], except that the cells at `numbers` are written as they are when they
+/// are plain numbers (a negative amount stays a number an accountant can sum); anything else
+/// there is defused like every other cell.
+pub fn row_with_numbers<S: AsRef<str>>(cells: &[S], numbers: &[usize]) -> String {
+    let mut line = cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let c = c.as_ref();
+            if numbers.contains(&i) && is_plain_number(c) {
+                c.to_string()
+            } else {
+                cell(c)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push_str("\r\n");
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_stay_numbers_only_where_asked_and_only_when_plain() {
+        assert_eq!(
+            row_with_numbers(&["-20.00", "-20.00", "-1+1", "=1", "7"], &[0, 2, 3, 4]),
+            "-20.00,'-20.00,'-1+1,'=1,7\r\n"
+        );
+        for bad in ["-", "-.5", "1.", "1e5", "-0x1", "- 1", "1.2.3"] {
+            assert!(!is_plain_number(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn formulas_are_defused_and_quotes_doubled() {

@@ -114,7 +114,7 @@ impl Shared {
             Shared::UnsupportedMediaType => "The body is not sent as the media type this operation reads.",
             Shared::Invalid => "The input is well-formed but invalid: `errors` names every failing field (an unknown, missing or mistyped field included).",
             Shared::RateLimited => "Too many requests from this client; retry after `Retry-After` seconds.",
-            Shared::Unavailable => "The database cannot be reached; retry shortly.",
+            Shared::Unavailable => "The database cannot be reached, or (creating a gift, refunding) the payment processor did not answer and nothing was done; retry shortly, after `Retry-After` seconds when it is given.",
         }
     }
 

@@ -24,6 +24,7 @@ pub struct Recorded {
     pub path: String,
     pub authorization: Option<String>,
     pub idempotency_key: Option<String>,
+    pub stripe_version: Option<String>,
     pub form: Vec<(String, String)>,
 }
 
@@ -60,6 +61,8 @@ struct State {
     hosted: Option<String>,
     /// Sessions whose checkout page was paid.
     paid: Vec<String>,
+    /// While set, every API request is answered with this status (an outage).
+    down: Option<u16>,
 }
 
 pub struct FakeStripe {
@@ -94,6 +97,7 @@ async fn handle(
         path: req.path().to_string(),
         authorization: header("authorization"),
         idempotency_key: header("idempotency-key"),
+        stripe_version: header("stripe-version"),
         form: url::form_urlencoded::parse(&body).into_owned().collect(),
     };
     let mut s = lock(&state);
@@ -101,6 +105,18 @@ async fn handle(
         return checkout_page(&mut s, id, req.method());
     }
     s.requests.push(recorded.clone());
+    if let Some(status) = s.down {
+        let status = actix_web::http::StatusCode::from_u16(status).expect("status");
+        return HttpResponse::build(status)
+            .json(json!({"error": {"message": "An unknown error occurred"}}));
+    }
+    // As Stripe does for a version it does not know; Frontdesk must pin the one it parses.
+    if recorded.stripe_version.as_deref()
+        != Some(frontdesk::donations::payments::stripe::API_VERSION)
+    {
+        return HttpResponse::BadRequest()
+            .json(json!({"error": {"message": "Invalid Stripe API version"}}));
+    }
     if recorded.authorization.as_deref() != Some(&format!("Bearer {SECRET_KEY}")) {
         return HttpResponse::Unauthorized()
             .json(json!({"error": {"message": "Invalid API Key provided"}}));
@@ -214,6 +230,16 @@ impl FakeStripe {
             state,
             server: handle,
         }
+    }
+
+    /// Answers every API request with `status` (an outage) until called with `None`.
+    pub fn set_down(&self, status: Option<u16>) {
+        lock(&self.state).down = status;
+    }
+
+    /// Stops the server: connections are refused from now on.
+    pub async fn stop(&self) {
+        self.server.stop(false).await;
     }
 
     /// Settings that point the app at this fake.

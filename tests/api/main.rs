@@ -10,6 +10,7 @@ mod comments;
 mod crash_recovery;
 mod deployment;
 mod donations;
+mod donors;
 mod embed;
 mod erasure;
 mod fake_stripe;

@@ -14,6 +14,14 @@ use crate::error::AppError;
 
 use super::{Checkout, PaymentProvider};
 
+/// The Stripe API version every request is pinned to (`Stripe-Version`), so a change of the
+/// account's default version at Stripe never changes the answers Frontdesk parses. The webhook
+/// endpoint must be created with the same version (docs/donations.md): events are rendered in
+/// the endpoint's version. `2025-02-24.acacia` is the last version whose invoices still carry
+/// `subscription`, `payment_intent` and `charge` at the top level; the webhook reads the newer
+/// places too.
+pub const API_VERSION: &str = "2025-02-24.acacia";
+
 #[derive(Clone)]
 pub struct StripeClient {
     http: reqwest::Client,
@@ -89,18 +97,21 @@ impl StripeClient {
             .post(format!("{}{path}", self.api_base))
             .bearer_auth(self.secret_key.expose())
             .header("Idempotency-Key", idempotency_key)
+            .header("Stripe-Version", API_VERSION)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .body(body)
             .send()
             .await
             .map_err(|e| {
-                AppError::Unavailable(
+                AppError::ProcessorUnavailable(
                     anyhow::Error::new(e).context(format!("payment processor: POST {path}")),
                 )
             })?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| {
-            AppError::Unavailable(anyhow::Error::new(e).context("payment processor answer"))
+            AppError::ProcessorUnavailable(
+                anyhow::Error::new(e).context("payment processor answer"),
+            )
         })?;
         if !status.is_success() {
             let message = serde_json::from_slice::<ErrorBody>(&bytes)
@@ -109,7 +120,7 @@ impl StripeClient {
             let error =
                 anyhow::anyhow!("payment processor: POST {path} answered {status}: {message}");
             return Err(if status.is_server_error() || status.as_u16() == 429 {
-                AppError::Unavailable(error)
+                AppError::ProcessorUnavailable(error)
             } else {
                 AppError::Unexpected(error)
             });

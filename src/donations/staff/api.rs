@@ -15,6 +15,7 @@ use crate::state::AppState;
 use crate::web::csv;
 use crate::web::pagination::{Page, PageRequest};
 
+use super::super::accounting;
 use super::super::model::{plain_amount, Status};
 use super::super::payments::PaymentProvider;
 use super::super::service::{self, Ctx};
@@ -275,7 +276,8 @@ pub(super) async fn refund(
     let payment = state
         .db
         .write(move |conn| {
-            store::set_payment_status(conn, &id, Status::Refunded, Some(payment.amount_minor))?;
+            store::set_payment_status(conn, &id, Status::Refunded)?;
+            accounting::set_refunded(conn, &payment, payment.amount_minor, crate::db::now())?;
             if donation.frequency == Frequency::OneTime {
                 store::transition(
                     conn,

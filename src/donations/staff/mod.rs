@@ -9,6 +9,7 @@
 
 mod api;
 mod forms;
+mod ledger;
 mod pages;
 
 use actix_web::http::Method;
@@ -17,13 +18,14 @@ use utoipa::ToSchema;
 
 use crate::staff::{ui, NavItem, Role, StaffRoutes};
 
-use super::model::{Frequency, Status};
+use super::model::{Frequency, PaymentMethod, Status};
 use super::store::{Donation, Payment};
 
 // The JSON handlers are re-exported whole: the OpenAPI document in `donations` names them as
 // `staff::list_json`, and utoipa looks for the hidden `__path_*` items next to each.
 pub use api::*;
 pub use forms::{ListQuery, ReportQuery};
+pub use ledger::*;
 use pages::{list_page, mark_paid_page, refund_page, reports_page, show_page};
 
 const FUNDRAISING: &[Role] = &[Role::Fundraising];
@@ -43,6 +45,31 @@ pub fn staff_routes(r: &mut StaffRoutes) {
     use Method as M;
     r.api(M::GET, "/donations", FUNDRAISING, list_json)
         .api(M::GET, "/donations.csv", FUNDRAISING, export_csv)
+        .api(
+            M::GET,
+            "/donations/accounting.csv",
+            FUNDRAISING,
+            accounting_csv,
+        )
+        .api(
+            M::POST,
+            "/donations/offline",
+            FUNDRAISING,
+            record_offline_json,
+        )
+        .api(
+            M::PATCH,
+            "/donations/{id}/offline",
+            FUNDRAISING,
+            correct_offline_json,
+        )
+        .api(M::GET, "/donors", FUNDRAISING, donor_json)
+        .api(
+            M::POST,
+            "/donation-payments/{id}/resend-receipt",
+            FUNDRAISING,
+            resend_receipt_json,
+        )
         .api(M::GET, "/donations/reports", FUNDRAISING, reports_json)
         .api(M::GET, "/donations/{id}", FUNDRAISING, show_json)
         .api(
@@ -145,6 +172,9 @@ pub struct StaffPayment {
     pub refunded_minor: i64,
     pub currency: String,
     pub paid_at: String,
+    pub method: PaymentMethod,
+    /// Staff's reference for money recorded by hand (a cheque number, a bank reference).
+    pub reference: Option<String>,
 }
 
 impl From<Payment> for StaffPayment {
@@ -157,6 +187,8 @@ impl From<Payment> for StaffPayment {
             refunded_minor: p.refunded_minor,
             currency: p.currency,
             paid_at: ui::rfc3339(p.paid_at),
+            method: p.method,
+            reference: p.reference,
         }
     }
 }
