@@ -1,5 +1,5 @@
 //! The work that runs beside the HTTP server: the outbox worker, the newsletter dispatcher,
-//! the retention scheduler and the backup scheduler. `serve` starts them when
+//! the retention scheduler, the backup scheduler and the failed-payment reminders. `serve` starts them when
 //! `mail.worker_in_serve` is on, the `worker` command always; both through [`start`], so the
 //! two cannot drift apart.
 
@@ -34,6 +34,12 @@ pub fn start(
     metrics: Metrics,
 ) -> anyhow::Result<Background> {
     let transport = Arc::new(Transport::from_settings(&settings.mail)?);
+    let reminders = crate::donations::recovery::Scheduler::new(
+        settings.clone(),
+        db.clone(),
+        mailer.clone(),
+        keys.clone(),
+    );
     let dispatcher =
         crate::newsletter::Dispatcher::new(db.clone(), mailer.clone(), keys, settings.clone());
     let worker = Worker::new(
@@ -52,6 +58,7 @@ pub fn start(
         tokio::spawn(dispatcher.run(rx.clone())),
         tokio::spawn(retention.run(rx.clone())),
     );
+    let reminders = tokio::spawn(reminders.run(rx.clone()));
     let backups = tokio::spawn(backups.run(rx));
     let handle = tokio::spawn(async move {
         for (task, result) in [
@@ -59,6 +66,7 @@ pub fn start(
             ("newsletter dispatcher", newsletter.await),
             ("retention scheduler", retention.await),
             ("backup scheduler", backups.await),
+            ("failed-payment reminders", reminders.await),
         ] {
             if let Err(e) = result {
                 tracing::error!(task, error = %e, "background task ended abnormally");

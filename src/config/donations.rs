@@ -61,6 +61,10 @@ pub struct DonationSettings {
     pub failure_alert_threshold: u32,
     /// Suggested amounts (minor units) per currency and frequency, offered by the donate widget.
     pub presets: BTreeMap<String, DonationPresets>,
+    /// Days after a monthly payment failed on which the donor is reminded to fix their card
+    /// (each day once, increasing; empty for no reminders). They stop as soon as a payment
+    /// succeeds, the processor gives up or the donor cancels.
+    pub followup_days: Vec<u32>,
 }
 
 /// The amounts the donate widget offers for one currency, in minor units.

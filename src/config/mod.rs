@@ -122,6 +122,7 @@ impl Default for Settings {
                 failure_threshold: 5,
                 failure_cooldown_minutes: 60,
                 failure_alert_threshold: 20,
+                followup_days: vec![1, 3, 7],
                 presets: BTreeMap::from([(
                     "USD".to_string(),
                     DonationPresets {

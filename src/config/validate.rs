@@ -92,6 +92,16 @@ impl Settings {
         if self.donations.fee_fixed_minor < 0 {
             problems.push("donations.fee_fixed_minor: must not be negative".into());
         }
+        let days = &self.donations.followup_days;
+        if days.len() > 10
+            || days.iter().any(|d| !(1..=90).contains(d))
+            || days.windows(2).any(|w| w[0] >= w[1])
+        {
+            problems.push(
+                "donations.followup_days: at most 10 days, each 1 to 90, increasing (e.g. [1, 3, 7])"
+                    .into(),
+            );
+        }
         if !(1..=12).contains(&self.donations.fiscal_year_start_month) {
             problems.push("donations.fiscal_year_start_month: must be 1 to 12".into());
         }

@@ -265,6 +265,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    donation_recoveries (id) {
+        id -> Text,
+        donation_id -> Text,
+        state -> Text,
+        failed_at -> Timestamp,
+        amount_minor -> BigInt,
+        currency -> Text,
+        followups_sent -> Integer,
+        next_followup_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        recovered_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    donation_statements (year, email_normalized) {
+        year -> Integer,
+        email_normalized -> Text,
+        queued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     donation_idempotency (key) {
         key -> Text,
         request_hash -> Text,
@@ -292,7 +315,13 @@ diesel::table! {
 
 diesel::joinable!(donation_payments -> donations (donation_id));
 diesel::joinable!(donation_adjustments -> donation_payments (payment_id));
-diesel::allow_tables_to_appear_in_same_query!(donations, donation_payments, donation_adjustments);
+diesel::joinable!(donation_recoveries -> donations (donation_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    donations,
+    donation_payments,
+    donation_adjustments,
+    donation_recoveries
+);
 
 diesel::table! {
     job_postings (id) {

@@ -84,7 +84,7 @@ pub fn fiscal_year_range(year: i32, start_month: u32) -> Option<(NaiveDateTime, 
     Some((start, end))
 }
 
-fn year_label(year: i32, start_month: u32) -> String {
+pub fn year_label(year: i32, start_month: u32) -> String {
     if start_month == 1 {
         year.to_string()
     } else {
@@ -103,6 +103,10 @@ fn gift_view(d: &Donation) -> serde_json::Value {
         "cancellable": d.frequency == Frequency::Monthly
             && d.recurring_status.as_deref() == Some(RECURRING_ACTIVE)
             && matches!(d.status.as_str(), "paid" | "pledged" | "pending"),
+        // A monthly gift at the processor has a card the donor can update.
+        "card": d.frequency == Frequency::Monthly
+            && d.recurring_status.as_deref() == Some(RECURRING_ACTIVE)
+            && d.provider_customer_id.is_some(),
     })
 }
 
@@ -215,6 +219,8 @@ pub async fn cancel(
             let now = crate::db::now();
             if active {
                 store::set_recurring_status(conn, &id, RECURRING_CANCELLED)?;
+                // The donor chose to stop: no reminder about a failed payment after this.
+                super::recovery::close(conn, &id, super::recovery::RecoveryState::Lost, 0, now)?;
             }
             match token::use_up(conn, &used, now)? {
                 Some(owner) if owner == email => Ok(Some(token::issue(conn, &email, now, hours)?)),
@@ -234,6 +240,56 @@ pub async fn cancel(
             header::LOCATION,
             format!("/donations/manage?token={fresh}&cancelled=1"),
         ))
+        .finish())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CardQuery {
+    pub token: Option<String>,
+    pub donation: Option<String>,
+}
+
+/// The one-step card link of the failed-payment emails (and the donor page's "Update card"):
+/// checks the link and that the gift is the donor's monthly gift, then sends the donor to the
+/// processor's page for updating the card, which returns to their donations. A gift without
+/// a card at the processor goes to the donor page. The link stays usable (nothing changes
+/// here; the processor's page does the change).
+pub async fn card(
+    state: web::Data<AppState>,
+    data: web::Data<Donations>,
+    query: web::Query<CardQuery>,
+) -> Result<HttpResponse, AppError> {
+    let token = query.token.clone().unwrap_or_default();
+    let email = match donor(&state, Some(&token)).await {
+        Ok(e) => e,
+        Err(page) => return Ok(*page),
+    };
+    let id = query.donation.clone().unwrap_or_default();
+    let donation = state
+        .db
+        .run(move |conn| Ok(store::find_donation(conn, &id)?))
+        .await?;
+    if donation.email_normalized != email || donation.frequency != Frequency::Monthly {
+        return Err(AppError::NotFound);
+    }
+    let back = format!(
+        "{}/donations/manage?token={token}",
+        state
+            .settings
+            .server
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+    );
+    let page = data
+        .payments
+        .named(&donation.provider)?
+        .card_page(&donation, &back)
+        .await?;
+    tracing::info!(donation = %donation.id, "donor sent to update their card");
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, page.unwrap_or(back)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
 }
 

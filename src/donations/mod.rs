@@ -11,9 +11,11 @@ pub mod model;
 pub mod offline;
 pub mod payments;
 pub mod privacy;
+pub mod recovery;
 pub mod service;
 pub mod signature;
 pub mod staff;
+pub mod statements;
 pub mod store;
 pub mod token;
 pub mod webhook;
@@ -77,6 +79,7 @@ pub fn routes(r: &mut ApiRoutes) {
 pub fn pages(cfg: &mut web::ServiceConfig) {
     cfg.route("/donations/manage", web::get().to(donor::manage_page))
         .route("/donations/manage/cancel", web::post().to(donor::cancel))
+        .route("/donations/manage/card", web::get().to(donor::card))
         .route(
             "/donations/manage/statement",
             web::get().to(donor::statement),
@@ -102,7 +105,10 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         staff::correct_offline_json,
         staff::resend_receipt_json,
         staff::accounting_csv,
-        staff::donor_json
+        staff::donor_json,
+        staff::recoveries_json,
+        staff::statements_json,
+        staff::send_statements_json
     ),
     components(schemas(
         model::DonationRequest,
@@ -128,7 +134,12 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         offline::OfflineGiftPatch,
         staff::DonorView,
         staff::DonorTotal,
-        staff::DonorAdjustment
+        staff::DonorAdjustment,
+        staff::Recoveries,
+        staff::FailingGift,
+        staff::RecoveredRevenue,
+        staff::StatementsRequest,
+        statements::Progress
     )),
     modifiers(&Links)
 )]

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::schema::{donation_idempotency, donation_payments, donations};
+use crate::db::schema::{donation_idempotency, donation_payments, donation_statements, donations};
 use crate::db::DbConnection;
 use crate::domain::Erasure;
 use crate::error::AppError;
@@ -197,5 +197,10 @@ pub fn erase_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Erasu
             .execute(conn)?;
         erasure.records += 1;
     }
+    // Which years' statements were sent to the address.
+    diesel::delete(
+        donation_statements::table.filter(donation_statements::email_normalized.eq(email)),
+    )
+    .execute(conn)?;
     Ok(erasure)
 }

@@ -60,6 +60,19 @@ impl Ctx {
             self.public_url()
         ))
     }
+
+    /// A new link that takes the donor of a monthly gift straight to fixing their card (the
+    /// processor's page for it; the self-service page when the processor has none), valid
+    /// `donations.manage_link_hours` like every self-service link.
+    pub fn card_url(&self, conn: &mut DbConnection, d: &Donation) -> Result<String, AppError> {
+        let hours = self.settings.donations.manage_link_hours;
+        let token = token::issue(conn, &d.email_normalized, crate::db::now(), hours)?;
+        Ok(format!(
+            "{}/donations/manage/card?token={token}&donation={}",
+            self.public_url(),
+            d.id
+        ))
+    }
 }
 
 /// The donor's address as an email recipient (typed, never string-built). Nobody verified
@@ -169,10 +182,50 @@ pub fn failed_payment_email(
         Email::unverified(
             "donation_payment_failed",
             donor_address(d)?,
-            donation_context(d).with(
-                "manage_url",
-                ServiceText::new(ctx.manage_url(conn, &d.email_normalized)?),
-            ),
+            donation_context(d)
+                .with(
+                    "manage_url",
+                    ServiceText::new(ctx.manage_url(conn, &d.email_normalized)?),
+                )
+                .with("card_url", card_url(conn, ctx, d)?),
+        )
+        .reference("donation", d.id.clone()),
+    )
+}
+
+/// The one-step card link, for a monthly gift at the processor (a pledge has no card).
+fn card_url(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    d: &Donation,
+) -> Result<Option<ServiceText>, AppError> {
+    let at_processor = d.frequency == Frequency::Monthly && d.provider_customer_id.is_some();
+    Ok(if at_processor {
+        Some(ServiceText::new(ctx.card_url(conn, d)?))
+    } else {
+        None
+    })
+}
+
+/// Reminder number `n` that a monthly gift's payment still fails, with the one-step card
+/// link. Call inside the transaction that claims the reminder.
+pub fn followup_email(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    d: &Donation,
+    n: i32,
+) -> Result<NewOutboxEmail, AppError> {
+    ctx.mailer.compose(
+        Email::unverified(
+            "donation_payment_followup",
+            donor_address(d)?,
+            donation_context(d)
+                .with(
+                    "manage_url",
+                    ServiceText::new(ctx.manage_url(conn, &d.email_normalized)?),
+                )
+                .with("card_url", card_url(conn, ctx, d)?)
+                .with("reminder", i64::from(n)),
         )
         .reference("donation", d.id.clone()),
     )

@@ -14,6 +14,7 @@ use crate::mail::outbox;
 
 use super::accounting;
 use super::model::{AdjustmentKind, PaymentMethod, Status, RECURRING_CANCELLED};
+use super::recovery::{self, RecoveryState};
 use super::service::{self, Ctx, PaymentSpec};
 use super::store::{self, Donation};
 
@@ -186,14 +187,15 @@ pub fn apply(conn: &mut DbConnection, ctx: &Ctx, event: &Event) -> Result<Outcom
         }
         "checkout.session.async_payment_failed" => payment_failed(conn, ctx, &donation, true)?,
         "invoice.paid" => invoice_paid(conn, ctx, &donation, o, event, subscription)?,
-        "invoice.payment_failed" => {
-            let first = donation.status == Status::Pending;
-            payment_failed(conn, ctx, &donation, first)?
+        "invoice.payment_failed" if donation.status == Status::Pending => {
+            payment_failed(conn, ctx, &donation, true)?
         }
+        "invoice.payment_failed" => installment_failed(conn, ctx, &donation, o)?,
         "charge.refunded" => charge_refunded(conn, &donation, o)?,
         "charge.dispute.created" => dispute_created(conn, ctx, &donation, o)?,
         "customer.subscription.deleted" => {
             store::set_recurring_status(conn, &donation.id, RECURRING_CANCELLED)?;
+            recovery::close(conn, &donation.id, RecoveryState::Lost, 0, crate::db::now())?;
             Outcome::Applied
         }
         _ => Outcome::Ignored,
@@ -314,6 +316,31 @@ fn invoice_paid(
             send_receipt: true,
         },
     )?;
+    // A payment after a failure ends the episode: no reminder goes out after this.
+    recovery::close(
+        conn,
+        &donation.id,
+        RecoveryState::Recovered,
+        amount,
+        crate::db::now(),
+    )?;
+    Ok(Outcome::Applied)
+}
+
+/// An installment of an active monthly gift failed: the first failure of an episode tells
+/// the donor (with the one-step card link) and schedules the reminders; the processor's
+/// retries inside the episode tell nobody again.
+fn installment_failed(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    donation: &Donation,
+    o: &Value,
+) -> Result<Outcome, AppError> {
+    let amount = o["amount_due"].as_i64().unwrap_or(donation.total_minor);
+    if recovery::failed(conn, &ctx.settings, donation, amount, crate::db::now())? {
+        let email = service::failed_payment_email(conn, ctx, donation)?;
+        outbox::enqueue(conn, &[email])?;
+    }
     Ok(Outcome::Applied)
 }
 

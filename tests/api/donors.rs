@@ -14,6 +14,8 @@ both_backends!(
     a_processor_outage_answers_retry_later_and_keeps_nothing,
     offline_gifts_take_the_next_receipt_number_and_are_corrected_by_fundraising,
     the_accounting_export_has_one_row_per_movement_and_agrees_with_the_reports,
+    a_failed_monthly_payment_is_followed_up_until_it_is_paid_or_given_up,
+    yearly_statements_go_once_to_each_donor_when_interrupted_resumed_or_run_twice,
 );
 
 async fn spawn_stripe(backend: Backend) -> (TestApp, FakeStripe) {
@@ -423,4 +425,251 @@ async fn the_accounting_export_has_one_row_per_movement_and_agrees_with_the_repo
         .await;
     assert_eq!(status, 422);
     assert_eq!(problem["errors"][0]["field"], "from");
+}
+
+/// A monthly gift paid once through the fake processor: its session.
+async fn monthly_gift(
+    app: &TestApp,
+    fake: &FakeStripe,
+    email: &str,
+) -> crate::fake_stripe::Session {
+    let res = app.donations().donate(&monthly(email), None).await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.expect("json");
+    let session = fake.session_for(body["id"].as_str().expect("id"));
+    for event in [
+        fake.session_event("checkout.session.completed", &session, "paid"),
+        fake.invoice_event(
+            "invoice.paid",
+            &session,
+            &format!("in_first_{}", session.id),
+        ),
+    ] {
+        assert_eq!(deliver(app, &event).await.status(), 200);
+    }
+    session
+}
+
+/// Runs the reminder pass as if it were `at`, and answers how many reminders it queued.
+async fn remind(app: &TestApp, at: chrono::NaiveDateTime) -> usize {
+    let ctx = frontdesk::donations::service::Ctx::from_state(&app.state);
+    let n = frontdesk::donations::recovery::send_due(&app.state.db, &ctx, at)
+        .await
+        .expect("reminders");
+    app.drain_outbox().await;
+    n
+}
+
+/// The one-step card link in a mail's text.
+fn card_link(mail: &crate::helpers::smtp_sink::ReceivedMail) -> String {
+    let text = mail.text_body().expect("text");
+    let link = text
+        .split_whitespace()
+        .find(|w| w.contains("/donations/manage/card?"))
+        .unwrap_or_else(|| panic!("no card link in {text}"));
+    link[link.find("/donations").expect("path")..].to_string()
+}
+
+async fn a_failed_monthly_payment_is_followed_up_until_it_is_paid_or_given_up(backend: Backend) {
+    let (app, fake) = spawn_stripe(backend).await;
+    let token = app.staff_token("fundraising").await;
+    let staff = app.staff(&token);
+    let session = monthly_gift(&app, &fake, "mo@example.org").await;
+    app.drain_outbox().await;
+    let before = app.smtp.received().len();
+
+    // The installment fails: one email with a link that fixes the card in one step.
+    let failed = fake.invoice_event("invoice.payment_failed", &session, "in_2");
+    assert_eq!(deliver(&app, &failed).await.status(), 200);
+    // The processor retries the same invoice and fails again: nobody is told twice.
+    let retry = fake.invoice_event("invoice.payment_failed", &session, "in_2");
+    assert_eq!(deliver(&app, &retry).await.status(), 200);
+    app.drain_outbox().await;
+    let mails = app.smtp.received();
+    assert_eq!(mails.len(), before + 1);
+    let link = card_link(&mails[before]);
+
+    let res = app.get(&link).await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(
+        location.starts_with("https://billing.stripe.test/p/session/"),
+        "{location}"
+    );
+    let portal = &fake.requests_to("/v1/billing_portal/sessions")[0];
+    assert_eq!(portal.get("customer"), Some(session.customer.as_str()));
+    assert_eq!(portal.get("flow_data[type]"), Some("payment_method_update"));
+    assert!(portal
+        .get("return_url")
+        .expect("return")
+        .contains("/donations/manage?token="));
+    // Someone else's gift, or a bad link, opens nothing.
+    let other = monthly_gift(&app, &fake, "ana@example.org").await;
+    let foreign = link.replace(&session.donation_id, &other.donation_id);
+    assert_eq!(app.get(&foreign).await.status(), 404);
+    let res = app
+        .get("/donations/manage/card?token=nope&donation=x")
+        .await;
+    assert_ne!(res.status(), 303);
+
+    // Staff see the gift failing, its reminders to come.
+    let overview = staff.get_ok("/api/v1/staff/donations/recoveries").await;
+    let failing = overview["failing"].as_array().expect("failing");
+    assert_eq!(failing.len(), 1);
+    assert_eq!(failing[0]["donation"]["id"], session.donation_id.as_str());
+    assert_eq!(failing[0]["reminders_sent"], 0);
+
+    // Reminders on days 1 and 3, each once, however often the pass runs.
+    let now = chrono::Utc::now().naive_utc();
+    let day = |d: i64| now + chrono::TimeDelta::days(d) + chrono::TimeDelta::minutes(5);
+    assert_eq!(remind(&app, now).await, 0);
+    assert_eq!(remind(&app, day(1)).await, 1);
+    assert_eq!(remind(&app, day(1)).await, 0);
+    assert_eq!(remind(&app, day(3)).await, 1);
+    let mails = app.smtp.received();
+    assert_eq!(
+        mails.len(),
+        before + 4,
+        "failure, other gift's receipt, two reminders"
+    );
+    let reminder = mails.last().expect("reminder");
+    assert!(reminder
+        .subject()
+        .unwrap_or_default()
+        .contains("still did not go through"));
+    assert!(card_link(reminder).contains(&session.donation_id));
+
+    // Paid after all: the follow-up stops at once and the revenue counts as recovered.
+    let paid = fake.invoice_event("invoice.paid", &session, "in_2");
+    assert_eq!(deliver(&app, &paid).await.status(), 200);
+    app.drain_outbox().await;
+    let after_payment = app.smtp.received().len();
+    assert_eq!(remind(&app, day(8)).await, 0);
+    assert_eq!(app.smtp.received().len(), after_payment);
+    let overview = staff.get_ok("/api/v1/staff/donations/recoveries").await;
+    assert_eq!(overview["failing"].as_array().expect("failing").len(), 0);
+    assert_eq!(overview["recovered"][0]["currency"], "USD");
+    assert_eq!(overview["recovered"][0]["gifts"], 1);
+    assert_eq!(overview["recovered"][0]["amount_minor"], 1500);
+
+    // The other gift fails and the processor gives up: no reminder after that.
+    let failed = fake.invoice_event("invoice.payment_failed", &other, "in_9");
+    assert_eq!(deliver(&app, &failed).await.status(), 200);
+    let gone = fake.subscription_deleted_event(&other);
+    assert_eq!(deliver(&app, &gone).await.status(), 200);
+    app.drain_outbox().await;
+    let count = app.smtp.received().len();
+    assert_eq!(remind(&app, day(8)).await, 0);
+    assert_eq!(app.smtp.received().len(), count);
+    let overview = staff.get_ok("/api/v1/staff/donations/recoveries").await;
+    assert_eq!(overview["lost"], 1);
+}
+
+async fn yearly_statements_go_once_to_each_donor_when_interrupted_resumed_or_run_twice(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let token = app.staff_token("fundraising").await;
+    let staff = app.staff(&token);
+    let donors = [
+        "a@example.org",
+        "b@example.org",
+        "c@example.org",
+        "d@example.org",
+    ];
+    for (i, email) in donors.iter().enumerate() {
+        let (status, _) = call(
+            &staff,
+            "POST",
+            "/api/v1/staff/donations/offline",
+            cheque(email, 1000 * (i as i64 + 1), false),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    // A second gift of the first donor: still one statement, with both.
+    let (status, _) = call(
+        &staff,
+        "POST",
+        "/api/v1/staff/donations/offline",
+        cheque(donors[0], 500, false),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let year: i32 = chrono::Utc::now()
+        .format("%Y")
+        .to_string()
+        .parse()
+        .expect("year");
+
+    // A run stopped at once, two runs side by side, then the staff action: one each.
+    let ctx = frontdesk::donations::service::Ctx::from_state(&app.state);
+    let db = app.state.db.clone();
+    let (db2, ctx2) = (db.clone(), ctx.clone());
+    let interrupted = tokio::spawn(async move {
+        frontdesk::donations::statements::send_all(&db2, &ctx2, year, |_| {}).await
+    });
+    interrupted.abort();
+    let _ = interrupted.await;
+    let (one, two) = tokio::join!(
+        frontdesk::donations::statements::send_all(&db, &ctx, year, |_| {}),
+        frontdesk::donations::statements::send_all(&db, &ctx, year, |_| {}),
+    );
+    assert_eq!(one.expect("run").donors, 4);
+    assert_eq!(two.expect("run").sent, 4);
+    let (status, progress) = call(
+        &staff,
+        "POST",
+        "/api/v1/staff/donations/statements",
+        json!({"year": year}),
+    )
+    .await;
+    assert_eq!(status, 202, "{progress}");
+    assert_eq!(progress["donors"], 4);
+    assert_eq!(progress["sent"], 4);
+    let progress = staff
+        .get_ok(&format!("/api/v1/staff/donations/statements?year={year}"))
+        .await;
+    assert_eq!(
+        (progress["donors"].as_i64(), progress["sent"].as_i64()),
+        (Some(4), Some(4))
+    );
+
+    app.drain_outbox().await;
+    let statements: Vec<_> = app
+        .smtp
+        .received()
+        .into_iter()
+        .filter(|m| {
+            m.subject()
+                .unwrap_or_default()
+                .contains("your donations in")
+        })
+        .collect();
+    let mut recipients: Vec<String> = statements.iter().map(|m| m.rcpt_to[0].clone()).collect();
+    recipients.sort();
+    assert_eq!(recipients, donors);
+    let first = statements
+        .iter()
+        .find(|m| m.rcpt_to[0] == donors[0])
+        .expect("first donor");
+    let text = first.text_body().expect("text");
+    assert!(
+        text.contains("10.00 USD") && text.contains("5.00 USD"),
+        "{text}"
+    );
+    assert!(text.contains("Total: 15.00 USD"), "{text}");
+
+    let (status, problem) = call(
+        &staff,
+        "POST",
+        "/api/v1/staff/donations/statements",
+        json!({"year": 1999}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["field"], "year");
 }

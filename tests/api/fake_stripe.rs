@@ -161,6 +161,9 @@ async fn handle(
         answer
     } else if let Some(sub) = recorded.path.strip_prefix("/v1/subscriptions/") {
         json!({"id": sub, "object": "subscription", "cancel_at_period_end": recorded.get("cancel_at_period_end") == Some("true")})
+    } else if recorded.path == "/v1/billing_portal/sessions" {
+        json!({"id": format!("bps_test_{n}"), "object": "billing_portal.session",
+               "url": format!("https://billing.stripe.test/p/session/bps_test_{n}")})
     } else if recorded.path == "/v1/refunds" {
         json!({"id": format!("re_test_{n}"), "object": "refund", "status": "succeeded"})
     } else {

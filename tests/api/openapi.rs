@@ -191,20 +191,22 @@ fn a_string_property(doc: &Value, schema: &Value) -> Option<String> {
             None => schema,
         },
     };
-    schema["properties"]
-        .as_object()?
+    let properties = schema["properties"].as_object()?;
+    let is = |p: &Value, kind: &str| {
+        p["type"] == kind
+            || p["type"]
+                .as_array()
+                .is_some_and(|t| t.contains(&kind.into()))
+    };
+    // A string field when there is one, else a number (a body of numbers only).
+    properties
         .iter()
-        .find(|(_, p)| {
-            p["$ref"].is_string()
-                || p["type"] == "string"
-                || p["type"]
-                    .as_array()
-                    .is_some_and(|t| t.contains(&"string".into()))
-        })
+        .find(|(_, p)| p["$ref"].is_string() || is(p, "string"))
+        .or_else(|| properties.iter().find(|(_, p)| is(p, "integer")))
         .map(|(name, _)| name.clone())
 }
 
-/// A JSON body with a boolean where a string belongs gets 422 naming that field, on every
+/// A JSON body with a boolean where a string (or a number) belongs gets 422 naming that field, on every
 /// documented JSON endpoint but the webhooks (which check a signature first).
 #[tokio::test]
 async fn a_wrong_type_in_any_json_field_is_a_422_naming_it() {

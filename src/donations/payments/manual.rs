@@ -37,4 +37,12 @@ impl PaymentProvider for Manual {
             "Pledges paid by transfer are refunded outside Frontdesk.".into(),
         ))
     }
+
+    async fn card_page(
+        &self,
+        _donation: &Donation,
+        _return_url: &str,
+    ) -> Result<Option<String>, AppError> {
+        Ok(None)
+    }
 }

@@ -48,6 +48,14 @@ pub trait PaymentProvider {
 
     /// Gives a payment back in full; returns the processor's refund id.
     fn refund(&self, payment: &Payment) -> impl Future<Output = Result<String, AppError>> + Send;
+
+    /// Where the donor of a monthly gift updates their card (the processor's page, coming
+    /// back to `return_url`); `None` when the provider has no card to update.
+    fn card_page(
+        &self,
+        donation: &Donation,
+        return_url: &str,
+    ) -> impl Future<Output = Result<Option<String>, AppError>> + Send;
 }
 
 /// One of the providers (static dispatch over the trait).
@@ -76,6 +84,17 @@ impl PaymentProvider for Provider {
         match self {
             Provider::Manual(p) => p.begin_checkout(donation).await,
             Provider::Stripe(p) => p.begin_checkout(donation).await,
+        }
+    }
+
+    async fn card_page(
+        &self,
+        donation: &Donation,
+        return_url: &str,
+    ) -> Result<Option<String>, AppError> {
+        match self {
+            Provider::Manual(p) => p.card_page(donation, return_url).await,
+            Provider::Stripe(p) => p.card_page(donation, return_url).await,
         }
     }
 

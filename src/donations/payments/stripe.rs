@@ -242,6 +242,30 @@ impl PaymentProvider for StripeClient {
         Ok(())
     }
 
+    /// A Billing Portal session that opens straight on updating the payment method
+    /// (`flow_data[type]=payment_method_update`), for the gift's customer.
+    async fn card_page(
+        &self,
+        donation: &Donation,
+        return_url: &str,
+    ) -> Result<Option<String>, AppError> {
+        let Some(customer) = &donation.provider_customer_id else {
+            return Ok(None);
+        };
+        let session: Session = self
+            .post(
+                "/v1/billing_portal/sessions",
+                &[
+                    ("customer".into(), customer.clone()),
+                    ("return_url".into(), return_url.to_string()),
+                    ("flow_data[type]".into(), "payment_method_update".into()),
+                ],
+                &format!("donation-{}-card-{}", donation.id, crate::db::new_id()),
+            )
+            .await?;
+        Ok(session.url)
+    }
+
     async fn refund(&self, payment: &Payment) -> Result<String, AppError> {
         let mut params = vec![(
             "metadata[donation_id]".to_string(),

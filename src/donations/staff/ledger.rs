@@ -22,7 +22,9 @@ use crate::web::json::ApiJson;
 use super::super::accounting::{self, Adjustment};
 use super::super::model::{plain_amount, Frequency, Status};
 use super::super::offline::{self, OfflineGift, OfflineGiftPatch, OfflineGiftRequest};
+use super::super::recovery;
 use super::super::service::{self, Ctx};
+use super::super::statements;
 use super::super::store;
 use super::{ReportQuery, StaffDonation, StaffDonationDetail, StaffPayment};
 
@@ -375,4 +377,185 @@ pub async fn donor_json(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(view))
+}
+
+/// A monthly gift whose payment is failing, as staff follow it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FailingGift {
+    pub donation: StaffDonation,
+    pub failed_at: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub reminders_sent: i32,
+    /// When the next reminder goes out; null after the last.
+    pub next_reminder_at: Option<String>,
+}
+
+/// What failed-payment follow-up brought back in one currency.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecoveredRevenue {
+    pub currency: String,
+    pub gifts: i64,
+    pub amount_minor: i64,
+}
+
+/// Monthly gifts whose payment is failing, and what follow-up recovered.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Recoveries {
+    /// Oldest failure first.
+    pub failing: Vec<FailingGift>,
+    /// Episodes that ended with a payment in the last `days` days.
+    pub recovered: Vec<RecoveredRevenue>,
+    /// Episodes that ended without one (the processor gave up, or the donor cancelled).
+    pub lost: i64,
+    pub days: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecoveriesQuery {
+    /// The period of the recovered and lost figures, in days (1–3660, default 30).
+    pub days: Option<i64>,
+}
+
+/// Monthly donors whose payment is failing (with their reminders), and the revenue that
+/// follow-up recovered. Audited.
+#[utoipa::path(get, path = "/api/v1/staff/donations/recoveries", tag = "staff",
+    params(RecoveriesQuery),
+    responses((status = 200, body = Recoveries), (status = 401), (status = 403),
+              (status = 422, description = "`days` out of range")),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn recoveries_json(
+    state: web::Data<AppState>,
+    staff: Staff,
+    query: web::Query<RecoveriesQuery>,
+) -> Result<HttpResponse, AppError> {
+    let days = query.days.unwrap_or(30);
+    if !(1..=3660).contains(&days) {
+        return Err(AppError::field("days", "Use 1 to 3660 days."));
+    }
+    let since = crate::db::now() - chrono::TimeDelta::days(days);
+    let actor = staff.actor();
+    let overview = state
+        .db
+        .write(move |conn| {
+            let overview = recovery::overview(conn, since)?;
+            audit::record(
+                conn,
+                &actor,
+                Entry::new("donation.recoveries_viewed")
+                    .details(json!({"failing": overview.open.len()})),
+            )?;
+            Ok(overview)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Recoveries {
+        failing: overview
+            .open
+            .into_iter()
+            .map(|(r, d)| FailingGift {
+                donation: d.into(),
+                failed_at: ui::rfc3339(r.failed_at),
+                amount_minor: r.amount_minor,
+                currency: r.currency,
+                reminders_sent: r.followups_sent,
+                next_reminder_at: r.next_followup_at.map(ui::rfc3339),
+            })
+            .collect(),
+        recovered: overview
+            .recovered
+            .into_iter()
+            .map(|(currency, gifts, amount_minor)| RecoveredRevenue {
+                currency,
+                gifts,
+                amount_minor,
+            })
+            .collect(),
+        lost: overview.lost,
+        days,
+    }))
+}
+
+/// `POST /api/v1/staff/donations/statements`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatementsRequest {
+    /// The fiscal year (named by the calendar year it starts in).
+    pub year: i32,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatementsQuery {
+    pub year: Option<i32>,
+}
+
+/// Sends every donor of a fiscal year their statement (one email each, through the outbox),
+/// in the background: the answer is the progress when it started; `GET` follows it. Sending
+/// again resumes where an interrupted run stopped and never sends a donor a second statement
+/// for the year. Audited.
+#[utoipa::path(post, path = "/api/v1/staff/donations/statements", tag = "staff",
+    request_body = StatementsRequest,
+    responses((status = 202, body = statements::Progress), (status = 401), (status = 403),
+              (status = 422, description = "`year` out of range")),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn send_statements_json(
+    state: web::Data<AppState>,
+    staff: Staff,
+    body: ApiJson<StatementsRequest>,
+) -> Result<HttpResponse, AppError> {
+    let year = body.into_inner().year;
+    let ctx = Ctx::from_state(&state);
+    let progress = statements::progress(&state.db, &ctx, year).await?;
+    let actor = staff.actor();
+    state
+        .db
+        .write(move |conn| {
+            audit::record(
+                conn,
+                &actor,
+                Entry::new("donation.statements_sent").details(json!({
+                    "year": year, "donors": progress.donors, "already_sent": progress.sent,
+                })),
+            )?;
+            Ok(())
+        })
+        .await?;
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        let result = statements::send_all(&db, &ctx, year, |p| {
+            tracing::info!(
+                year = p.year,
+                sent = p.sent,
+                donors = p.donors,
+                "statements"
+            );
+        })
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = ?e, year, "statements stopped; sending again resumes");
+        }
+    });
+    Ok(HttpResponse::Accepted().json(progress))
+}
+
+/// How far a year's statements are: donors of the year, and those whose statement is queued.
+#[utoipa::path(get, path = "/api/v1/staff/donations/statements", tag = "staff",
+    params(StatementsQuery),
+    responses((status = 200, body = statements::Progress), (status = 401), (status = 403),
+              (status = 422, description = "`year` missing or out of range")),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn statements_json(
+    state: web::Data<AppState>,
+    _staff: Staff,
+    query: web::Query<StatementsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let year = query
+        .year
+        .ok_or_else(|| AppError::field("year", "Give the fiscal year."))?;
+    let ctx = Ctx::from_state(&state);
+    Ok(HttpResponse::Ok().json(statements::progress(&state.db, &ctx, year).await?))
 }

@@ -65,6 +65,24 @@ pub fn staff_routes(r: &mut StaffRoutes) {
         )
         .api(M::GET, "/donors", FUNDRAISING, donor_json)
         .api(
+            M::GET,
+            "/donations/recoveries",
+            FUNDRAISING,
+            recoveries_json,
+        )
+        .api(
+            M::GET,
+            "/donations/statements",
+            FUNDRAISING,
+            statements_json,
+        )
+        .api(
+            M::POST,
+            "/donations/statements",
+            FUNDRAISING,
+            send_statements_json,
+        )
+        .api(
             M::POST,
             "/donation-payments/{id}/resend-receipt",
             FUNDRAISING,
