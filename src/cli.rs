@@ -254,7 +254,8 @@ async fn staff(settings: Settings, command: StaffCommand) -> anyhow::Result<()> 
                 .await
                 .map_err(described)?
                 .ok_or_else(|| anyhow::anyhow!("no staff account with the email {email}"))?;
-            let mailer = crate::mail::Mailer::new(&settings, crate::templates::Templates::embedded());
+            let mailer =
+                crate::mail::Mailer::new(&settings, crate::templates::Templates::embedded());
             match crate::staff::two_factor::reset(&db, &mailer, &settings, &user.id, actor).await {
                 Ok(()) => print_stdout(&format!(
                     "reset the second factor of {email}; it signs in with its password until it sets up a new one (an email tells it so)"

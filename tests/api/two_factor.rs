@@ -149,7 +149,11 @@ async fn enrol(app: &TestApp, visitor: &Visitor<'_>) -> Enrolled {
         )
         .await;
     if current_code(app, &secret) != "000000" {
-        assert_eq!(wrong.status(), 422, "a wrong first code does not turn it on");
+        assert_eq!(
+            wrong.status(),
+            422,
+            "a wrong first code does not turn it on"
+        );
     }
     let first_code = current_code(app, &secret);
     let confirmed = visitor
@@ -278,11 +282,7 @@ async fn a_recovery_code_signs_in_once(backend: Backend) {
 
     let second = Visitor::new(&app);
     assert_eq!(second.password(&login).await.status(), 303);
-    assert_eq!(
-        second.second_step(&codes[0]).await.status(),
-        401,
-        "used up"
-    );
+    assert_eq!(second.second_step(&codes[0]).await.status(), 401, "used up");
     assert_eq!(second.second_step(&codes[1]).await.status(), 303);
     let page = second.text("/staff/account/two-factor").await;
     assert!(page.contains("8 unused recovery codes left"), "{page}");
@@ -310,7 +310,10 @@ async fn the_second_step_expires_is_single_use_and_bound_to_the_browser(backend:
     let res = late
         .post(
             "/staff/login/second-factor",
-            &[("code", &current_code(&app, &secret)), ("csrf_token", &token)],
+            &[
+                ("code", &current_code(&app, &secret)),
+                ("csrf_token", &token),
+            ],
         )
         .await;
     assert_eq!(res.status(), 303);
@@ -348,7 +351,10 @@ async fn the_second_step_expires_is_single_use_and_bound_to_the_browser(backend:
         .await
         .expect("replay");
     assert_eq!(replayed.status(), 303, "no pending sign-in any more");
-    assert_eq!(location(&replayed), "/staff/login?notice=second_step_expired");
+    assert_eq!(
+        location(&replayed),
+        "/staff/login?notice=second_step_expired"
+    );
     assert!(!replayed
         .headers()
         .get_all("set-cookie")
@@ -373,12 +379,20 @@ async fn wrong_codes_are_counted_like_wrong_passwords(backend: Backend) {
     let guesser = Visitor::new(&app);
     assert_eq!(guesser.password(&login).await.status(), 303);
     let right = current_code(&app, &secret);
-    let wrong = if right == "123456" { "654321" } else { "123456" };
+    let wrong = if right == "123456" {
+        "654321"
+    } else {
+        "123456"
+    };
     for _ in 0..3 {
         assert_eq!(guesser.second_step(wrong).await.status(), 401);
     }
     let res = guesser.second_step(&right).await;
-    assert_eq!(res.status(), 429, "past the limit, even the right code waits");
+    assert_eq!(
+        res.status(),
+        429,
+        "past the limit, even the right code waits"
+    );
     assert!(res.headers().get("retry-after").is_some());
 }
 
@@ -403,7 +417,12 @@ async fn required_two_factor_sends_pages_to_enrolment_and_refuses_the_api(backen
 
     let browser = Visitor::new(&app);
     browser.sign_in(&login).await;
-    for path in ["/staff/", "/staff/account", "/staff/accounts", "/staff/audit"] {
+    for path in [
+        "/staff/",
+        "/staff/account",
+        "/staff/accounts",
+        "/staff/audit",
+    ] {
         let res = browser.get(path).await;
         assert_eq!(res.status(), 303, "{path}");
         assert_eq!(location(&res), "/staff/account/two-factor", "{path}");
@@ -412,7 +431,10 @@ async fn required_two_factor_sends_pages_to_enrolment_and_refuses_the_api(backen
     assert!(page.contains("id=\"two-factor-required\""));
     let csrf = csrf_from(&page);
     let res = browser
-        .post("/staff/account/tokens", &[("label", "x"), ("csrf_token", &csrf)])
+        .post(
+            "/staff/account/tokens",
+            &[("label", "x"), ("csrf_token", &csrf)],
+        )
         .await;
     assert_eq!(res.status(), 303, "no token before enrolment");
     assert_eq!(location(&res), "/staff/account/two-factor");
@@ -426,7 +448,10 @@ async fn required_two_factor_sends_pages_to_enrolment_and_refuses_the_api(backen
     let res = browser
         .post(
             "/staff/account/two-factor/disable",
-            &[("code", &current_code(&app, &secret)), ("csrf_token", &csrf)],
+            &[
+                ("code", &current_code(&app, &secret)),
+                ("csrf_token", &csrf),
+            ],
         )
         .await;
     assert_eq!(res.status(), 409);
@@ -456,11 +481,7 @@ async fn creating_an_api_token_asks_for_a_current_code(backend: Backend) {
         )
         .await;
     assert_eq!(res.status(), 422);
-    assert!(!res
-        .text()
-        .await
-        .expect("page")
-        .contains("id=\"new-token\""));
+    assert!(!res.text().await.expect("page").contains("id=\"new-token\""));
 
     app.clock.advance(TimeDelta::seconds(30));
     let res = browser
@@ -492,7 +513,10 @@ async fn an_admin_resets_a_colleagues_second_factor(backend: Backend) {
     desk.sign_in(&admin).await;
     let page = desk.text("/staff/accounts").await;
     let reset_path = format!("/staff/accounts/{editor_id}/two-factor/reset");
-    assert!(page.contains(&reset_path), "a reset button for the colleague");
+    assert!(
+        page.contains(&reset_path),
+        "a reset button for the colleague"
+    );
     let csrf = csrf_from(&page);
 
     // The editor cannot reset anyone's; a form without the CSRF token is refused.
@@ -505,10 +529,7 @@ async fn an_admin_resets_a_colleagues_second_factor(backend: Backend) {
 
     let res = desk.post(&reset_path, &[("csrf_token", &csrf)]).await;
     assert_eq!(res.status(), 303);
-    assert_eq!(
-        location(&res),
-        "/staff/accounts?notice=two_factor_reset"
-    );
+    assert_eq!(location(&res), "/staff/accounts?notice=two_factor_reset");
     assert_eq!(
         desk.post(&reset_path, &[("csrf_token", &csrf)])
             .await

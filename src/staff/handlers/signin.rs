@@ -32,7 +32,11 @@ pub(super) fn form_cookie(state: &AppState) -> (String, Cookie<'static>) {
     (token, cookie)
 }
 
-pub(super) fn check_form_token(req: &HttpRequest, state: &AppState, presented: &str) -> Result<(), AppError> {
+pub(super) fn check_form_token(
+    req: &HttpRequest,
+    state: &AppState,
+    presented: &str,
+) -> Result<(), AppError> {
     crate::staff::access::same_origin(req, state)?;
     let cookie = req.cookie(FORM_COOKIE);
     match cookie {
@@ -111,8 +115,15 @@ pub async fn login(
         .map(String::from);
     let client_hash = state.keys.hash("staff-ip", ip.0.to_string().as_bytes());
     let next = safe_next(&form.next);
-    match service::sign_in(&state, &form.email, form.password, user_agent, client_hash, next)
-        .await?
+    match service::sign_in(
+        &state,
+        &form.email,
+        form.password,
+        user_agent,
+        client_hash,
+        next,
+    )
+    .await?
     {
         SignIn::Ok(cookie) => {
             let mut res = see_other(next);

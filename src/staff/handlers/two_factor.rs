@@ -216,15 +216,15 @@ pub async fn second_factor(
                 .map_err(AppError::unexpected)?;
             Ok(res)
         }
-        SecondStep::Wrong => {
-            second_factor_page(
-                &req,
-                &state,
-                StatusCode::UNAUTHORIZED,
-                Some("This code is not right. Type the current code from your app, or a recovery code."),
-            )
-            .await
-        }
+        SecondStep::Wrong => second_factor_page(
+            &req,
+            &state,
+            StatusCode::UNAUTHORIZED,
+            Some(
+                "This code is not right. Type the current code from your app, or a recovery code.",
+            ),
+        )
+        .await,
         SecondStep::Expired => {
             let mut res = start_again();
             res.add_cookie(&removal(&state))

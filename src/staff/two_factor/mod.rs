@@ -139,7 +139,12 @@ pub async fn confirm_totp(
     input: &str,
     actor: Actor,
 ) -> Result<Vec<String>, AppError> {
-    let wrong = || AppError::field("code", "This code is not right; type the current six digits.");
+    let wrong = || {
+        AppError::field(
+            "code",
+            "This code is not right; type the current six digits.",
+        )
+    };
     let code = TotpCode::parse(input).ok_or_else(wrong)?;
     let codes = recovery::generate();
     let hashes: Vec<String> = codes
@@ -147,13 +152,7 @@ pub async fn confirm_totp(
         .filter_map(|c| RecoveryCode::parse(c))
         .map(|c| c.hash(&state.keys, &user.id))
         .collect();
-    let email = changed_email(
-        &state.mailer,
-        &state.settings,
-        user,
-        Change::Added,
-        &actor,
-    )?;
+    let email = changed_email(&state.mailer, &state.settings, user, Change::Added, &actor)?;
     let (id, keys) = (user.id.clone(), state.keys.clone());
     let (now, unix) = (state.clock.now(), state.clock.unix_seconds());
     state
@@ -168,7 +167,9 @@ pub async fn confirm_totp(
             let step = secret.matching_step(&code, unix).ok_or_else(wrong)?;
             let step = i64::try_from(step).map_err(AppError::unexpected)?;
             if store::confirm_totp(conn, &id, step, now)? != 1 {
-                return Err(AppError::Conflict("The set-up was already confirmed.".into()));
+                return Err(AppError::Conflict(
+                    "The set-up was already confirmed.".into(),
+                ));
             }
             store::replace_recovery_codes(conn, &id, &hashes, now)?;
             audit::record(

@@ -42,7 +42,10 @@ pub fn pending_cookie(https: bool, token: String) -> Cookie<'static> {
 }
 
 /// Stores a pending sign-in; returns the cookie that carries it.
-pub async fn begin_sign_in(state: &AppState, pending: Pending) -> Result<Cookie<'static>, AppError> {
+pub async fn begin_sign_in(
+    state: &AppState,
+    pending: Pending,
+) -> Result<Cookie<'static>, AppError> {
     let token = random_token(32);
     let hash = token_hash(&token);
     let now = state.clock.now();
@@ -67,7 +70,10 @@ pub async fn begin_sign_in(state: &AppState, pending: Pending) -> Result<Cookie<
 /// The outcome of a second step.
 pub enum SecondStep {
     /// Signed in: set the session cookie and go to `next`.
-    SignedIn { cookie: Cookie<'static>, next: String },
+    SignedIn {
+        cookie: Cookie<'static>,
+        next: String,
+    },
     /// The code was wrong; the pending sign-in stays for another try.
     Wrong,
     /// No pending sign-in (none, expired, used, or too many wrong codes): start again.

@@ -91,8 +91,7 @@ impl TotpSecret {
     /// The `otpauth://` URI the QR code holds (Google Authenticator's key URI format).
     pub fn otpauth_uri(&self, issuer: &str, account: &str) -> String {
         let enc = |s: &str| {
-            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
-                .to_string()
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
         };
         format!(
             "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECONDS}",
