@@ -15,6 +15,7 @@ both_backends!(
     wrong_codes_are_counted_like_wrong_passwords,
     required_two_factor_sends_pages_to_enrolment_and_refuses_the_api,
     creating_an_api_token_asks_for_a_current_code,
+    the_owner_turns_it_off_with_a_recovery_code,
     an_admin_resets_a_colleagues_second_factor,
     the_operator_resets_a_second_factor_from_the_command_line,
 );
@@ -498,6 +499,42 @@ async fn creating_an_api_token_asks_for_a_current_code(backend: Backend) {
     let token = element_text(&res.text().await.expect("page"), "new-token");
     let (status, me) = app.get_json(&token, "/api/v1/staff/me").await;
     assert_eq!(status, 200, "{me}");
+}
+
+async fn the_owner_turns_it_off_with_a_recovery_code(backend: Backend) {
+    let app = spawn(backend).await;
+    let login = app.staff_account("editor").await;
+    let browser = Visitor::new(&app);
+    browser.sign_in(&login).await;
+    let codes = enrol(&app, &browser).await.codes;
+    let csrf = browser.csrf().await;
+
+    let res = browser
+        .post(
+            "/staff/account/two-factor/disable",
+            &[("code", "000000"), ("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(res.status(), 422, "a wrong code changes nothing");
+    let res = browser
+        .post(
+            "/staff/account/two-factor/disable",
+            &[("code", &codes[3]), ("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        location(&res),
+        "/staff/account/two-factor?notice=two_factor_off"
+    );
+    assert!(audit_actions(&app)
+        .await
+        .contains(&"staff.two_factor_disabled".to_string()));
+    app.drain_outbox().await;
+    assert!(subjects_to(&app, &login.email)
+        .iter()
+        .any(|s| s.contains("turned off")));
+    Visitor::new(&app).sign_in(&login).await;
 }
 
 async fn an_admin_resets_a_colleagues_second_factor(backend: Backend) {
