@@ -122,6 +122,7 @@ async fn main() {
             BuildOptions {
                 migrate: false,
                 handle_signals: false,
+                ..BuildOptions::default()
             },
         )
         .await

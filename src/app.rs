@@ -11,6 +11,7 @@ use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::keys::Keys;
@@ -26,12 +27,14 @@ use crate::web::rate_limit::PublicLimiter;
 use crate::web::{headers, LimitStore, RateLimiter};
 
 /// How `serve` runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct BuildOptions {
     /// Apply pending migrations before serving.
     pub migrate: bool,
     /// Let actix stop gracefully on SIGTERM/SIGINT (off in tests: many servers, one process).
     pub handle_signals: bool,
+    /// The clock second-factor checks read (tests pass one they can move forward).
+    pub clock: Clock,
 }
 
 impl Default for BuildOptions {
@@ -39,6 +42,7 @@ impl Default for BuildOptions {
         BuildOptions {
             migrate: true,
             handle_signals: true,
+            clock: Clock::system(),
         }
     }
 }
@@ -85,6 +89,7 @@ impl Application {
             login_limiter: limits
                 .per_minute(settings.limits.enabled, settings.limits.login_per_minute),
             limits,
+            clock: options.clock.clone(),
         };
 
         let background = if settings.mail.worker_in_serve {

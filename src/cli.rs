@@ -94,6 +94,12 @@ pub enum StaffCommand {
         #[arg(long)]
         email: String,
     },
+    /// Remove an account's second factor and recovery codes (a lost phone), so it signs in
+    /// with its password alone until it sets up a new one; audited and emailed.
+    ResetTwoFactor {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// Runs the parsed command. Configuration errors are returned before anything starts.
@@ -241,6 +247,25 @@ async fn staff(settings: Settings, command: StaffCommand) -> anyhow::Result<()> 
                 "disabled {email}; its sessions and tokens are ended"
             ));
         }
+        StaffCommand::ResetTwoFactor { email } => {
+            let lookup = email.clone();
+            let user = db
+                .run(move |conn| Ok(store::find_user_by_email(conn, &lookup)?))
+                .await
+                .map_err(described)?
+                .ok_or_else(|| anyhow::anyhow!("no staff account with the email {email}"))?;
+            let mailer =
+                crate::mail::Mailer::new(&settings, crate::templates::Templates::embedded());
+            match crate::staff::two_factor::reset(&db, &mailer, &settings, &user.id, actor).await {
+                Ok(()) => print_stdout(&format!(
+                    "reset the second factor of {email}; it signs in with its password until it sets up a new one (an email tells it so)"
+                )),
+                Err(crate::error::AppError::NotFound) => {
+                    anyhow::bail!("{email} has no second factor to reset")
+                }
+                Err(e) => return Err(described(e)),
+            }
+        }
     }
     Ok(())
 }
@@ -250,7 +275,7 @@ async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {
         settings,
         BuildOptions {
             migrate,
-            handle_signals: true,
+            ..BuildOptions::default()
         },
     )
     .await?;

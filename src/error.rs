@@ -37,6 +37,9 @@ pub enum AppError {
     /// 403: authenticated but not allowed, or a CSRF check failed.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// 403: the account must enrol a second factor first (`staff.require_two_factor`).
+    #[error("two-factor enrolment required")]
+    TwoFactorRequired,
     /// 404.
     #[error("not found")]
     NotFound,
@@ -89,6 +92,10 @@ impl AppError {
             AppError::BadRequest(_) => ("Bad request", "about:blank"),
             AppError::Unauthorized => ("Authentication required", "about:blank"),
             AppError::Forbidden(_) => ("Forbidden", "about:blank"),
+            AppError::TwoFactorRequired => (
+                "Two-factor enrolment required",
+                "urn:frontdesk:problem:two-factor-enrolment-required",
+            ),
             AppError::NotFound => ("Not found", "about:blank"),
             AppError::Conflict(_) => ("Conflict", "about:blank"),
             AppError::PayloadTooLarge(_) => ("Payload too large", "about:blank"),
@@ -113,6 +120,9 @@ impl AppError {
             | AppError::Unprocessable(d)
             | AppError::NotReady(d) => d.clone(),
             AppError::Unauthorized => "Sign in or send a valid API token.".into(),
+            AppError::TwoFactorRequired => "This account must set up a second factor (two-factor \
+                enrolment, at /staff/account/two-factor) before it can do anything else."
+                .into(),
             AppError::NotFound => "There is nothing here.".into(),
             AppError::Validation(errors) => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
@@ -152,7 +162,7 @@ impl ResponseError for AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::TwoFactorRequired => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

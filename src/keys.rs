@@ -90,6 +90,12 @@ impl Keys {
         self.hash("person", normalized_email.as_bytes())
     }
 
+    /// A 256-bit key for one purpose (e.g. encrypting stored secrets), derived from the
+    /// service key: changing `security.secret_key` changes it.
+    pub fn key_for(&self, purpose: &str) -> [u8; 32] {
+        self.mac(purpose).finalize().into_bytes().into()
+    }
+
     /// Signs `message` for one purpose (URL-safe base64).
     pub fn sign(&self, purpose: &str, message: &str) -> String {
         use base64::Engine;

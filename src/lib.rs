@@ -4,6 +4,7 @@ pub mod app;
 pub mod background;
 pub mod backup;
 pub mod cli;
+pub mod clock;
 pub mod comments;
 pub mod config;
 pub mod db;

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::keys::Keys;
@@ -26,4 +27,6 @@ pub struct AppState {
     pub limits: LimitStore,
     /// Per-IP budget for `/staff/login`.
     pub login_limiter: RateLimiter,
+    /// Now, for second-factor codes and pending sign-ins (tests move it forward).
+    pub clock: Clock,
 }

@@ -155,6 +155,7 @@ impl Default for Settings {
                 failed_login_delay_seconds: 30,
                 max_concurrent_hashes: 1,
                 setup_link_minutes: 60,
+                require_two_factor: false,
             },
             log: LogSettings {
                 format: LogFormat::Pretty,

@@ -107,6 +107,9 @@ pub struct StaffSettings {
     pub max_concurrent_hashes: usize,
     /// Minutes a first-run setup link stays valid.
     pub setup_link_minutes: u32,
+    /// Every staff account must have a second factor: one without is sent to enrolment after
+    /// signing in and can do nothing else (pages redirect there, the API answers 403).
+    pub require_two_factor: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

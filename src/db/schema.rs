@@ -106,9 +106,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    staff_totp (user_id) {
+        user_id -> Text,
+        secret -> Text,
+        confirmed_at -> Nullable<Timestamp>,
+        last_step -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff_recovery_codes (id) {
+        id -> Text,
+        user_id -> Text,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff_pending_signins (id) {
+        id -> Text,
+        user_id -> Text,
+        account_hash -> Text,
+        client_hash -> Text,
+        next_path -> Text,
+        user_agent -> Nullable<Text>,
+        attempts -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(staff_sessions -> staff_users (user_id));
 diesel::joinable!(staff_tokens -> staff_users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(staff_users, staff_sessions, staff_tokens);
+diesel::joinable!(staff_totp -> staff_users (user_id));
+diesel::joinable!(staff_recovery_codes -> staff_users (user_id));
+diesel::joinable!(staff_pending_signins -> staff_users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    staff_users,
+    staff_sessions,
+    staff_tokens,
+    staff_totp,
+    staff_recovery_codes,
+    staff_pending_signins
+);
 
 diesel::table! {
     feedback_votes (id) {

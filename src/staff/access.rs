@@ -26,6 +26,7 @@ use crate::staff::audit::Actor;
 use crate::staff::model::{Role, StaffUser};
 use crate::staff::routes::Area;
 use crate::staff::store;
+use crate::staff::two_factor;
 use crate::state::AppState;
 use crate::web::ClientIp;
 
@@ -50,6 +51,8 @@ pub struct Staff {
     pub role: Role,
     pub via: Via,
     pub ip_hash: Option<String>,
+    /// The account has a second factor turned on.
+    pub second_factor: bool,
 }
 
 impl Staff {
@@ -129,26 +132,28 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Option<Staf
         let found = state
             .db
             .run(move |conn| {
-                let found = store::find_token(conn, &hash)?;
-                if let Some((token, _)) = &found {
-                    let now = crate::db::now();
-                    if token
-                        .last_used_at
-                        .is_none_or(|t| now - t > TimeDelta::seconds(60))
-                    {
-                        store::touch_token(conn, &token.id, now)?;
-                    }
+                let Some((token, user)) = store::find_token(conn, &hash)? else {
+                    return Ok(None);
+                };
+                let now = crate::db::now();
+                if token
+                    .last_used_at
+                    .is_none_or(|t| now - t > TimeDelta::seconds(60))
+                {
+                    store::touch_token(conn, &token.id, now)?;
                 }
-                Ok(found)
+                let second_factor = two_factor::store::has_second_factor(conn, &user.id)?;
+                Ok(Some((token, user, second_factor)))
             })
             .await?;
-        return Ok(found.and_then(|(token, user)| {
+        return Ok(found.and_then(|(token, user, second_factor)| {
             let role = user.role()?;
             Some(Staff {
                 user,
                 role,
                 via: Via::Token { token_id: token.id },
                 ip_hash,
+                second_factor,
             })
         }));
     }
@@ -172,10 +177,11 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Option<Staf
             if now - session.last_seen_at > TimeDelta::seconds(60) {
                 store::touch_session(conn, &hash, now)?;
             }
-            Ok(Some((session, user)))
+            let second_factor = two_factor::store::has_second_factor(conn, &user.id)?;
+            Ok(Some((session, user, second_factor)))
         })
         .await?;
-    Ok(found.and_then(|(session, user)| {
+    Ok(found.and_then(|(session, user, second_factor)| {
         let role = user.role()?;
         Some(Staff {
             user,
@@ -185,6 +191,7 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Option<Staf
                 csrf: session.csrf_token,
             },
             ip_hash,
+            second_factor,
         })
     }))
 }

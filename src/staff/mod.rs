@@ -13,6 +13,7 @@ pub mod password;
 pub mod routes;
 pub mod service;
 pub mod store;
+pub mod two_factor;
 pub mod ui;
 
 use actix_web::http::Method;
@@ -94,6 +95,11 @@ pub fn public_pages(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(handlers::login)),
     )
     .service(
+        web::resource("/staff/login/second-factor")
+            .route(web::get().to(handlers::second_factor_form))
+            .route(web::post().to(handlers::second_factor)),
+    )
+    .service(
         web::resource("/staff/setup")
             .route(web::get().to(handlers::setup_form))
             .route(web::post().to(handlers::setup)),
@@ -110,7 +116,7 @@ pub fn routes(r: &mut StaffRoutes) {
             .finish()
     })
     .page(M::GET, "/", ANY_ROLE, h::dashboard)
-    .page(M::POST, "/logout", ANY_ROLE, h::logout)
+    .enrolment_page(M::POST, "/logout", ANY_ROLE, h::logout)
     .page(M::GET, "/account", ANY_ROLE, h::account)
     .page(M::POST, "/account/password", ANY_ROLE, h::change_password)
     .page(
@@ -118,6 +124,25 @@ pub fn routes(r: &mut StaffRoutes) {
         "/account/sessions/{id}/revoke",
         ANY_ROLE,
         h::revoke_session,
+    )
+    .enrolment_page(M::GET, "/account/two-factor", ANY_ROLE, h::two_factor_page)
+    .enrolment_page(
+        M::POST,
+        "/account/two-factor/totp",
+        ANY_ROLE,
+        h::two_factor_start,
+    )
+    .enrolment_page(
+        M::POST,
+        "/account/two-factor/totp/confirm",
+        ANY_ROLE,
+        h::two_factor_confirm,
+    )
+    .page(
+        M::POST,
+        "/account/two-factor/disable",
+        ANY_ROLE,
+        h::two_factor_disable,
     )
     .page(M::POST, "/account/tokens", ANY_ROLE, h::create_token)
     .page(
@@ -131,6 +156,12 @@ pub fn routes(r: &mut StaffRoutes) {
     .page(M::POST, "/accounts/{id}/disable", ADMIN, h::disable_account)
     .page(M::POST, "/accounts/{id}/enable", ADMIN, h::enable_account)
     .page(M::POST, "/accounts/{id}/role", ADMIN, h::set_role)
+    .page(
+        M::POST,
+        "/accounts/{id}/two-factor/reset",
+        ADMIN,
+        h::reset_two_factor,
+    )
     .page(M::GET, "/audit", ADMIN, h::audit_page)
     .page(M::GET, "/outbox", ADMIN, h::outbox_page)
     .page(M::POST, "/outbox/{id}/retry", ADMIN, h::outbox_retry_page)

@@ -23,6 +23,11 @@ use actix_web::{web, FromRequest, Handler, HttpMessage, Responder};
 use super::access::{refuse, require_staff, Authenticated, Staff};
 use super::model::Role;
 use crate::error::AppError;
+use crate::staff::ui::see_other;
+use crate::state::AppState;
+
+/// Where an account that must enrol a second factor is sent.
+pub const ENROLMENT_PAGE: &str = "/staff/account/two-factor";
 
 /// Which guarded scope a staff route lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,6 +55,9 @@ pub struct Rule {
     /// The full route pattern, e.g. `/api/v1/staff/outbox/{id}/retry`.
     pub path: String,
     pub roles: &'static [Role],
+    /// Usable by an account that must still enrol a second factor (`staff.require_two_factor`):
+    /// the enrolment pages and signing out. Every other route refuses such an account.
+    pub before_two_factor: bool,
 }
 
 struct Entry {
@@ -98,6 +106,27 @@ impl StaffRoutes {
         self.add(Area::Pages, method, path, roles, handler)
     }
 
+    /// Declares an HTML page (or form target) under `/staff` that an account still has to
+    /// reach when it must enrol a second factor first: the enrolment pages, signing out.
+    pub fn enrolment_page<F, Args>(
+        &mut self,
+        method: Method,
+        path: &'static str,
+        roles: &'static [Role],
+        handler: F,
+    ) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(Area::Pages, method, path, roles, handler);
+        if let Some(entry) = self.entries.last_mut() {
+            entry.rule.before_two_factor = true;
+        }
+        self
+    }
+
     fn add<F, Args>(
         &mut self,
         area: Area,
@@ -118,6 +147,7 @@ impl StaffRoutes {
                 method,
                 path: format!("{}{relative}", area.prefix()),
                 roles,
+                before_two_factor: false,
             },
             relative,
             route,
@@ -155,11 +185,11 @@ impl StaffRoutes {
 fn scope(area: Area, entries: Vec<Entry>) -> impl HttpServiceFactory {
     let mut resources: Vec<(&'static str, Vec<actix_web::Route>)> = Vec::new();
     for entry in entries {
-        let roles = entry.rule.roles;
+        let (roles, enrolment) = (entry.rule.roles, entry.rule.before_two_factor);
         let route = entry
             .route
             .wrap(from_fn(move |req: ServiceRequest, next: Next<BoxBody>| {
-                authorize(area, roles, req, next)
+                authorize(area, roles, enrolment, req, next)
             }));
         match resources
             .iter_mut()
@@ -185,11 +215,14 @@ fn scope(area: Area, entries: Vec<Entry>) -> impl HttpServiceFactory {
     )
 }
 
-/// The route's own check: the authenticated staff member's role must be one of `roles`.
-/// Runs after routing, so it is always the rule of the handler about to run.
+/// The route's own check: the authenticated staff member's role must be one of `roles`, and
+/// when `staff.require_two_factor` is on, an account without a second factor reaches only the
+/// routes marked `enrolment` (pages redirect to enrolment, the API answers 403). Runs after
+/// routing, so it is always the rule of the handler about to run.
 async fn authorize(
     area: Area,
     roles: &'static [Role],
+    enrolment: bool,
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
@@ -203,6 +236,18 @@ async fn authorize(
             req,
             AppError::Forbidden("Your role does not give access to this.".into()),
         ));
+    }
+    if !enrolment && !staff.second_factor {
+        // Fail closed: without the settings, nothing but enrolment is reachable.
+        let required = req
+            .app_data::<web::Data<AppState>>()
+            .is_none_or(|s| s.settings.staff.require_two_factor);
+        if required {
+            return Ok(match area {
+                Area::Api => refuse(area, req, AppError::TwoFactorRequired),
+                Area::Pages => req.into_response(see_other(ENROLMENT_PAGE)),
+            });
+        }
     }
     req.extensions_mut().insert::<Staff>(staff);
     next.call(req).await

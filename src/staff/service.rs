@@ -14,6 +14,7 @@ use crate::staff::audit::{self, Actor, Entry};
 use crate::staff::model::{DisplayName, NewPassword, NewStaff, Role, StaffUser};
 use crate::staff::password::{self, Verified};
 use crate::staff::store;
+use crate::staff::two_factor;
 use crate::state::AppState;
 
 /// Validates account fields, naming every failing one.
@@ -163,6 +164,9 @@ pub async fn setup_link(state: &AppState) -> Result<Option<String>, AppError> {
 pub enum SignIn {
     /// Signed in: set this cookie.
     Ok(Cookie<'static>),
+    /// The password was right and the account has a second factor: set this cookie (the
+    /// pending sign-in, no session yet) and ask for the second step.
+    SecondFactor(Cookie<'static>),
     /// Wrong email or password (the same answer either way).
     Refused,
 }
@@ -173,26 +177,33 @@ pub enum SignIn {
 /// An address without an (enabled) account goes through the same steps: the same lookups,
 /// a password verification against a dummy hash, the same failure counting, so its answers
 /// (401, or 429 under a flood) and their timing match those of a real account.
-/// `client_hash` is the keyed hash of the client IP (never the IP itself).
+/// `client_hash` is the keyed hash of the client IP (never the IP itself). An account with a
+/// second factor gets no session here, only a pending sign-in that the second step
+/// ([`two_factor::complete_sign_in`]) turns into one; `next` is where that step goes after.
 pub async fn sign_in(
     state: &AppState,
     email: &str,
     password: String,
     user_agent: Option<String>,
     client_hash: String,
+    next: &str,
 ) -> Result<SignIn, AppError> {
     // The turn to hash comes first: a flood past the queue is refused before any other work.
     let permit = state.passwords.permit().await?;
     let email = email.trim().to_lowercase();
     let account_hash = state.keys.hash("staff-login-account", email.as_bytes());
-    let (user, failures) = {
+    let (user, failures, second_factor) = {
         let (email, account, client) = (email.clone(), account_hash.clone(), client_hash.clone());
         state
             .db
             .run(move |conn| {
                 let user = store::find_user_by_email(conn, &email)?.filter(|u| !u.disabled);
                 let failures = store::login_failures(conn, &account, &client, crate::db::now())?;
-                Ok((user, failures))
+                let second_factor = match &user {
+                    Some(u) => two_factor::store::has_second_factor(conn, &u.id)?,
+                    None => false,
+                };
+                Ok((user, failures, second_factor))
             })
             .await?
     };
@@ -227,6 +238,63 @@ pub async fn sign_in(
     } else {
         None
     };
+    let user_agent = user_agent.map(|ua| ua.chars().take(200).collect::<String>());
+    if second_factor {
+        if let Some(h) = new_hash {
+            let id = user.id.clone();
+            state
+                .db
+                .write(move |conn| Ok(store::set_password_hash(conn, &id, &h)?))
+                .await?;
+        }
+        let pending = two_factor::Pending {
+            user_id: user.id,
+            account_hash,
+            client_hash,
+            user_agent,
+            next: next.to_string(),
+        };
+        return Ok(SignIn::SecondFactor(
+            two_factor::begin_sign_in(state, pending).await?,
+        ));
+    }
+    let session = NewSession {
+        user,
+        user_agent,
+        account_hash,
+        client_hash,
+        new_hash,
+        second_factor: None,
+    };
+    Ok(SignIn::Ok(start_session(state, session).await?))
+}
+
+/// A session about to start: whose, from which browser, and how the sign-in was proven.
+pub(crate) struct NewSession {
+    pub user: StaffUser,
+    pub user_agent: Option<String>,
+    /// The keyed hashes the sign-in's failures were counted by (cleared on success).
+    pub account_hash: String,
+    pub client_hash: String,
+    /// A new password hash to store (the old one used weaker parameters).
+    pub new_hash: Option<String>,
+    /// The second factor used, when there was one (audited).
+    pub second_factor: Option<&'static str>,
+}
+
+/// Starts a session for a sign-in that is complete; returns its cookie.
+pub(crate) async fn start_session(
+    state: &AppState,
+    new: NewSession,
+) -> Result<Cookie<'static>, AppError> {
+    let NewSession {
+        user,
+        user_agent,
+        account_hash,
+        client_hash,
+        new_hash,
+        second_factor,
+    } = new;
     let token = random_token(32);
     let csrf = random_token(32);
     let absolute = TimeDelta::hours(i64::from(state.settings.staff.session_absolute_hours));
@@ -236,7 +304,6 @@ pub async fn sign_in(
         label: format!("{} <{}>", user.display_name, user.email),
         ip_hash: Some(client_hash.clone()),
     };
-    let user_agent = user_agent.map(|ua| ua.chars().take(200).collect::<String>());
     state
         .db
         .write(move |conn| {
@@ -255,25 +322,25 @@ pub async fn sign_in(
             )?;
             store::record_login(conn, &user.id, now)?;
             store::clear_login_failures(conn, &account_hash, &client_hash)?;
-            audit::record(
-                conn,
-                &actor,
-                Entry::new("staff.signed_in").target("staff_user", &user.id),
-            )?;
+            let mut entry = Entry::new("staff.signed_in").target("staff_user", &user.id);
+            if let Some(factor) = second_factor {
+                entry = entry.details(serde_json::json!({ "second_factor": factor }));
+            }
+            audit::record(conn, &actor, entry)?;
             Ok(())
         })
         .await?;
-    Ok(SignIn::Ok(session_cookie(
+    Ok(session_cookie(
         state.settings.is_https(),
         token,
         state.settings.staff.session_absolute_hours,
-    )))
+    ))
 }
 
 /// Seconds this pair must still wait before its next attempt, when it is past the hourly
 /// limit and its last failure is more recent than the delay (rounded up, so two clients
 /// throttled alike are told the same).
-fn throttled(settings: &StaffSettings, f: &store::LoginFailures) -> Option<u64> {
+pub(crate) fn throttled(settings: &StaffSettings, f: &store::LoginFailures) -> Option<u64> {
     let limit = i32::try_from(settings.max_failed_logins_per_hour).unwrap_or(i32::MAX);
     if f.failures < limit {
         return None;

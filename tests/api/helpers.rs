@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use diesel::{BoolExpressionMethods, Connection, ExpressionMethods, QueryDsl, RunQueryDsl};
 use frontdesk::app::{AppState, Application, BuildOptions};
+use frontdesk::clock::Clock;
 use frontdesk::config::{MailTransportKind, Secret, Settings, SqliteSynchronous};
 use frontdesk::mail::outbox::{self, OutboxRow, OutboxState};
 use frontdesk::mail::transport::Transport;
@@ -128,6 +129,8 @@ pub struct TestApp {
     pub smtp: SmtpSink,
     pub state: AppState,
     pub settings: Settings,
+    /// The app's clock for second-factor codes: move it forward instead of sleeping.
+    pub clock: Clock,
     server: actix_web::dev::ServerHandle,
     running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     pub database: TestDatabase,
@@ -166,15 +169,21 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settin
         .expect("create database");
     let mut settings = test_settings(&database, &smtp);
     configure(&mut settings);
-    start(settings, smtp, database).await
+    start(settings, smtp, database, Clock::system()).await
 }
 
-async fn start(settings: Settings, smtp: SmtpSink, database: TestDatabase) -> TestApp {
+async fn start(
+    settings: Settings,
+    smtp: SmtpSink,
+    database: TestDatabase,
+    clock: Clock,
+) -> TestApp {
     let app = Application::build(
         settings.clone(),
         BuildOptions {
             migrate: true,
             handle_signals: false,
+            clock: clock.clone(),
         },
     )
     .await
@@ -193,6 +202,7 @@ async fn start(settings: Settings, smtp: SmtpSink, database: TestDatabase) -> Te
         smtp,
         state,
         settings,
+        clock,
         server,
         running: Some(running),
         database,
@@ -227,9 +237,10 @@ impl TestApp {
             settings,
             smtp,
             database,
+            clock,
             ..
         } = self;
-        start(settings, smtp, database).await
+        start(settings, smtp, database, clock).await
     }
 
     /// Renders and queues emails in one committed transaction.

@@ -32,4 +32,5 @@ mod retention;
 mod shared_limits;
 mod staff;
 mod staff_access;
+mod two_factor;
 mod unverified_email;

@@ -13,6 +13,7 @@ use crate::staff::model::{NewPassword, StaffSummary};
 use crate::staff::password::Verified;
 use crate::staff::service;
 use crate::staff::store;
+use crate::staff::two_factor;
 use crate::staff::ui::see_other;
 use crate::state::AppState;
 
@@ -43,7 +44,10 @@ async fn account_page(
             })
         })
         .collect();
-    let mut ctx = json!({ "sessions": sessions, "tokens": tokens, "new_token": null });
+    let mut ctx = json!({
+        "sessions": sessions, "tokens": tokens, "new_token": null,
+        "second_factor": staff.second_factor,
+    });
     if let (Value::Object(ctx), Value::Object(extra)) = (&mut ctx, extra) {
         ctx.extend(extra);
     }
@@ -162,22 +166,36 @@ pub async fn revoke_session(
 #[derive(Deserialize)]
 pub struct TokenForm {
     label: String,
+    /// A current second-factor code, required when the account has a second factor.
+    #[serde(default)]
+    code: String,
 }
 
+/// Creates a personal API token; an account with a second factor proves it again here (a
+/// token outlives the session that made it).
 pub async fn create_token(
     req: HttpRequest,
     state: web::Data<AppState>,
     staff: Staff,
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
-    match service::create_token(
-        &state.db,
-        staff.user.id.clone(),
-        form.into_inner().label,
-        staff.actor(),
-    )
-    .await
-    {
+    let form = form.into_inner();
+    let checked = if staff.second_factor {
+        two_factor::verify_code(&state, &staff.user.id, &form.code)
+            .await?
+            .is_some()
+    } else {
+        true
+    };
+    let created = if checked {
+        service::create_token(&state.db, staff.user.id.clone(), form.label, staff.actor()).await
+    } else {
+        Err(AppError::field(
+            "code",
+            "Type the current code from your authenticator app (or a recovery code).",
+        ))
+    };
+    match created {
         Ok(token) => {
             account_page(
                 &req,

@@ -12,6 +12,7 @@ use crate::staff::audit;
 use crate::staff::model::{Role, StaffSummary};
 use crate::staff::service;
 use crate::staff::store;
+use crate::staff::two_factor;
 use crate::staff::ui::see_other;
 use crate::state::AppState;
 
@@ -23,7 +24,15 @@ async fn accounts_page(
     errors: Vec<FieldError>,
     form: Value,
 ) -> Result<HttpResponse, AppError> {
-    let users = state.db.run(|conn| Ok(store::list_users(conn)?)).await?;
+    let (users, two_factor_ids) = state
+        .db
+        .run(|conn| {
+            Ok((
+                store::list_users(conn)?,
+                two_factor::store::users_with_second_factor(conn)?,
+            ))
+        })
+        .await?;
     let users: Vec<StaffSummary> = users.iter().map(StaffSummary::from).collect();
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
     page(
@@ -35,6 +44,7 @@ async fn accounts_page(
         status,
         json!({
             "users": users, "roles": roles, "errors": errors, "form": form,
+            "two_factor_ids": two_factor_ids,
         }),
     )
 }

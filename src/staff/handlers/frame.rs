@@ -77,6 +77,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "saved" => "Saved.",
         "reply_sent" => "The reply is on its way to the reader.",
         "block_lifted" => "The newsletter block is lifted: the address may subscribe again.",
+        "two_factor_off" => "Two-factor sign-in is off for your account.",
+        "two_factor_reset" => "The second factor was reset; the account signs in with its password until it sets up a new one.",
+        "second_step_expired" => "That sign-in has expired or was already used; sign in again.",
         _ => return None,
     })
 }

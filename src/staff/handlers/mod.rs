@@ -12,6 +12,7 @@ mod dashboard;
 mod frame;
 mod outbox;
 mod signin;
+mod two_factor;
 
 pub use account::*;
 pub use accounts::*;
@@ -20,3 +21,4 @@ pub use dashboard::*;
 pub use frame::*;
 pub use outbox::*;
 pub use signin::*;
+pub use two_factor::*;

@@ -21,7 +21,7 @@ use crate::web::ClientIp;
 const FORM_COOKIE: &str = "fd_form";
 
 /// A fresh double-submit token for forms shown before sign-in (login, setup).
-fn form_cookie(state: &AppState) -> (String, Cookie<'static>) {
+pub(super) fn form_cookie(state: &AppState) -> (String, Cookie<'static>) {
     let token = random_token(24);
     let cookie = Cookie::build(FORM_COOKIE, token.clone())
         .path("/staff/")
@@ -32,7 +32,11 @@ fn form_cookie(state: &AppState) -> (String, Cookie<'static>) {
     (token, cookie)
 }
 
-fn check_form_token(req: &HttpRequest, state: &AppState, presented: &str) -> Result<(), AppError> {
+pub(super) fn check_form_token(
+    req: &HttpRequest,
+    state: &AppState,
+    presented: &str,
+) -> Result<(), AppError> {
     crate::staff::access::same_origin(req, state)?;
     let cookie = req.cookie(FORM_COOKIE);
     match cookie {
@@ -110,9 +114,24 @@ pub async fn login(
         .and_then(|v| v.to_str().ok())
         .map(String::from);
     let client_hash = state.keys.hash("staff-ip", ip.0.to_string().as_bytes());
-    match service::sign_in(&state, &form.email, form.password, user_agent, client_hash).await? {
+    let next = safe_next(&form.next);
+    match service::sign_in(
+        &state,
+        &form.email,
+        form.password,
+        user_agent,
+        client_hash,
+        next,
+    )
+    .await?
+    {
         SignIn::Ok(cookie) => {
-            let mut res = see_other(safe_next(&form.next));
+            let mut res = see_other(next);
+            res.add_cookie(&cookie).map_err(AppError::unexpected)?;
+            Ok(res)
+        }
+        SignIn::SecondFactor(cookie) => {
+            let mut res = see_other("/staff/login/second-factor");
             res.add_cookie(&cookie).map_err(AppError::unexpected)?;
             Ok(res)
         }
@@ -265,12 +284,21 @@ pub async fn setup(
         .and_then(|v| v.to_str().ok())
         .map(String::from);
     let client_hash = state.keys.hash("staff-ip", ip.0.to_string().as_bytes());
-    match service::sign_in(&state, &email, form.password, user_agent, client_hash).await? {
+    match service::sign_in(
+        &state,
+        &email,
+        form.password,
+        user_agent,
+        client_hash,
+        "/staff/",
+    )
+    .await?
+    {
         SignIn::Ok(cookie) => {
             let mut res = see_other("/staff/");
             res.add_cookie(&cookie).map_err(AppError::unexpected)?;
             Ok(res)
         }
-        SignIn::Refused => Ok(see_other("/staff/login")),
+        SignIn::SecondFactor(_) | SignIn::Refused => Ok(see_other("/staff/login")),
     }
 }
