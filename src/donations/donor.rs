@@ -14,7 +14,10 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::page::render;
 
-use super::model::{format_amount, plain_amount, RECURRING_ACTIVE, RECURRING_CANCELLED};
+use super::model::{
+    currency_and_amount, format_amount, parse_major, plain_amount, RECURRING_ACTIVE,
+    RECURRING_CANCELLED,
+};
 use super::payments::PaymentProvider;
 use super::store::{self, Donation, Payment};
 use super::token;
@@ -25,6 +28,7 @@ use crate::web::csv;
 pub struct TokenQuery {
     token: Option<String>,
     cancelled: Option<String>,
+    changed: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -37,6 +41,13 @@ pub struct StatementQuery {
 #[derive(Debug, Deserialize)]
 pub struct CancelForm {
     donation_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AmountForm {
+    donation_id: String,
+    /// In the gift's currency, as typed (`20`, `20.50`).
+    amount: String,
 }
 
 /// The "link expired" page (also for a link used up or revoked).
@@ -97,6 +108,7 @@ fn gift_view(d: &Donation) -> serde_json::Value {
         "id": d.id,
         "date": d.created_at.format("%Y-%m-%d").to_string(),
         "amount": format_amount(d.total_minor, &d.currency),
+        "currency": d.currency,
         "monthly": d.frequency == Frequency::Monthly,
         "status": d.status,
         "recurring_status": d.recurring_status,
@@ -150,6 +162,7 @@ pub async fn manage_page(
             "gifts": gifts.iter().map(gift_view).collect::<Vec<_>>(),
             "years": years,
             "cancelled": query.cancelled.is_some(),
+            "changed": query.changed.is_some(),
         }),
     )?;
     private(&mut response);
@@ -239,6 +252,73 @@ pub async fn cancel(
         .insert_header((
             header::LOCATION,
             format!("/donations/manage?token={fresh}&cancelled=1"),
+        ))
+        .finish())
+}
+
+/// The donor changes an active monthly gift's amount, from the next payment on (at the
+/// processor first, then here). Within `donations.currencies`' bounds; 422 naming `amount`
+/// otherwise. The link stays usable.
+pub async fn change_amount(
+    state: web::Data<AppState>,
+    data: web::Data<Donations>,
+    query: web::Query<TokenQuery>,
+    form: web::Form<AmountForm>,
+) -> Result<HttpResponse, AppError> {
+    let token = query.token.clone().unwrap_or_default();
+    let email = match donor(&state, Some(&token)).await {
+        Ok(e) => e,
+        Err(page) => return Ok(*page),
+    };
+    let AmountForm {
+        donation_id,
+        amount,
+    } = form.into_inner();
+    let lookup = donation_id.clone();
+    let donation = state
+        .db
+        .run(move |conn| Ok(store::find_donation(conn, &lookup)?))
+        .await?;
+    let active = donation.recurring_status.as_deref() == Some(RECURRING_ACTIVE);
+    if donation.email_normalized != email || donation.frequency != Frequency::Monthly || !active {
+        return Err(AppError::NotFound);
+    }
+    let mut errors = Vec::new();
+    let total = parse_major(&amount, &donation.currency);
+    match total {
+        Some(total) => {
+            currency_and_amount(
+                &mut errors,
+                &state.settings,
+                &donation.currency,
+                total,
+                true,
+            );
+        }
+        None => errors.push(crate::error::FieldError::new(
+            "amount",
+            "Give an amount like 20 or 20.50.",
+        )),
+    }
+    let Some(total) = total.filter(|_| errors.is_empty()) else {
+        for e in &mut errors {
+            e.field = "amount".into();
+        }
+        return Err(AppError::Validation(errors));
+    };
+    data.payments
+        .named(&donation.provider)?
+        .change_amount(&donation, total)
+        .await?;
+    state
+        .db
+        .write(move |conn| Ok(store::set_amount(conn, &donation_id, total)?))
+        .await?;
+    tracing::info!(donation = %donation.id, "monthly amount changed by the donor");
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!("/donations/manage?token={token}&changed=1"),
         ))
         .finish())
 }

@@ -81,6 +81,10 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         .route("/donations/manage/cancel", web::post().to(donor::cancel))
         .route("/donations/manage/card", web::get().to(donor::card))
         .route(
+            "/donations/manage/amount",
+            web::post().to(donor::change_amount),
+        )
+        .route(
             "/donations/manage/statement",
             web::get().to(donor::statement),
         )

@@ -47,6 +47,27 @@ pub fn format_amount(minor: i64, currency: &str) -> String {
     }
 }
 
+/// What a donor types as an amount (`20`, `20.5`, `20.50` for USD; `2500` for JPY) in minor
+/// units; `None` unless it is digits with at most the currency's decimals.
+pub fn parse_major(input: &str, currency: &str) -> Option<i64> {
+    let places = decimals(currency) as usize;
+    let (whole, fraction) = input.trim().split_once('.').unwrap_or((input.trim(), ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 12 || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    if fraction.len() > places || (input.contains('.') && fraction.is_empty()) {
+        return None;
+    }
+    let unit = 10i64.pow(places as u32);
+    let fraction: i64 = format!("{fraction:0<places$}").parse().unwrap_or(0);
+    whole
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(unit)?
+        .checked_add(fraction)
+}
+
 /// `2500, "USD"` → `"25.00"` (for CSV files: no grouping, no code).
 pub fn plain_amount(minor: i64, currency: &str) -> String {
     let places = decimals(currency);
@@ -632,6 +653,19 @@ mod tests {
         match e {
             AppError::Validation(v) => v.into_iter().map(|f| f.field).collect(),
             other => panic!("expected validation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn typed_amounts_become_minor_units() {
+        assert_eq!(parse_major("20", "USD"), Some(2000));
+        assert_eq!(parse_major(" 20.5 ", "USD"), Some(2050));
+        assert_eq!(parse_major("20.05", "USD"), Some(2005));
+        assert_eq!(parse_major("2500", "JPY"), Some(2500));
+        assert_eq!(parse_major("1.234", "KWD"), Some(1234));
+        for bad in ["", ".5", "20.505", "2,000", "-5", "20.", "1e3", "25.0"] {
+            let currency = if bad == "25.0" { "JPY" } else { "USD" };
+            assert_eq!(parse_major(bad, currency), None, "{bad}");
         }
     }
 

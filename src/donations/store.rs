@@ -176,6 +176,19 @@ pub fn set_recurring_status(
         .execute(conn)
 }
 
+/// A monthly gift's new amount (the donor's choice, or the processor's report of it); covered
+/// fees are not recomputed: the new amount is the total.
+pub fn set_amount(conn: &mut DbConnection, id: &str, total_minor: i64) -> QueryResult<usize> {
+    diesel::update(donations::table.find(id))
+        .set((
+            donations::amount_minor.eq(total_minor),
+            donations::fee_minor.eq(0),
+            donations::total_minor.eq(total_minor),
+            donations::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn)
+}
+
 /// Remembers the processor's customer and subscription of a gift (each only when known).
 pub fn set_provider_ids(
     conn: &mut DbConnection,

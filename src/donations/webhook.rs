@@ -145,12 +145,13 @@ pub fn apply(conn: &mut DbConnection, ctx: &Ctx, event: &Event) -> Result<Outcom
             | "charge.refunded"
             | "charge.dispute.created"
             | "customer.subscription.deleted"
+            | "customer.subscription.updated"
     );
     if !handled {
         store::record_event(conn, &event.id, &event.kind, None)?;
         return Ok(Outcome::Ignored);
     }
-    let subscription_for_lookup = if event.kind == "customer.subscription.deleted" {
+    let subscription_for_lookup = if event.kind.starts_with("customer.subscription.") {
         str_at(o, &["id"])
     } else {
         subscription
@@ -193,6 +194,7 @@ pub fn apply(conn: &mut DbConnection, ctx: &Ctx, event: &Event) -> Result<Outcom
         "invoice.payment_failed" => installment_failed(conn, ctx, &donation, o)?,
         "charge.refunded" => charge_refunded(conn, &donation, o)?,
         "charge.dispute.created" => dispute_created(conn, ctx, &donation, o)?,
+        "customer.subscription.updated" => subscription_updated(conn, &donation, o)?,
         "customer.subscription.deleted" => {
             store::set_recurring_status(conn, &donation.id, RECURRING_CANCELLED)?;
             recovery::close(conn, &donation.id, RecoveryState::Lost, 0, crate::db::now())?;
@@ -324,6 +326,28 @@ fn invoice_paid(
         amount,
         crate::db::now(),
     )?;
+    Ok(Outcome::Applied)
+}
+
+/// The donor changed the subscription at the processor (its portal): a new monthly amount
+/// is stored; a cancellation at the period's end stops the gift (and its follow-up) now.
+fn subscription_updated(
+    conn: &mut DbConnection,
+    donation: &Donation,
+    o: &Value,
+) -> Result<Outcome, AppError> {
+    let item = &o["items"]["data"][0];
+    let unit = item["price"]["unit_amount"].as_i64();
+    let quantity = item["quantity"].as_i64().unwrap_or(1);
+    if let Some(total) = unit.and_then(|u| u.checked_mul(quantity)) {
+        if total > 0 && total != donation.total_minor {
+            store::set_amount(conn, &donation.id, total)?;
+        }
+    }
+    if o["cancel_at_period_end"].as_bool() == Some(true) {
+        store::set_recurring_status(conn, &donation.id, RECURRING_CANCELLED)?;
+        recovery::close(conn, &donation.id, RecoveryState::Lost, 0, crate::db::now())?;
+    }
     Ok(Outcome::Applied)
 }
 

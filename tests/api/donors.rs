@@ -16,6 +16,7 @@ both_backends!(
     the_accounting_export_has_one_row_per_movement_and_agrees_with_the_reports,
     a_failed_monthly_payment_is_followed_up_until_it_is_paid_or_given_up,
     yearly_statements_go_once_to_each_donor_when_interrupted_resumed_or_run_twice,
+    a_monthly_donor_changes_the_amount_on_their_page_or_at_the_processor,
 );
 
 async fn spawn_stripe(backend: Backend) -> (TestApp, FakeStripe) {
@@ -672,4 +673,108 @@ async fn yearly_statements_go_once_to_each_donor_when_interrupted_resumed_or_run
     .await;
     assert_eq!(status, 422);
     assert_eq!(problem["errors"][0]["field"], "year");
+}
+
+/// The token of a fresh self-service link for `email` (asked for as a donor would).
+async fn donor_token(app: &TestApp, email: &str) -> String {
+    let res = app
+        .client
+        .post(app.url("/api/v1/donations/manage"))
+        .json(&json!({ "email": email }))
+        .send()
+        .await
+        .expect("manage");
+    assert_eq!(res.status(), 202);
+    app.drain_outbox().await;
+    let mail = app
+        .smtp
+        .received()
+        .into_iter()
+        .rev()
+        .find(|m| m.rcpt_to[0] == email)
+        .expect("link mail");
+    let text = mail.text_body().expect("text");
+    let link = text
+        .split_whitespace()
+        .find(|w| w.contains("/donations/manage?token="))
+        .expect("link");
+    link.split("token=").nth(1).expect("token").to_string()
+}
+
+async fn a_monthly_donor_changes_the_amount_on_their_page_or_at_the_processor(backend: Backend) {
+    let (app, fake) = spawn_stripe(backend).await;
+    let session = monthly_gift(&app, &fake, "mo@example.org").await;
+    let other = monthly_gift(&app, &fake, "ana@example.org").await;
+    let token = donor_token(&app, "mo@example.org").await;
+    let sub = session.subscription.clone().expect("subscription");
+    let change = |donation: String, amount: &'static str| {
+        let url = app.url(&format!("/donations/manage/amount?token={token}"));
+        let client = app.client.clone();
+        async move {
+            client
+                .post(url)
+                .form(&[("donation_id", donation.as_str()), ("amount", amount)])
+                .send()
+                .await
+                .expect("change")
+        }
+    };
+
+    let page = app.get(&format!("/donations/manage?token={token}")).await;
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("Change amount") && html.contains("Update card"),
+        "{html}"
+    );
+
+    let res = change(session.donation_id.clone(), "25.50").await;
+    assert_eq!(res.status(), 303);
+    assert!(res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .ends_with("&changed=1"));
+    let calls = fake.requests_to(&format!("/v1/subscriptions/{sub}"));
+    let update = calls.last().expect("update");
+    assert_eq!(
+        update.get("items[0][id]"),
+        Some(format!("si_{sub}").as_str())
+    );
+    assert_eq!(
+        update.get("items[0][price_data][unit_amount]"),
+        Some("2550")
+    );
+    assert_eq!(
+        update.get("items[0][price_data][product]"),
+        Some(format!("prod_{sub}").as_str())
+    );
+    assert_eq!(
+        update.get("items[0][price_data][recurring][interval]"),
+        Some("month")
+    );
+    assert_eq!(update.get("proration_behavior"), Some("none"));
+    let stored = |id: String| {
+        let db = app.state.db.clone();
+        async move {
+            db.run(move |conn| Ok(store::find_donation(conn, &id)?))
+                .await
+                .expect("donation")
+        }
+    };
+    assert_eq!(stored(session.donation_id.clone()).await.total_minor, 2550);
+
+    // Unreadable or out-of-bounds amounts are named; someone else's gift is not found.
+    for bad in ["twenty", "0.50", "20.505"] {
+        let res = change(session.donation_id.clone(), bad).await;
+        assert_eq!(res.status(), 422, "{bad}");
+        let problem: Value = res.json().await.expect("problem");
+        assert_eq!(problem["errors"][0]["field"], "amount", "{bad}");
+    }
+    assert_eq!(change(other.donation_id.clone(), "30").await.status(), 404);
+    assert_eq!(stored(session.donation_id.clone()).await.total_minor, 2550);
+
+    // Changed at the processor's portal: the event brings the new amount, once.
+    let updated = fake.subscription_updated_event(&session, 3000);
+    assert_eq!(deliver(&app, &updated).await.status(), 200);
+    assert_eq!(deliver(&app, &updated).await.status(), 200);
+    assert_eq!(stored(session.donation_id.clone()).await.total_minor, 3000);
 }

@@ -160,7 +160,24 @@ async fn handle(
         s.sessions.push(session);
         answer
     } else if let Some(sub) = recorded.path.strip_prefix("/v1/subscriptions/") {
-        json!({"id": sub, "object": "subscription", "cancel_at_period_end": recorded.get("cancel_at_period_end") == Some("true")})
+        let amount = s
+            .sessions
+            .iter()
+            .find(|x| x.subscription.as_deref() == Some(sub))
+            .map_or(0, |x| x.amount);
+        let amount = recorded
+            .get("items[0][price_data][unit_amount]")
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(amount);
+        // A read is not remembered as an idempotent answer.
+        let answer = json!({"id": sub, "object": "subscription",
+            "cancel_at_period_end": recorded.get("cancel_at_period_end") == Some("true"),
+            "items": {"object": "list", "data": [{"id": format!("si_{sub}"), "quantity": 1,
+                "price": {"product": format!("prod_{sub}"), "unit_amount": amount}}]}});
+        if req.method() == actix_web::http::Method::GET {
+            return HttpResponse::Ok().json(answer);
+        }
+        answer
     } else if recorded.path == "/v1/billing_portal/sessions" {
         json!({"id": format!("bps_test_{n}"), "object": "billing_portal.session",
                "url": format!("https://billing.stripe.test/p/session/bps_test_{n}")})
@@ -341,6 +358,18 @@ impl FakeStripe {
                 "id": format!("dp_test_{n}"), "object": "dispute",
                 "charge": format!("ch_test_{n}"), "payment_intent": payment_intent,
             }),
+        )
+    }
+
+    /// The subscription as the processor's portal left it: a new monthly amount.
+    pub fn subscription_updated_event(&self, s: &Session, amount: i64) -> Value {
+        let sub = s.subscription.clone().unwrap_or_default();
+        self.event(
+            "customer.subscription.updated",
+            json!({"id": sub, "object": "subscription", "customer": s.customer,
+                   "cancel_at_period_end": false,
+                   "items": {"object": "list", "data": [{"id": format!("si_{sub}"), "quantity": 1,
+                       "price": {"product": format!("prod_{sub}"), "unit_amount": amount}}]}}),
         )
     }
 

@@ -38,6 +38,11 @@ impl PaymentProvider for Manual {
         ))
     }
 
+    /// A pledge's amount is what the donor transfers: only the stored gift changes.
+    async fn change_amount(&self, _donation: &Donation, _total_minor: i64) -> Result<(), AppError> {
+        Ok(())
+    }
+
     async fn card_page(
         &self,
         _donation: &Donation,

@@ -49,6 +49,13 @@ pub trait PaymentProvider {
     /// Gives a payment back in full; returns the processor's refund id.
     fn refund(&self, payment: &Payment) -> impl Future<Output = Result<String, AppError>> + Send;
 
+    /// Changes a monthly gift's amount from its next payment on.
+    fn change_amount(
+        &self,
+        donation: &Donation,
+        total_minor: i64,
+    ) -> impl Future<Output = Result<(), AppError>> + Send;
+
     /// Where the donor of a monthly gift updates their card (the processor's page, coming
     /// back to `return_url`); `None` when the provider has no card to update.
     fn card_page(
@@ -84,6 +91,13 @@ impl PaymentProvider for Provider {
         match self {
             Provider::Manual(p) => p.begin_checkout(donation).await,
             Provider::Stripe(p) => p.begin_checkout(donation).await,
+        }
+    }
+
+    async fn change_amount(&self, donation: &Donation, total_minor: i64) -> Result<(), AppError> {
+        match self {
+            Provider::Manual(p) => p.change_amount(donation, total_minor).await,
+            Provider::Stripe(p) => p.change_amount(donation, total_minor).await,
         }
     }
 

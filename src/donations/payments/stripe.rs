@@ -43,6 +43,28 @@ struct Created {
     id: String,
 }
 
+/// A subscription's first item: its id and its price's product, which an amount change keeps.
+#[derive(Debug, Deserialize)]
+struct Subscription {
+    items: List<Item>,
+}
+
+#[derive(Debug, Deserialize)]
+struct List<T> {
+    data: Vec<T>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Item {
+    id: String,
+    price: Price,
+}
+
+#[derive(Debug, Deserialize)]
+struct Price {
+    product: String,
+}
+
 /// Stripe's error body: `{"error": {"message": "..."}}`.
 #[derive(Debug, Deserialize)]
 struct ErrorBody {
@@ -92,19 +114,36 @@ impl StripeClient {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params)
             .finish();
-        let response = self
+        let request = self
             .http
             .post(format!("{}{path}", self.api_base))
-            .bearer_auth(self.secret_key.expose())
             .header("Idempotency-Key", idempotency_key)
-            .header("Stripe-Version", API_VERSION)
             .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body)
+            .body(body);
+        self.send(request, "POST", path).await
+    }
+
+    /// GETs `path`; answers the JSON body.
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, AppError> {
+        let request = self.http.get(format!("{}{path}", self.api_base));
+        self.send(request, "GET", path).await
+    }
+
+    /// Sends a request with the key and the pinned version; reads Stripe's answer or error.
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        method: &str,
+        path: &str,
+    ) -> Result<T, AppError> {
+        let response = request
+            .bearer_auth(self.secret_key.expose())
+            .header("Stripe-Version", API_VERSION)
             .send()
             .await
             .map_err(|e| {
                 AppError::ProcessorUnavailable(
-                    anyhow::Error::new(e).context(format!("payment processor: POST {path}")),
+                    anyhow::Error::new(e).context(format!("payment processor: {method} {path}")),
                 )
             })?;
         let status = response.status();
@@ -118,7 +157,7 @@ impl StripeClient {
                 .map(|b| b.error.message)
                 .unwrap_or_default();
             let error =
-                anyhow::anyhow!("payment processor: POST {path} answered {status}: {message}");
+                anyhow::anyhow!("payment processor: {method} {path} answered {status}: {message}");
             return Err(if status.is_server_error() || status.as_u16() == 429 {
                 AppError::ProcessorUnavailable(error)
             } else {
@@ -127,7 +166,8 @@ impl StripeClient {
         }
         serde_json::from_slice(&bytes).map_err(|e| {
             AppError::unexpected(
-                anyhow::Error::new(e).context(format!("payment processor: POST {path}: answer")),
+                anyhow::Error::new(e)
+                    .context(format!("payment processor: {method} {path}: answer")),
             )
         })
     }
@@ -264,6 +304,50 @@ impl PaymentProvider for StripeClient {
             )
             .await?;
         Ok(session.url)
+    }
+
+    /// Changes the monthly amount from the next invoice on (no proration): the subscription's
+    /// item gets a new monthly price for the same product.
+    async fn change_amount(&self, donation: &Donation, total_minor: i64) -> Result<(), AppError> {
+        let Some(subscription) = &donation.provider_subscription_id else {
+            return Err(AppError::Conflict(
+                "This monthly gift has no subscription at the processor yet.".into(),
+            ));
+        };
+        let path = format!("/v1/subscriptions/{subscription}");
+        let current: Subscription = self.get(&path).await?;
+        let item = current.items.data.first().ok_or_else(|| {
+            AppError::unexpected(anyhow::anyhow!("subscription {subscription} has no item"))
+        })?;
+        let params: Vec<(String, String)> = [
+            ("items[0][id]", item.id.as_str()),
+            (
+                "items[0][price_data][currency]",
+                &donation.currency.to_ascii_lowercase(),
+            ),
+            ("items[0][price_data][product]", item.price.product.as_str()),
+            (
+                "items[0][price_data][unit_amount]",
+                &total_minor.to_string(),
+            ),
+            ("items[0][price_data][recurring][interval]", "month"),
+            ("proration_behavior", "none"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let _: Created = self
+            .post(
+                &path,
+                &params,
+                &format!(
+                    "donation-{}-amount-{total_minor}-{}",
+                    donation.id,
+                    crate::db::new_id()
+                ),
+            )
+            .await?;
+        Ok(())
     }
 
     async fn refund(&self, payment: &Payment) -> Result<String, AppError> {
