@@ -112,7 +112,8 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         staff::donor_json,
         staff::recoveries_json,
         staff::statements_json,
-        staff::send_statements_json
+        staff::send_statements_json,
+        staff::statement_again_json
     ),
     components(schemas(
         model::DonationRequest,
@@ -143,6 +144,7 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         staff::FailingGift,
         staff::RecoveredRevenue,
         staff::StatementsRequest,
+        staff::StatementAgainRequest,
         statements::Progress
     )),
     modifiers(&Links)

@@ -118,6 +118,33 @@ pub async fn send_all(
     progress(db, ctx, year).await
 }
 
+/// Sends one donor their statement of `year` again (staff asked for it), whether or not it
+/// went before; records it as sent. False when the donor gave nothing that year.
+pub fn send_again(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    year: i32,
+    email: &str,
+) -> Result<bool, AppError> {
+    let (from, to) = range(ctx, year)?;
+    let rows = store::payments_for_email_between(conn, email, from, to)?;
+    let Some((_, first)) = rows.first() else {
+        return Ok(false);
+    };
+    let first = first.clone();
+    crate::db::dialect::on_backend!(conn, |c| diesel::insert_into(donation_statements::table)
+        .values((
+            donation_statements::year.eq(year),
+            donation_statements::email_normalized.eq(email),
+            donation_statements::queued_at.eq(crate::db::now()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    let message = statement_email(ctx, year, &first, &rows)?;
+    outbox::enqueue(conn, &[message])?;
+    Ok(true)
+}
+
 /// Records the donor's statement as sent for the year and queues it, unless it already was
 /// (by an earlier or a concurrent run): 1 when queued here.
 fn queue_one(

@@ -17,6 +17,7 @@ both_backends!(
     a_failed_monthly_payment_is_followed_up_until_it_is_paid_or_given_up,
     yearly_statements_go_once_to_each_donor_when_interrupted_resumed_or_run_twice,
     a_monthly_donor_changes_the_amount_on_their_page_or_at_the_processor,
+    the_donor_page_sends_a_receipt_or_a_statement_again,
 );
 
 async fn spawn_stripe(backend: Backend) -> (TestApp, FakeStripe) {
@@ -777,4 +778,102 @@ async fn a_monthly_donor_changes_the_amount_on_their_page_or_at_the_processor(ba
     assert_eq!(deliver(&app, &updated).await.status(), 200);
     assert_eq!(deliver(&app, &updated).await.status(), 200);
     assert_eq!(stored(session.donation_id.clone()).await.total_minor, 3000);
+}
+
+async fn the_donor_page_sends_a_receipt_or_a_statement_again(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.staff_token("fundraising").await;
+    let staff = app.staff(&token);
+    let (status, gift) = call(
+        &staff,
+        "POST",
+        "/api/v1/staff/donations/offline",
+        cheque("Ana@example.org", 4200, false),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let payment = gift["payments"][0]["id"].as_str().expect("id").to_string();
+    let csrf = app.signed_in("fundraising").await;
+
+    let page = app.get("/staff/donors?email=ana%40example.org").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("42.00 USD"), "{html}");
+    assert!(
+        html.contains(gift["payments"][0]["receipt_number"].as_str().expect("n")),
+        "{html}"
+    );
+    let year = &gift["payments"][0]["receipt_number"].as_str().expect("n")[..4];
+    assert!(
+        html.contains(&format!("Send the {year} statement again")),
+        "{html}"
+    );
+
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let (client, url) = (app.client.clone(), app.url(&path));
+        async move { client.post(url).form(&form).send().await.expect("post") }
+    };
+    let forged = post(
+        format!("/staff/donation-payments/{payment}/resend-receipt"),
+        vec![("csrf_token", "wrong".into())],
+    )
+    .await;
+    assert_eq!(forged.status(), 403);
+    let res = post(
+        format!("/staff/donation-payments/{payment}/resend-receipt"),
+        vec![("csrf_token", csrf.clone())],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let res = post(
+        "/staff/donors/statement".into(),
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("email", "ana@example.org".into()),
+            ("year", year.into()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    // Again through the API; a year without gifts is not found.
+    let (status, _) = call(
+        &staff,
+        "POST",
+        "/api/v1/staff/donors/statement",
+        json!({"email": "ana@example.org", "year": year.parse::<i32>().expect("year")}),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let (status, _) = call(
+        &staff,
+        "POST",
+        "/api/v1/staff/donors/statement",
+        json!({"email": "ana@example.org", "year": 2001}),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    app.drain_outbox().await;
+    let mails = app.smtp.received();
+    let subjects: Vec<String> = mails
+        .iter()
+        .map(|m| m.subject().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        subjects.iter().filter(|s| s.contains("receipt")).count(),
+        1,
+        "{subjects:?}"
+    );
+    assert_eq!(
+        subjects
+            .iter()
+            .filter(|s| s.contains("your donations in"))
+            .count(),
+        2,
+        "{subjects:?}"
+    );
+    // To the address as the donor gave it (the local part keeps its case).
+    assert!(mails
+        .iter()
+        .all(|m| m.rcpt_to == vec!["Ana@example.org".to_string()]));
 }

@@ -106,10 +106,19 @@ pub async fn resend_receipt_json(
     staff: Staff,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    let ctx = Ctx::from_state(&state);
+    resend_receipt(&state, &staff, path.into_inner()).await?;
+    Ok(HttpResponse::Accepted().json(json!({"status": "queued"})))
+}
+
+/// Queues a payment's receipt again; answers the gift's id.
+pub(super) async fn resend_receipt(
+    state: &AppState,
+    staff: &Staff,
+    id: String,
+) -> Result<String, AppError> {
+    let ctx = Ctx::from_state(state);
     let actor = staff.actor();
-    state
+    let donation_id = state
         .db
         .write(move |conn| {
             let payment = store::find_payment(conn, &id)?;
@@ -129,11 +138,66 @@ pub async fn resend_receipt_json(
                     .details(json!({"payment_id": payment.id,
                                     "receipt_number": payment.receipt_number})),
             )?;
+            Ok(donation.id)
+        })
+        .await?;
+    state.mailer.wake();
+    Ok(donation_id)
+}
+
+/// `POST /api/v1/staff/donors/statement`: one donor's statement of one year, again.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatementAgainRequest {
+    pub email: String,
+    pub year: i32,
+}
+
+/// Sends one donor their statement of a fiscal year again (whether or not it went before).
+/// 404 when the address gave nothing that year. Audited (by the address's keyed hash).
+#[utoipa::path(post, path = "/api/v1/staff/donors/statement", tag = "staff",
+    request_body = StatementAgainRequest,
+    responses((status = 202, description = "the statement is queued"), (status = 401),
+              (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn statement_again_json(
+    state: web::Data<AppState>,
+    staff: Staff,
+    body: ApiJson<StatementAgainRequest>,
+) -> Result<HttpResponse, AppError> {
+    let StatementAgainRequest { email, year } = body.into_inner();
+    statement_again(&state, &staff, &email, year).await?;
+    Ok(HttpResponse::Accepted().json(json!({"status": "queued"})))
+}
+
+pub(super) async fn statement_again(
+    state: &AppState,
+    staff: &Staff,
+    email: &str,
+    year: i32,
+) -> Result<(), AppError> {
+    let email = EmailAddress::parse(email).map_err(|m| AppError::field("email", m))?;
+    let normalized = email.normalized();
+    let (ctx, actor, keys) = (Ctx::from_state(state), staff.actor(), state.keys.clone());
+    state
+        .db
+        .write(move |conn| {
+            if !statements::send_again(conn, &ctx, year, &normalized)? {
+                return Err(AppError::NotFound);
+            }
+            audit::record(
+                conn,
+                &actor,
+                Entry::new("donation.statement_resent")
+                    .target("person", &keys.address_hash(&normalized))
+                    .details(json!({ "year": year })),
+            )?;
             Ok(())
         })
         .await?;
     state.mailer.wake();
-    Ok(HttpResponse::Accepted().json(json!({"status": "queued"})))
+    Ok(())
 }
 
 /// The accounting export: one row per payment received and per refund or dispute, each on

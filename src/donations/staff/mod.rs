@@ -26,7 +26,10 @@ use super::store::{Donation, Payment};
 pub use api::*;
 pub use forms::{ListQuery, ReportQuery};
 pub use ledger::*;
-use pages::{list_page, mark_paid_page, refund_page, reports_page, show_page};
+use pages::{
+    donor_page, list_page, mark_paid_page, refund_page, reports_page, resend_receipt_page,
+    show_page, statement_again_page,
+};
 
 const FUNDRAISING: &[Role] = &[Role::Fundraising];
 
@@ -101,6 +104,25 @@ pub fn staff_routes(r: &mut StaffRoutes) {
             "/donation-payments/{id}/refund",
             FUNDRAISING,
             refund_json,
+        )
+        .api(
+            M::POST,
+            "/donors/statement",
+            FUNDRAISING,
+            statement_again_json,
+        )
+        .page(M::GET, "/donors", FUNDRAISING, donor_page)
+        .page(
+            M::POST,
+            "/donors/statement",
+            FUNDRAISING,
+            statement_again_page,
+        )
+        .page(
+            M::POST,
+            "/donation-payments/{id}/resend-receipt",
+            FUNDRAISING,
+            resend_receipt_page,
         )
         .page(M::GET, "/donations", FUNDRAISING, list_page)
         .page(M::GET, "/donations/reports", FUNDRAISING, reports_page)

@@ -14,6 +14,7 @@ use crate::state::AppState;
 use super::super::model::{format_amount, Frequency, Status, RECURRING_ACTIVE};
 use super::super::Donations;
 use super::api::{detail, list_data, mark_paid, refund, reports_data};
+use super::ledger::{donor, resend_receipt, statement_again, DonorQuery};
 use super::{ListQuery, ReportLine, ReportQuery};
 
 /// The `?notice=` of a donations page.
@@ -29,6 +30,8 @@ fn notice(req: &HttpRequest) -> Option<&'static str> {
     Some(match q.notice.as_deref()? {
         "marked_paid" => "The pledge is marked paid; the receipt is on its way.",
         "refunded" => "The payment was refunded.",
+        "receipt_sent" => "The receipt is on its way again.",
+        "statement_sent" => "The statement is on its way.",
         _ => return None,
     })
 }
@@ -127,6 +130,7 @@ pub async fn show_page(
                 "refunded": (p.refunded_minor > 0).then(|| money(p.refunded_minor, &p.currency)),
                 "paid_at": p.paid_at,
                 "can_refund": d.donation.provider == "stripe" && p.status == Status::Paid,
+                "method": p.method,
             })
         })
         .collect();
@@ -225,4 +229,93 @@ pub async fn reports_page(
             "to": query.to.clone().unwrap_or_default(),
         }),
     )
+}
+
+/// One donor's history as a page: totals, monthly standing, every gift and payment, with
+/// buttons to send a receipt or a year's statement again.
+pub async fn donor_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    query: web::Query<DonorQuery>,
+) -> Result<HttpResponse, AppError> {
+    let view = donor(&state, &staff, &query).await?;
+    let gifts: Vec<_> = view
+        .gifts
+        .iter()
+        .map(|g| {
+            json!({
+                "id": g.donation.id,
+                "created_at": g.donation.created_at,
+                "total": money(g.donation.total_minor, &g.donation.currency),
+                "frequency": g.donation.frequency,
+                "status": g.donation.status,
+                "recurring_status": g.donation.recurring_status,
+                "payments": g.payments.iter().map(|p| json!({
+                    "id": p.id, "receipt_number": p.receipt_number, "paid_at": p.paid_at,
+                    "amount": money(p.amount_minor, &p.currency), "method": p.method,
+                    "refunded": (p.refunded_minor > 0).then(|| money(p.refunded_minor, &p.currency)),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut context = json!({
+        "email": view.email,
+        "lifetime": view.lifetime.iter().map(|t| json!({
+            "payments": t.payments, "net": money(t.net_minor, &t.currency),
+            "refunded": money(t.refunded_minor, &t.currency),
+        })).collect::<Vec<_>>(),
+        "first_gift_at": view.first_gift_at,
+        "last_gift_at": view.last_gift_at,
+        "monthly": view.active_monthly.iter().map(|d| money(d.total_minor, &d.currency)).collect::<Vec<_>>(),
+        "gifts": gifts,
+        "years": view.statement_years,
+    });
+    if let Some(notice) = notice(&req) {
+        context["notice"] = json!(notice);
+    }
+    handlers::page(
+        &req,
+        &state,
+        Some(&staff),
+        "donations",
+        "staff/donations/donor.html",
+        StatusCode::OK,
+        context,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatementForm {
+    email: String,
+    year: i32,
+}
+
+pub async fn statement_again_page(
+    state: web::Data<AppState>,
+    staff: Staff,
+    form: web::Form<StatementForm>,
+) -> Result<HttpResponse, AppError> {
+    let StatementForm { email, year } = form.into_inner();
+    statement_again(&state, &staff, &email, year).await?;
+    Ok(ui::redirect_with_notice(
+        &format!("/staff/donors?email={}", urlencoding(&email)),
+        "statement_sent",
+    ))
+}
+
+pub async fn resend_receipt_page(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = resend_receipt(&state, &staff, path.into_inner()).await?;
+    Ok(ui::redirect_with_notice(
+        &format!("/staff/donations/{id}"),
+        "receipt_sent",
+    ))
+}
+
+fn urlencoding(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
