@@ -154,6 +154,7 @@ impl Default for Settings {
                 failed_login_delay_seconds: 30,
                 max_concurrent_hashes: 1,
                 setup_link_minutes: 60,
+                new_browser_emails: true,
             },
             log: LogSettings {
                 format: LogFormat::Pretty,

@@ -107,6 +107,8 @@ pub struct StaffSettings {
     pub max_concurrent_hashes: usize,
     /// Minutes a first-run setup link stays valid.
     pub setup_link_minutes: u32,
+    /// Email a staff member when their account signs in from a browser it has not seen before.
+    pub new_browser_emails: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

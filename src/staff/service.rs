@@ -11,6 +11,7 @@ use crate::error::{AppError, FieldError};
 use crate::keys::{random_token, token_hash};
 use crate::staff::access::session_cookie_name;
 use crate::staff::audit::{self, Actor, Entry};
+use crate::staff::devices::{self, Browser};
 use crate::staff::model::{DisplayName, NewPassword, NewStaff, Role, StaffUser};
 use crate::staff::password::{self, Verified};
 use crate::staff::store;
@@ -178,7 +179,7 @@ pub async fn sign_in(
     state: &AppState,
     email: &str,
     password: String,
-    user_agent: Option<String>,
+    browser: &Browser,
     client_hash: String,
 ) -> Result<SignIn, AppError> {
     // The turn to hash comes first: a flood past the queue is refused before any other work.
@@ -236,7 +237,8 @@ pub async fn sign_in(
         label: format!("{} <{}>", user.display_name, user.email),
         ip_hash: Some(client_hash.clone()),
     };
-    let user_agent = user_agent.map(|ua| ua.chars().take(200).collect::<String>());
+    let user_agent = browser.user_agent.clone();
+    let signed_in = user.clone();
     state
         .db
         .write(move |conn| {
@@ -263,6 +265,7 @@ pub async fn sign_in(
             Ok(())
         })
         .await?;
+    devices::remember(state, &signed_in, browser).await?;
     Ok(SignIn::Ok(session_cookie(
         state.settings.is_https(),
         token,

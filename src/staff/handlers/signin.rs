@@ -2,7 +2,7 @@
 //! protected by their own double-submit cookie.
 
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -12,6 +12,7 @@ use crate::error::AppError;
 use crate::keys::random_token;
 use crate::staff::access::Staff;
 use crate::staff::audit::{self, Actor, Entry};
+use crate::staff::devices::Browser;
 use crate::staff::service::{self, SignIn};
 use crate::staff::store;
 use crate::staff::ui::see_other;
@@ -21,7 +22,7 @@ use crate::web::ClientIp;
 const FORM_COOKIE: &str = "fd_form";
 
 /// A fresh double-submit token for forms shown before sign-in (login, setup).
-fn form_cookie(state: &AppState) -> (String, Cookie<'static>) {
+pub(super) fn form_cookie(state: &AppState) -> (String, Cookie<'static>) {
     let token = random_token(24);
     let cookie = Cookie::build(FORM_COOKIE, token.clone())
         .path("/staff/")
@@ -32,7 +33,7 @@ fn form_cookie(state: &AppState) -> (String, Cookie<'static>) {
     (token, cookie)
 }
 
-fn check_form_token(req: &HttpRequest, state: &AppState, presented: &str) -> Result<(), AppError> {
+pub(super) fn check_form_token(req: &HttpRequest, state: &AppState, presented: &str) -> Result<(), AppError> {
     crate::staff::access::same_origin(req, state)?;
     let cookie = req.cookie(FORM_COOKIE);
     match cookie {
@@ -104,16 +105,14 @@ pub async fn login(
     let form = form.into_inner();
     state.login_limiter.check_ip("login", ip.0).await?;
     check_form_token(&req, &state, &form.csrf_token)?;
-    let user_agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
+    let browser = Browser::from_request(&req, state.settings.is_https());
     let client_hash = state.keys.hash("staff-ip", ip.0.to_string().as_bytes());
-    match service::sign_in(&state, &form.email, form.password, user_agent, client_hash).await? {
+    match service::sign_in(&state, &form.email, form.password, &browser, client_hash).await? {
         SignIn::Ok(cookie) => {
             let mut res = see_other(safe_next(&form.next));
             res.add_cookie(&cookie).map_err(AppError::unexpected)?;
+            res.add_cookie(&browser.cookie(state.settings.is_https()))
+                .map_err(AppError::unexpected)?;
             Ok(res)
         }
         SignIn::Refused => {
@@ -259,16 +258,14 @@ pub async fn setup(
             Ok(())
         })
         .await?;
-    let user_agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
+    let browser = Browser::from_request(&req, state.settings.is_https());
     let client_hash = state.keys.hash("staff-ip", ip.0.to_string().as_bytes());
-    match service::sign_in(&state, &email, form.password, user_agent, client_hash).await? {
+    match service::sign_in(&state, &email, form.password, &browser, client_hash).await? {
         SignIn::Ok(cookie) => {
             let mut res = see_other("/staff/");
             res.add_cookie(&cookie).map_err(AppError::unexpected)?;
+            res.add_cookie(&browser.cookie(state.settings.is_https()))
+                .map_err(AppError::unexpected)?;
             Ok(res)
         }
         SignIn::Refused => Ok(see_other("/staff/login")),
