@@ -63,7 +63,11 @@ impl Browser {
         let device = req
             .cookie(cookie_name(https))
             .map(|c| c.value().to_string())
-            .filter(|v| (32..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+            .filter(|v| {
+                (32..=64).contains(&v.len())
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
             .unwrap_or_else(|| random_token(32));
         Browser { user_agent, device }
     }

@@ -150,7 +150,12 @@ pub fn routes(r: &mut StaffRoutes) {
         ADMIN,
         h::send_password_reset,
     )
-    .page(M::POST, "/accounts/{id}/sessions/end", ADMIN, h::end_sessions)
+    .page(
+        M::POST,
+        "/accounts/{id}/sessions/end",
+        ADMIN,
+        h::end_sessions,
+    )
     .page(M::GET, "/audit", ADMIN, h::audit_page)
     .page(M::GET, "/outbox", ADMIN, h::outbox_page)
     .page(M::POST, "/outbox/{id}/retry", ADMIN, h::outbox_retry_page)

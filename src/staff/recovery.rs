@@ -206,7 +206,11 @@ pub async fn request(
 }
 
 /// An admin's "Send reset link": emails the colleague a link (the admin never sees it).
-pub async fn send_by_admin(state: &AppState, user_id: String, actor: Actor) -> Result<(), AppError> {
+pub async fn send_by_admin(
+    state: &AppState,
+    user_id: String,
+    actor: Actor,
+) -> Result<(), AppError> {
     let lookup = user_id.clone();
     let user = state
         .db
@@ -220,7 +224,13 @@ pub async fn send_by_admin(state: &AppState, user_id: String, actor: Actor) -> R
     }
     let token = random_token(32);
     let hash = token_hash(&token);
-    let email = link_email(&state.mailer, &state.settings, user.mailbox()?, &token, true)?;
+    let email = link_email(
+        &state.mailer,
+        &state.settings,
+        user.mailbox()?,
+        &token,
+        true,
+    )?;
     state
         .db
         .write(move |conn| {
@@ -283,9 +293,7 @@ pub async fn complete(
     password: &str,
     client_hash: String,
 ) -> Result<(), AppError> {
-    let user = account_for(state, token)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = account_for(state, token).await?.ok_or(AppError::NotFound)?;
     let new = NewPassword::parse(password, &[&user.email, &user.display_name])
         .map_err(|m| AppError::Validation(vec![FieldError::new("password", m)]))?;
     let password_hash = state.passwords.hash(new.expose().to_string()).await?;

@@ -222,18 +222,31 @@ async fn forgot_password_answers_alike_and_mails_only_an_enabled_account(backend
     app.drain_outbox().await;
 
     assert_eq!(answers[0].0, 200);
-    assert!(answers[0].1.contains("If a staff account uses this address"));
+    assert!(answers[0]
+        .1
+        .contains("If a staff account uses this address"));
     assert!(!answers[0].1.contains(&known), "the address is not echoed");
-    assert_eq!(answers[1], answers[0], "a disabled account is answered alike");
-    assert_eq!(answers[2], answers[0], "an unknown address is answered alike");
+    assert_eq!(
+        answers[1], answers[0],
+        "a disabled account is answered alike"
+    );
+    assert_eq!(
+        answers[2], answers[0],
+        "an unknown address is answered alike"
+    );
     let mails = app.smtp.received();
     assert_eq!(mails.len(), 1, "one email, to the enabled account only");
-    assert_eq!(mails[0].rcpt_to, [known.clone()]);
+    assert_eq!(mails[0].rcpt_to, std::slice::from_ref(&known));
     let text = mails[0].text_body().expect("text");
     assert!(text.contains("/staff/password/reset?token="), "{text}");
     assert!(text.contains("30 minutes"), "{text}");
     assert_eq!(
-        audited(&app, "staff.password_reset_requested", &user_id(&app, &known).await).await,
+        audited(
+            &app,
+            "staff.password_reset_requested",
+            &user_id(&app, &known).await
+        )
+        .await,
         1
     );
     // What is stored is a hash, never the token in the link.
@@ -295,8 +308,14 @@ async fn a_reset_link_works_once_and_ends_every_session_and_every_other_link(bac
     let app = app(backend).await;
     let login = app.staff_account("editor").await;
     let (laptop, phone) = (browser(CHROME_LINUX), browser(FIREFOX_WINDOWS));
-    assert_eq!(sign_in(&app, &laptop, &login.email, &login.password).await, 303);
-    assert_eq!(sign_in(&app, &phone, &login.email, &login.password).await, 303);
+    assert_eq!(
+        sign_in(&app, &laptop, &login.email, &login.password).await,
+        303
+    );
+    assert_eq!(
+        sign_in(&app, &phone, &login.email, &login.password).await,
+        303
+    );
     let anonymous = browser(CHROME_LINUX);
     forgot(&app, &anonymous, &login.email).await;
     app.drain_outbox().await;
@@ -318,13 +337,17 @@ async fn a_reset_link_works_once_and_ends_every_session_and_every_other_link(bac
     assert_eq!(status_of(&laptop, &app, "/staff/").await, 303);
     assert_eq!(status_of(&phone, &app, "/staff/").await, 303);
     let fresh = browser(CHROME_LINUX);
-    assert_eq!(sign_in(&app, &fresh, &login.email, &login.password).await, 401);
+    assert_eq!(
+        sign_in(&app, &fresh, &login.email, &login.password).await,
+        401
+    );
     assert_eq!(sign_in(&app, &fresh, &login.email, NEW_PASSWORD).await, 303);
 
     // The link was single use, and the other outstanding link was used up with it.
     for used in [&second, &first] {
         assert_eq!(status_of(&anonymous, &app, used).await, 404, "{used}");
-        let (status, ..) = reset_with(&app, &anonymous, used, "another long passphrase 77 kiln").await;
+        let (status, ..) =
+            reset_with(&app, &anonymous, used, "another long passphrase 77 kiln").await;
         assert_eq!(status, 404, "{used}");
     }
     let id = user_id(&app, &login.email).await;
@@ -332,16 +355,25 @@ async fn a_reset_link_works_once_and_ends_every_session_and_every_other_link(bac
 
     // The owner is told, without any secret in the email.
     app.drain_outbox().await;
-    assert_eq!(mails_with_subject(&app, &login.email, "password was changed"), 1);
+    assert_eq!(
+        mails_with_subject(&app, &login.email, "password was changed"),
+        1
+    );
     let notice = app
         .smtp
         .received()
         .into_iter()
-        .find(|m| m.subject().is_some_and(|s| s.contains("password was changed")))
+        .find(|m| {
+            m.subject()
+                .is_some_and(|s| s.contains("password was changed"))
+        })
         .expect("notice");
     let text = notice.text_body().expect("text");
     assert!(text.contains("with a password reset link"), "{text}");
-    assert!(!text.contains(NEW_PASSWORD) && !text.contains("token="), "{text}");
+    assert!(
+        !text.contains(NEW_PASSWORD) && !text.contains("token="),
+        "{text}"
+    );
 }
 
 async fn a_reset_link_expires(backend: Backend) {
@@ -351,7 +383,11 @@ async fn a_reset_link_expires(backend: Backend) {
     forgot(&app, &client, &login.email).await;
     app.drain_outbox().await;
     let path = reset_link_to(&app, &login.email);
-    assert_eq!(status_of(&client, &app, &path).await, 200, "fresh link opens");
+    assert_eq!(
+        status_of(&client, &app, &path).await,
+        200,
+        "fresh link opens"
+    );
     // Thirty minutes pass for the link (its stored expiry is moved, not the test's clock).
     let hash = frontdesk::keys::token_hash(&token_of(&path));
     app.state
@@ -370,7 +406,11 @@ async fn a_reset_link_expires(backend: Backend) {
     let (status, _, body) = reset_with(&app, &client, &path, NEW_PASSWORD).await;
     assert_eq!(status, 404);
     assert!(body.contains("expired or has already been used"), "{body}");
-    assert_eq!(sign_in(&app, &client, &login.email, &login.password).await, 303, "unchanged");
+    assert_eq!(
+        sign_in(&app, &client, &login.email, &login.password).await,
+        303,
+        "unchanged"
+    );
 }
 
 async fn an_admin_sends_a_reset_link_and_ends_every_session_of_a_colleague(backend: Backend) {
@@ -379,10 +419,16 @@ async fn an_admin_sends_a_reset_link_and_ends_every_session_of_a_colleague(backe
     let colleague = app.staff_account("hiring").await;
     let id = user_id(&app, &colleague.email).await;
     let theirs = browser(FIREFOX_WINDOWS);
-    assert_eq!(sign_in(&app, &theirs, &colleague.email, &colleague.password).await, 303);
+    assert_eq!(
+        sign_in(&app, &theirs, &colleague.email, &colleague.password).await,
+        303
+    );
 
     let page = app.get("/staff/accounts").await.text().await.expect("html");
-    assert!(page.contains(&format!("/staff/accounts/{id}/sessions/end")), "one session shown");
+    assert!(
+        page.contains(&format!("/staff/accounts/{id}/sessions/end")),
+        "one session shown"
+    );
     let res = app
         .client
         .post(app.url(&format!("/staff/accounts/{id}/password-reset")))
@@ -391,7 +437,10 @@ async fn an_admin_sends_a_reset_link_and_ends_every_session_of_a_colleague(backe
         .await
         .expect("send link");
     assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()["location"], "/staff/accounts?notice=reset_sent");
+    assert_eq!(
+        res.headers()["location"],
+        "/staff/accounts?notice=reset_sent"
+    );
     app.drain_outbox().await;
     let path = reset_link_to(&app, &colleague.email);
     assert!(app.smtp.received()[0]
@@ -409,13 +458,20 @@ async fn an_admin_sends_a_reset_link_and_ends_every_session_of_a_colleague(backe
         .expect("end sessions");
     assert_eq!(res.status(), 303);
     assert_eq!(status_of(&theirs, &app, "/staff/").await, 303, "signed out");
-    assert_eq!(status_of(&app.client, &app, "/staff/").await, 200, "the admin is not");
+    assert_eq!(
+        status_of(&app.client, &app, "/staff/").await,
+        200,
+        "the admin is not"
+    );
     assert_eq!(audited(&app, "staff.sessions_ended", &id).await, 1);
 
     // The colleague sets a password through the link.
     let (status, ..) = reset_with(&app, &theirs, &path, NEW_PASSWORD).await;
     assert_eq!(status, 303);
-    assert_eq!(sign_in(&app, &theirs, &colleague.email, NEW_PASSWORD).await, 303);
+    assert_eq!(
+        sign_in(&app, &theirs, &colleague.email, NEW_PASSWORD).await,
+        303
+    );
 
     // No link for a disabled account, and unknown accounts are 404.
     frontdesk::staff::service::disable_account(
@@ -479,14 +535,21 @@ async fn recovery_routes_refuse_anonymous_and_wrong_roles_and_forged_forms(backe
     // The public forms need their own form token, like the sign-in form.
     let res = anonymous
         .post(app.url("/staff/password/forgot"))
-        .form(&[("email", "someone@newsroom.example.org"), ("csrf_token", "forged")])
+        .form(&[
+            ("email", "someone@newsroom.example.org"),
+            ("csrf_token", "forged"),
+        ])
         .send()
         .await
         .expect("forgot");
     assert_eq!(res.status(), 403);
     let res = anonymous
         .post(app.url("/staff/password/reset"))
-        .form(&[("token", "x"), ("password", NEW_PASSWORD), ("csrf_token", "forged")])
+        .form(&[
+            ("token", "x"),
+            ("password", NEW_PASSWORD),
+            ("csrf_token", "forged"),
+        ])
         .send()
         .await
         .expect("reset");
@@ -513,9 +576,15 @@ async fn signed_in_browsers_are_listed_described_and_ended(backend: Backend) {
         .text()
         .await
         .expect("html");
-    assert!(page.contains("Chrome on Linux <strong>(this browser)</strong>"), "{page}");
+    assert!(
+        page.contains("Chrome on Linux <strong>(this browser)</strong>"),
+        "{page}"
+    );
     assert!(page.contains("Firefox on Windows"), "{page}");
-    assert!(!page.contains("127.0.0.1") && !page.contains("Mozilla/5.0"), "{page}");
+    assert!(
+        !page.contains("127.0.0.1") && !page.contains("Mozilla/5.0"),
+        "{page}"
+    );
     let ids: Vec<String> = page
         .split("/staff/account/sessions/")
         .skip(1)
@@ -558,7 +627,11 @@ async fn signed_in_browsers_are_listed_described_and_ended(backend: Backend) {
         .expect("revoke");
     assert_eq!(res.status(), 303);
     assert_eq!(status_of(&desktop, &app, "/staff/").await, 303, "ended");
-    assert_eq!(status_of(&laptop, &app, "/staff/").await, 200, "this one stays");
+    assert_eq!(
+        status_of(&laptop, &app, "/staff/").await,
+        200,
+        "this one stays"
+    );
     let page = laptop
         .get(app.url("/staff/account"))
         .send()
@@ -569,7 +642,12 @@ async fn signed_in_browsers_are_listed_described_and_ended(backend: Backend) {
         .expect("html");
     assert!(!page.contains("Firefox on Windows"), "{page}");
     assert_eq!(
-        audited(&app, "staff.session_revoked", &user_id(&app, &login.email).await).await,
+        audited(
+            &app,
+            "staff.session_revoked",
+            &user_id(&app, &login.email).await
+        )
+        .await,
         1
     );
 }
@@ -583,7 +661,10 @@ async fn a_new_browser_is_reported_once_and_a_known_one_never(backend: Backend) 
     let login = app.staff_account("editor").await;
     let laptop = browser(CHROME_LINUX);
 
-    assert_eq!(sign_in(&app, &laptop, &login.email, &login.password).await, 303);
+    assert_eq!(
+        sign_in(&app, &laptop, &login.email, &login.password).await,
+        303
+    );
     app.drain_outbox().await;
     assert_eq!(mails_with_subject(&app, &login.email, "new sign-in"), 1);
     let mail = app.smtp.received().pop().expect("mail");
@@ -613,20 +694,32 @@ async fn a_new_browser_is_reported_once_and_a_known_one_never(backend: Backend) 
         .send()
         .await
         .expect("logout");
-    assert_eq!(sign_in(&app, &laptop, &login.email, &login.password).await, 303);
+    assert_eq!(
+        sign_in(&app, &laptop, &login.email, &login.password).await,
+        303
+    );
     app.expect_no_more_mail().await;
     assert_eq!(mails_with_subject(&app, &login.email, "new sign-in"), 1);
 
     // Another browser: one more email, once.
     let desktop = browser(FIREFOX_WINDOWS);
-    assert_eq!(sign_in(&app, &desktop, &login.email, &login.password).await, 303);
-    assert_eq!(sign_in(&app, &desktop, &login.email, &login.password).await, 303);
+    assert_eq!(
+        sign_in(&app, &desktop, &login.email, &login.password).await,
+        303
+    );
+    assert_eq!(
+        sign_in(&app, &desktop, &login.email, &login.password).await,
+        303
+    );
     app.drain_outbox().await;
     assert_eq!(mails_with_subject(&app, &login.email, "new sign-in"), 2);
 
     // A failed sign-in from a new browser says nothing to anyone, and sets no device cookie.
     let stranger = browser(FIREFOX_WINDOWS);
-    assert_eq!(sign_in(&app, &stranger, &login.email, "guess guess guess").await, 401);
+    assert_eq!(
+        sign_in(&app, &stranger, &login.email, "guess guess guess").await,
+        401
+    );
     app.expect_no_more_mail().await;
 
     // The table holds keyed hashes only: not the cookie a browser carries.
@@ -645,7 +738,10 @@ async fn a_new_browser_is_reported_once_and_a_known_one_never(backend: Backend) 
 async fn a_password_change_on_the_account_page_is_emailed(backend: Backend) {
     let app = app(backend).await;
     let login = app.staff_account("fundraising").await;
-    assert_eq!(sign_in(&app, &app.client, &login.email, &login.password).await, 303);
+    assert_eq!(
+        sign_in(&app, &app.client, &login.email, &login.password).await,
+        303
+    );
     let csrf = csrf_from(&app.get("/staff/account").await.text().await.expect("html"));
     let res = app
         .client
@@ -660,7 +756,10 @@ async fn a_password_change_on_the_account_page_is_emailed(backend: Backend) {
         .expect("change");
     assert_eq!(res.status(), 303);
     app.drain_outbox().await;
-    assert_eq!(mails_with_subject(&app, &login.email, "password was changed"), 1);
+    assert_eq!(
+        mails_with_subject(&app, &login.email, "password was changed"),
+        1
+    );
     let text = app.smtp.received()[0].text_body().expect("text");
     assert!(text.contains("on your account page"), "{text}");
     assert!(!text.contains(NEW_PASSWORD) && !text.contains(&login.password));
@@ -699,16 +798,33 @@ async fn the_operator_prints_a_reset_link(backend: Backend) {
 
     let out = run(login.email.clone()).await;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let path = link(&stdout, "/staff/password/reset");
     let client = browser(CHROME_LINUX);
-    assert_eq!(sign_in(&app, &client, &login.email, &login.password).await, 303);
+    assert_eq!(
+        sign_in(&app, &client, &login.email, &login.password).await,
+        303
+    );
     let (status, ..) = reset_with(&app, &client, &path, NEW_PASSWORD).await;
     assert_eq!(status, 303);
-    assert_eq!(status_of(&client, &app, "/staff/").await, 303, "sessions ended");
-    assert_eq!(sign_in(&app, &client, &login.email, NEW_PASSWORD).await, 303);
+    assert_eq!(
+        status_of(&client, &app, "/staff/").await,
+        303,
+        "sessions ended"
+    );
+    assert_eq!(
+        sign_in(&app, &client, &login.email, NEW_PASSWORD).await,
+        303
+    );
     let id = user_id(&app, &login.email).await;
-    assert_eq!(audited(&app, "staff.password_reset_link_created", &id).await, 1);
+    assert_eq!(
+        audited(&app, "staff.password_reset_link_created", &id).await,
+        1
+    );
     assert_eq!(audited(&app, "staff.password_reset", &id).await, 1);
     // Nothing was emailed but the notice of the change.
     app.drain_outbox().await;

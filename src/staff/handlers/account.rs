@@ -8,10 +8,10 @@ use serde_json::{json, Value};
 
 use super::page;
 use crate::error::{AppError, FieldError};
+use crate::mail::outbox;
 use crate::staff::access::Staff;
 use crate::staff::audit::{self, Entry};
 use crate::staff::model::{NewPassword, StaffSummary};
-use crate::mail::outbox;
 use crate::staff::password::Verified;
 use crate::staff::recovery::{self, Change};
 use crate::staff::service;

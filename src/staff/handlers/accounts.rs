@@ -11,8 +11,8 @@ use super::page;
 use crate::error::{AppError, FieldError};
 use crate::staff::access::Staff;
 use crate::staff::audit::{self, Entry};
-use crate::staff::recovery;
 use crate::staff::model::{Role, StaffSummary};
+use crate::staff::recovery;
 use crate::staff::service;
 use crate::staff::store;
 use crate::staff::ui::see_other;
@@ -37,10 +37,8 @@ async fn accounts_page(
         })
         .await?;
     let users: Vec<StaffSummary> = users.iter().map(StaffSummary::from).collect();
-    let sessions: serde_json::Map<String, Value> = sessions
-        .into_iter()
-        .map(|(id, n)| (id, json!(n)))
-        .collect();
+    let sessions: serde_json::Map<String, Value> =
+        sessions.into_iter().map(|(id, n)| (id, json!(n))).collect();
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
     page(
         req,

@@ -33,7 +33,11 @@ pub(super) fn form_cookie(state: &AppState) -> (String, Cookie<'static>) {
     (token, cookie)
 }
 
-pub(super) fn check_form_token(req: &HttpRequest, state: &AppState, presented: &str) -> Result<(), AppError> {
+pub(super) fn check_form_token(
+    req: &HttpRequest,
+    state: &AppState,
+    presented: &str,
+) -> Result<(), AppError> {
     crate::staff::access::same_origin(req, state)?;
     let cookie = req.cookie(FORM_COOKIE);
     match cookie {
