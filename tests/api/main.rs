@@ -32,4 +32,5 @@ mod shared_limits;
 mod staff;
 mod staff_access;
 mod staff_recovery;
+mod staff_sessions;
 mod unverified_email;

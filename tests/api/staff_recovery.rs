@@ -1,7 +1,6 @@
-//! Staff recovery and sessions: "Forgot your password?" (no enumeration, single use, expiry,
-//! every session ended), an admin's reset link and "end all sessions", the operator's
-//! `staff reset-password`, the list of signed-in browsers, and the emails about new browsers
-//! and password changes.
+//! Staff recovery: "Forgot your password?" (no enumeration, single use, expiry, every session
+//! ended), an admin's reset link and "end all sessions", the operator's `staff reset-password`.
+//! The helpers here serve `staff_sessions` too.
 
 use diesel::prelude::*;
 use frontdesk::db::schema::{audit_log, staff_password_resets};
@@ -17,24 +16,21 @@ both_backends!(
     a_reset_link_expires,
     an_admin_sends_a_reset_link_and_ends_every_session_of_a_colleague,
     recovery_routes_refuse_anonymous_and_wrong_roles_and_forged_forms,
-    signed_in_browsers_are_listed_described_and_ended,
-    a_new_browser_is_reported_once_and_a_known_one_never,
-    a_password_change_on_the_account_page_is_emailed,
     the_operator_prints_a_reset_link,
 );
 
-const CHROME_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
-const FIREFOX_WINDOWS: &str =
+pub(crate) const CHROME_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+pub(crate) const FIREFOX_WINDOWS: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
-const NEW_PASSWORD: &str = "velvet compass orchard 2031 tide";
+pub(crate) const NEW_PASSWORD: &str = "velvet compass orchard 2031 tide";
 
 /// An app whose per-client limits stay out of the way (the limit test sets its own).
-async fn app(backend: Backend) -> TestApp {
+pub(crate) async fn app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |s| s.limits.login_per_minute = 10_000).await
 }
 
 /// A browser of its own: its own cookie jar and `User-Agent`.
-fn browser(user_agent: &str) -> reqwest::Client {
+pub(crate) fn browser(user_agent: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
@@ -55,7 +51,12 @@ fn from_ip(ip: &str) -> reqwest::Client {
         .expect("client")
 }
 
-async fn sign_in(app: &TestApp, client: &reqwest::Client, email: &str, password: &str) -> u16 {
+pub(crate) async fn sign_in(
+    app: &TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> u16 {
     let form = client
         .get(app.url("/staff/login"))
         .send()
@@ -79,7 +80,7 @@ async fn sign_in(app: &TestApp, client: &reqwest::Client, email: &str, password:
         .as_u16()
 }
 
-async fn status_of(client: &reqwest::Client, app: &TestApp, path: &str) -> u16 {
+pub(crate) async fn status_of(client: &reqwest::Client, app: &TestApp, path: &str) -> u16 {
     client
         .get(app.url(path))
         .send()
@@ -166,7 +167,7 @@ async fn reset_with(
     (status, location, res.text().await.expect("body"))
 }
 
-async fn user_id(app: &TestApp, email: &str) -> String {
+pub(crate) async fn user_id(app: &TestApp, email: &str) -> String {
     let email = email.to_string();
     app.state
         .db
@@ -177,7 +178,7 @@ async fn user_id(app: &TestApp, email: &str) -> String {
         .id
 }
 
-async fn audited(app: &TestApp, action: &'static str, target: &str) -> i64 {
+pub(crate) async fn audited(app: &TestApp, action: &'static str, target: &str) -> i64 {
     let target = target.to_string();
     app.state
         .db
@@ -192,7 +193,7 @@ async fn audited(app: &TestApp, action: &'static str, target: &str) -> i64 {
         .expect("audit")
 }
 
-fn mails_with_subject(app: &TestApp, to: &str, subject_part: &str) -> usize {
+pub(crate) fn mails_with_subject(app: &TestApp, to: &str, subject_part: &str) -> usize {
     app.smtp
         .received()
         .iter()
@@ -556,213 +557,6 @@ async fn recovery_routes_refuse_anonymous_and_wrong_roles_and_forged_forms(backe
     assert_eq!(res.status(), 403);
     app.drain_outbox().await;
     assert_eq!(app.smtp.count(), 0);
-}
-
-async fn signed_in_browsers_are_listed_described_and_ended(backend: Backend) {
-    let app = app(backend).await;
-    let login = app.staff_account("editor").await;
-    let (laptop, desktop) = (browser(CHROME_LINUX), browser(FIREFOX_WINDOWS));
-    sign_in(&app, &laptop, &login.email, &login.password).await;
-    sign_in(&app, &desktop, &login.email, &login.password).await;
-    let other = app.staff_account("editor").await;
-    let stranger = browser(FIREFOX_WINDOWS);
-    sign_in(&app, &stranger, &other.email, &other.password).await;
-
-    let page = laptop
-        .get(app.url("/staff/account"))
-        .send()
-        .await
-        .expect("account")
-        .text()
-        .await
-        .expect("html");
-    assert!(
-        page.contains("Chrome on Linux <strong>(this browser)</strong>"),
-        "{page}"
-    );
-    assert!(page.contains("Firefox on Windows"), "{page}");
-    assert!(
-        !page.contains("127.0.0.1") && !page.contains("Mozilla/5.0"),
-        "{page}"
-    );
-    let ids: Vec<String> = page
-        .split("/staff/account/sessions/")
-        .skip(1)
-        .map(|rest| rest.split('/').next().expect("id").to_string())
-        .collect();
-    assert_eq!(ids.len(), 1, "only the other browser has a sign-out button");
-    let csrf = csrf_from(&page);
-
-    // Another account's session cannot be ended from here.
-    let stranger_page = stranger
-        .get(app.url("/staff/account"))
-        .send()
-        .await
-        .expect("account")
-        .text()
-        .await
-        .expect("html");
-    assert!(stranger_page.contains("(this browser)"));
-    let other_id = user_id(&app, &other.email).await;
-    let theirs = app
-        .state
-        .db
-        .run(move |conn| Ok(frontdesk::staff::store::user_sessions(conn, &other_id)?))
-        .await
-        .expect("sessions");
-    let res = laptop
-        .post(app.url(&format!("/staff/account/sessions/{}/revoke", theirs[0].id)))
-        .form(&[("csrf_token", &csrf)])
-        .send()
-        .await
-        .expect("revoke");
-    assert_eq!(res.status(), 404);
-    assert_eq!(status_of(&stranger, &app, "/staff/").await, 200);
-
-    let res = laptop
-        .post(app.url(&format!("/staff/account/sessions/{}/revoke", ids[0])))
-        .form(&[("csrf_token", &csrf)])
-        .send()
-        .await
-        .expect("revoke");
-    assert_eq!(res.status(), 303);
-    assert_eq!(status_of(&desktop, &app, "/staff/").await, 303, "ended");
-    assert_eq!(
-        status_of(&laptop, &app, "/staff/").await,
-        200,
-        "this one stays"
-    );
-    let page = laptop
-        .get(app.url("/staff/account"))
-        .send()
-        .await
-        .expect("account")
-        .text()
-        .await
-        .expect("html");
-    assert!(!page.contains("Firefox on Windows"), "{page}");
-    assert_eq!(
-        audited(
-            &app,
-            "staff.session_revoked",
-            &user_id(&app, &login.email).await
-        )
-        .await,
-        1
-    );
-}
-
-async fn a_new_browser_is_reported_once_and_a_known_one_never(backend: Backend) {
-    let app = spawn_app_with(backend, |s| {
-        s.limits.login_per_minute = 10_000;
-        s.staff.new_browser_emails = true;
-    })
-    .await;
-    let login = app.staff_account("editor").await;
-    let laptop = browser(CHROME_LINUX);
-
-    assert_eq!(
-        sign_in(&app, &laptop, &login.email, &login.password).await,
-        303
-    );
-    app.drain_outbox().await;
-    assert_eq!(mails_with_subject(&app, &login.email, "new sign-in"), 1);
-    let mail = app.smtp.received().pop().expect("mail");
-    assert_eq!(
-        mail.subject().as_deref(),
-        Some("Newsroom: new sign-in to your staff account (Chrome on Linux)")
-    );
-    let text = mail.text_body().expect("text");
-    assert!(text.contains("Chrome on Linux"), "{text}");
-    // Only the description: nothing of the raw User-Agent, no cookie.
-    assert!(!text.contains("Mozilla") && !text.contains("X11"), "{text}");
-
-    // The same browser again (its device cookie kept), after signing out: no email.
-    let csrf = csrf_from(
-        &laptop
-            .get(app.url("/staff/account"))
-            .send()
-            .await
-            .expect("account")
-            .text()
-            .await
-            .expect("html"),
-    );
-    laptop
-        .post(app.url("/staff/logout"))
-        .form(&[("csrf_token", &csrf)])
-        .send()
-        .await
-        .expect("logout");
-    assert_eq!(
-        sign_in(&app, &laptop, &login.email, &login.password).await,
-        303
-    );
-    app.expect_no_more_mail().await;
-    assert_eq!(mails_with_subject(&app, &login.email, "new sign-in"), 1);
-
-    // Another browser: one more email, once.
-    let desktop = browser(FIREFOX_WINDOWS);
-    assert_eq!(
-        sign_in(&app, &desktop, &login.email, &login.password).await,
-        303
-    );
-    assert_eq!(
-        sign_in(&app, &desktop, &login.email, &login.password).await,
-        303
-    );
-    app.drain_outbox().await;
-    assert_eq!(mails_with_subject(&app, &login.email, "new sign-in"), 2);
-
-    // A failed sign-in from a new browser says nothing to anyone, and sets no device cookie.
-    let stranger = browser(FIREFOX_WINDOWS);
-    assert_eq!(
-        sign_in(&app, &stranger, &login.email, "guess guess guess").await,
-        401
-    );
-    app.expect_no_more_mail().await;
-
-    // The table holds keyed hashes only: not the cookie a browser carries.
-    let stored: Vec<String> = app
-        .state
-        .db
-        .run(|conn| {
-            use frontdesk::db::schema::staff_known_browsers as k;
-            Ok(k::table.select(k::device_hash).load(conn)?)
-        })
-        .await
-        .expect("browsers");
-    assert_eq!(stored.len(), 2);
-}
-
-async fn a_password_change_on_the_account_page_is_emailed(backend: Backend) {
-    let app = app(backend).await;
-    let login = app.staff_account("fundraising").await;
-    assert_eq!(
-        sign_in(&app, &app.client, &login.email, &login.password).await,
-        303
-    );
-    let csrf = csrf_from(&app.get("/staff/account").await.text().await.expect("html"));
-    let res = app
-        .client
-        .post(app.url("/staff/account/password"))
-        .form(&[
-            ("current_password", login.password.as_str()),
-            ("new_password", NEW_PASSWORD),
-            ("csrf_token", &csrf),
-        ])
-        .send()
-        .await
-        .expect("change");
-    assert_eq!(res.status(), 303);
-    app.drain_outbox().await;
-    assert_eq!(
-        mails_with_subject(&app, &login.email, "password was changed"),
-        1
-    );
-    let text = app.smtp.received()[0].text_body().expect("text");
-    assert!(text.contains("on your account page"), "{text}");
-    assert!(!text.contains(NEW_PASSWORD) && !text.contains(&login.password));
 }
 
 async fn the_operator_prints_a_reset_link(backend: Backend) {
