@@ -5,4 +5,6 @@ fn main() {
     // The migrations are embedded by diesel_migrations' macro; a new migration folder must
     // rebuild the crate too.
     println!("cargo:rerun-if-changed=migrations");
+    // Likewise a new template file or folder (a new email) must be embedded.
+    println!("cargo:rerun-if-changed=templates");
 }

@@ -260,7 +260,7 @@ fn spawn_limiter_cleanup(store: LimitStore, limiters: Vec<RateLimiter>) {
     });
 }
 
-/// Deletes expired staff sessions every ten minutes.
+/// Deletes expired staff sessions and old password reset links every ten minutes.
 fn spawn_session_cleanup(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -270,10 +270,10 @@ fn spawn_session_cleanup(state: AppState) {
             let result = state
                 .db
                 .write(move |conn| {
+                    let now = crate::db::now();
+                    crate::staff::recovery::delete_expired(conn, now)?;
                     Ok(crate::staff::store::delete_expired_sessions(
-                        conn,
-                        crate::db::now(),
-                        idle,
+                        conn, now, idle,
                     )?)
                 })
                 .await;

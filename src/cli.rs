@@ -100,6 +100,12 @@ pub enum StaffCommand {
         #[arg(long)]
         email: String,
     },
+    /// Print a one-time password reset link (valid 30 minutes) for an enabled account, to hand
+    /// to its owner; setting the password through it ends every session of the account.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// Runs the parsed command. Configuration errors are returned before anything starts.
@@ -265,6 +271,21 @@ async fn staff(settings: Settings, command: StaffCommand) -> anyhow::Result<()> 
                 }
                 Err(e) => return Err(described(e)),
             }
+        }
+        StaffCommand::ResetPassword { email } => {
+            let url = crate::staff::recovery::link_for_operator(&db, &settings, &email, actor)
+                .await
+                .map_err(|e| match e {
+                    crate::error::AppError::NotFound => {
+                        anyhow::anyhow!("no enabled staff account with the email {email}")
+                    }
+                    other => described(other),
+                })?;
+            print_stdout(&format!(
+                "Give this link to the owner of {email}; it works once, for {} minutes, and \
+                 signs out every browser of the account when the new password is set:\n{url}",
+                crate::staff::recovery::LINK_MINUTES
+            ));
         }
     }
     Ok(())

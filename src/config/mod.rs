@@ -156,6 +156,7 @@ impl Default for Settings {
                 max_concurrent_hashes: 1,
                 setup_link_minutes: 60,
                 require_two_factor: false,
+                new_browser_emails: true,
             },
             log: LogSettings {
                 format: LogFormat::Pretty,

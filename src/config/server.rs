@@ -110,6 +110,8 @@ pub struct StaffSettings {
     /// Every staff account must have a second factor: one without is sent to enrolment after
     /// signing in and can do nothing else (pages redirect there, the API answers 403).
     pub require_two_factor: bool,
+    /// Email a staff member when their account signs in from a browser it has not seen before.
+    pub new_browser_emails: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -140,7 +140,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    staff_password_resets (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    staff_known_browsers (user_id, device_hash) {
+        user_id -> Text,
+        device_hash -> Text,
+        first_seen_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(staff_sessions -> staff_users (user_id));
+diesel::joinable!(staff_password_resets -> staff_users (user_id));
 diesel::joinable!(staff_tokens -> staff_users (user_id));
 diesel::joinable!(staff_totp -> staff_users (user_id));
 diesel::joinable!(staff_recovery_codes -> staff_users (user_id));
@@ -151,7 +171,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff_tokens,
     staff_totp,
     staff_recovery_codes,
-    staff_pending_signins
+    staff_pending_signins,
+    staff_password_resets
 );
 
 diesel::table! {

@@ -7,14 +7,17 @@
 
 pub mod access;
 pub mod audit;
+pub mod devices;
 pub mod handlers;
 pub mod model;
 pub mod password;
+pub mod recovery;
 pub mod routes;
 pub mod service;
 pub mod store;
 pub mod two_factor;
 pub mod ui;
+pub mod user_agent;
 
 use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
@@ -103,6 +106,16 @@ pub fn public_pages(cfg: &mut web::ServiceConfig) {
         web::resource("/staff/setup")
             .route(web::get().to(handlers::setup_form))
             .route(web::post().to(handlers::setup)),
+    )
+    .service(
+        web::resource("/staff/password/forgot")
+            .route(web::get().to(handlers::forgot_form))
+            .route(web::post().to(handlers::forgot)),
+    )
+    .service(
+        web::resource("/staff/password/reset")
+            .route(web::get().to(handlers::reset_form))
+            .route(web::post().to(handlers::reset)),
     );
 }
 
@@ -161,6 +174,18 @@ pub fn routes(r: &mut StaffRoutes) {
         "/accounts/{id}/two-factor/reset",
         ADMIN,
         h::reset_two_factor,
+    )
+    .page(
+        M::POST,
+        "/accounts/{id}/password-reset",
+        ADMIN,
+        h::send_password_reset,
+    )
+    .page(
+        M::POST,
+        "/accounts/{id}/sessions/end",
+        ADMIN,
+        h::end_sessions,
     )
     .page(M::GET, "/audit", ADMIN, h::audit_page)
     .page(M::GET, "/outbox", ADMIN, h::outbox_page)

@@ -144,6 +144,17 @@ impl StaffUser {
     pub fn role(&self) -> Option<Role> {
         self.role.parse().ok()
     }
+
+    /// The account's mailbox, for the emails about its own security.
+    pub fn mailbox(&self) -> Result<lettre::message::Mailbox, crate::error::AppError> {
+        let address = self.email.parse().map_err(|e| {
+            crate::error::AppError::unexpected(anyhow::anyhow!("stored staff address: {e}"))
+        })?;
+        Ok(lettre::message::Mailbox::new(
+            Some(self.display_name.clone()),
+            address,
+        ))
+    }
 }
 
 /// A validated new account.

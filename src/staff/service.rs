@@ -11,6 +11,7 @@ use crate::error::{AppError, FieldError};
 use crate::keys::{random_token, token_hash};
 use crate::staff::access::session_cookie_name;
 use crate::staff::audit::{self, Actor, Entry};
+use crate::staff::devices::{self, Browser};
 use crate::staff::model::{DisplayName, NewPassword, NewStaff, Role, StaffUser};
 use crate::staff::password::{self, Verified};
 use crate::staff::store;
@@ -184,7 +185,7 @@ pub async fn sign_in(
     state: &AppState,
     email: &str,
     password: String,
-    user_agent: Option<String>,
+    browser: &Browser,
     client_hash: String,
     next: &str,
 ) -> Result<SignIn, AppError> {
@@ -238,7 +239,6 @@ pub async fn sign_in(
     } else {
         None
     };
-    let user_agent = user_agent.map(|ua| ua.chars().take(200).collect::<String>());
     if second_factor {
         if let Some(h) = new_hash {
             let id = user.id.clone();
@@ -251,7 +251,7 @@ pub async fn sign_in(
             user_id: user.id,
             account_hash,
             client_hash,
-            user_agent,
+            user_agent: browser.user_agent.clone(),
             next: next.to_string(),
         };
         return Ok(SignIn::SecondFactor(
@@ -260,7 +260,7 @@ pub async fn sign_in(
     }
     let session = NewSession {
         user,
-        user_agent,
+        browser: browser.clone(),
         account_hash,
         client_hash,
         new_hash,
@@ -272,7 +272,9 @@ pub async fn sign_in(
 /// A session about to start: whose, from which browser, and how the sign-in was proven.
 pub(crate) struct NewSession {
     pub user: StaffUser,
-    pub user_agent: Option<String>,
+    /// The browser signing in: its description for the session, and its device cookie for the
+    /// new-browser email.
+    pub browser: Browser,
     /// The keyed hashes the sign-in's failures were counted by (cleared on success).
     pub account_hash: String,
     pub client_hash: String,
@@ -289,7 +291,7 @@ pub(crate) async fn start_session(
 ) -> Result<Cookie<'static>, AppError> {
     let NewSession {
         user,
-        user_agent,
+        browser,
         account_hash,
         client_hash,
         new_hash,
@@ -304,6 +306,8 @@ pub(crate) async fn start_session(
         label: format!("{} <{}>", user.display_name, user.email),
         ip_hash: Some(client_hash.clone()),
     };
+    let signed_in = user.clone();
+    let user_agent = browser.user_agent.clone();
     state
         .db
         .write(move |conn| {
@@ -330,6 +334,7 @@ pub(crate) async fn start_session(
             Ok(())
         })
         .await?;
+    devices::remember(state, &signed_in, &browser).await?;
     Ok(session_cookie(
         state.settings.is_https(),
         token,

@@ -274,6 +274,42 @@ pub fn user_sessions(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<
         .load(conn)
 }
 
+/// Ends every session of a user (a password reset, an admin's "end all sessions").
+pub fn delete_user_sessions(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
+    diesel::delete(staff_sessions::table.filter(staff_sessions::user_id.eq(user_id))).execute(conn)
+}
+
+/// The user's sessions that are neither past their absolute expiry nor idle for `idle`,
+/// most recently seen first.
+pub fn active_user_sessions(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+    idle: TimeDelta,
+) -> QueryResult<Vec<SessionRow>> {
+    staff_sessions::table
+        .filter(staff_sessions::user_id.eq(user_id))
+        .filter(staff_sessions::expires_at.gt(now))
+        .filter(staff_sessions::last_seen_at.gt(now - idle))
+        .order(staff_sessions::last_seen_at.desc())
+        .select(SessionRow::as_select())
+        .load(conn)
+}
+
+/// Active sessions per account (for the staff accounts page).
+pub fn active_session_counts(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    idle: TimeDelta,
+) -> QueryResult<Vec<(String, i64)>> {
+    staff_sessions::table
+        .filter(staff_sessions::expires_at.gt(now))
+        .filter(staff_sessions::last_seen_at.gt(now - idle))
+        .group_by(staff_sessions::user_id)
+        .select((staff_sessions::user_id, diesel::dsl::count_star()))
+        .load(conn)
+}
+
 /// Ends every session of a user except `keep` (after a password change).
 pub fn delete_other_sessions(
     conn: &mut DbConnection,

@@ -151,6 +151,8 @@ pub fn test_settings(database: &TestDatabase, smtp: &SmtpSink) -> Settings {
     s.mail.poll_interval_ms = 50;
     s.mail.retry_base_ms = 100;
     s.mail.retry_max_ms = 400;
+    // Every test signs in from a new client; the tests of the notice turn it on.
+    s.staff.new_browser_emails = false;
     s.mail.smtp_timeout_seconds = 5;
     s.uploads.dir = database.dir().join("uploads");
     s.security.secret_key = Some(Secret::new("test-secret-key"));

@@ -32,5 +32,7 @@ mod retention;
 mod shared_limits;
 mod staff;
 mod staff_access;
+mod staff_recovery;
+mod staff_sessions;
 mod two_factor;
 mod unverified_email;

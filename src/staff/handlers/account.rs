@@ -2,19 +2,23 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::TimeDelta;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::page;
 use crate::error::{AppError, FieldError};
+use crate::mail::outbox;
 use crate::staff::access::Staff;
 use crate::staff::audit::{self, Entry};
 use crate::staff::model::{NewPassword, StaffSummary};
 use crate::staff::password::Verified;
+use crate::staff::recovery::{self, Change};
 use crate::staff::service;
 use crate::staff::store;
 use crate::staff::two_factor;
-use crate::staff::ui::see_other;
+use crate::staff::ui::{rfc3339_seconds, see_other};
+use crate::staff::user_agent;
 use crate::state::AppState;
 
 async fn account_page(
@@ -25,11 +29,12 @@ async fn account_page(
     extra: Value,
 ) -> Result<HttpResponse, AppError> {
     let user_id = staff.user.id.clone();
+    let idle = TimeDelta::minutes(i64::from(state.settings.staff.session_idle_minutes));
     let (sessions, tokens) = state
         .db
         .run(move |conn| {
             Ok((
-                store::user_sessions(conn, &user_id)?,
+                store::active_user_sessions(conn, &user_id, crate::db::now(), idle)?,
                 store::user_tokens(conn, &user_id)?,
             ))
         })
@@ -39,8 +44,9 @@ async fn account_page(
         .iter()
         .map(|s| {
             json!({
-                "id": s.id, "user_agent": s.user_agent, "created_at": s.created_at.to_string(),
-                "last_seen_at": s.last_seen_at.to_string(), "current": s.id == current,
+                "id": s.id, "browser": user_agent::describe(s.user_agent.as_deref()),
+                "created_at": rfc3339_seconds(s.created_at),
+                "last_seen_at": rfc3339_seconds(s.last_seen_at), "current": s.id == current,
             })
         })
         .collect();
@@ -114,6 +120,7 @@ pub async fn change_password(
         .await;
     };
     let hash = state.passwords.hash(new.expose().to_string()).await?;
+    let notice = recovery::password_changed_email(&state.mailer, &staff.user, Change::AccountPage)?;
     let (user_id, keep, actor) = (
         staff.user.id.clone(),
         staff.session_hash().unwrap_or_default().to_string(),
@@ -124,6 +131,7 @@ pub async fn change_password(
         .write(move |conn| {
             store::set_password_hash(conn, &user_id, &hash)?;
             store::delete_other_sessions(conn, &user_id, &keep)?;
+            outbox::enqueue(conn, &[notice])?;
             audit::record(
                 conn,
                 &actor,
@@ -132,6 +140,7 @@ pub async fn change_password(
             Ok(())
         })
         .await?;
+    state.mailer.wake();
     Ok(see_other("/staff/account?notice=password_changed"))
 }
 

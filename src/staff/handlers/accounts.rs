@@ -1,15 +1,18 @@
-//! Staff accounts (admins only): create, disable, enable, change a role.
+//! Staff accounts (admins only): create, disable, enable, change a role, send a password
+//! reset link, end every session of an account.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::TimeDelta;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::page;
 use crate::error::{AppError, FieldError};
 use crate::staff::access::Staff;
-use crate::staff::audit;
+use crate::staff::audit::{self, Entry};
 use crate::staff::model::{Role, StaffSummary};
+use crate::staff::recovery;
 use crate::staff::service;
 use crate::staff::store;
 use crate::staff::two_factor;
@@ -24,16 +27,20 @@ async fn accounts_page(
     errors: Vec<FieldError>,
     form: Value,
 ) -> Result<HttpResponse, AppError> {
-    let (users, two_factor_ids) = state
+    let idle = TimeDelta::minutes(i64::from(state.settings.staff.session_idle_minutes));
+    let (users, two_factor_ids, sessions) = state
         .db
-        .run(|conn| {
+        .run(move |conn| {
             Ok((
                 store::list_users(conn)?,
                 two_factor::store::users_with_second_factor(conn)?,
+                store::active_session_counts(conn, crate::db::now(), idle)?,
             ))
         })
         .await?;
     let users: Vec<StaffSummary> = users.iter().map(StaffSummary::from).collect();
+    let sessions: serde_json::Map<String, Value> =
+        sessions.into_iter().map(|(id, n)| (id, json!(n))).collect();
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
     page(
         req,
@@ -43,7 +50,7 @@ async fn accounts_page(
         "staff/accounts.html",
         status,
         json!({
-            "users": users, "roles": roles, "errors": errors, "form": form,
+            "users": users, "sessions": sessions, "roles": roles, "errors": errors, "form": form,
             "two_factor_ids": two_factor_ids,
         }),
     )
@@ -182,4 +189,39 @@ pub async fn set_role(
     )
     .await?;
     Ok(see_other("/staff/accounts?notice=role_changed"))
+}
+
+/// Emails the colleague a password reset link (the admin never sees it); audited.
+pub async fn send_password_reset(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    recovery::send_by_admin(&state, path.into_inner(), staff.actor()).await?;
+    Ok(see_other("/staff/accounts?notice=reset_sent"))
+}
+
+/// Ends every session of the account (its API tokens stay; revoke those by disabling it).
+pub async fn end_sessions(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let (id, actor) = (path.into_inner(), staff.actor());
+    state
+        .db
+        .write(move |conn| {
+            store::find_user(conn, &id)?;
+            let ended = store::delete_user_sessions(conn, &id)?;
+            audit::record(
+                conn,
+                &actor,
+                Entry::new("staff.sessions_ended")
+                    .target("staff_user", &id)
+                    .details(json!({ "sessions_ended": ended })),
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(see_other("/staff/accounts?notice=sessions_ended"))
 }

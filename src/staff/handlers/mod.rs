@@ -1,4 +1,4 @@
-//! The staff area's own pages and JSON endpoints: sign-in, first-run setup, dashboard,
+//! The staff area's own pages and JSON endpoints: sign-in, password recovery, first-run setup, dashboard,
 //! account, staff accounts, audit log, outbox.
 //!
 //! One module per area; everything is re-exported here so `crate::staff::handlers::X` (the
@@ -11,6 +11,7 @@ mod audit;
 mod dashboard;
 mod frame;
 mod outbox;
+mod recovery;
 mod signin;
 mod two_factor;
 
@@ -20,5 +21,6 @@ pub use audit::*;
 pub use dashboard::*;
 pub use frame::*;
 pub use outbox::*;
+pub use recovery::*;
 pub use signin::*;
 pub use two_factor::*;

@@ -2,7 +2,7 @@
 //! protected by their own double-submit cookie.
 
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -12,6 +12,7 @@ use crate::error::AppError;
 use crate::keys::random_token;
 use crate::staff::access::Staff;
 use crate::staff::audit::{self, Actor, Entry};
+use crate::staff::devices::Browser;
 use crate::staff::service::{self, SignIn};
 use crate::staff::store;
 use crate::staff::ui::see_other;
@@ -108,18 +109,14 @@ pub async fn login(
     let form = form.into_inner();
     state.login_limiter.check_ip("login", ip.0).await?;
     check_form_token(&req, &state, &form.csrf_token)?;
-    let user_agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
+    let browser = Browser::from_request(&req, state.settings.is_https());
     let client_hash = state.keys.hash("staff-ip", ip.0.to_string().as_bytes());
     let next = safe_next(&form.next);
     match service::sign_in(
         &state,
         &form.email,
         form.password,
-        user_agent,
+        &browser,
         client_hash,
         next,
     )
@@ -128,11 +125,16 @@ pub async fn login(
         SignIn::Ok(cookie) => {
             let mut res = see_other(next);
             res.add_cookie(&cookie).map_err(AppError::unexpected)?;
+            res.add_cookie(&browser.cookie(state.settings.is_https()))
+                .map_err(AppError::unexpected)?;
             Ok(res)
         }
+        // The device cookie goes now too, so the second step comes from the same browser id.
         SignIn::SecondFactor(cookie) => {
             let mut res = see_other("/staff/login/second-factor");
             res.add_cookie(&cookie).map_err(AppError::unexpected)?;
+            res.add_cookie(&browser.cookie(state.settings.is_https()))
+                .map_err(AppError::unexpected)?;
             Ok(res)
         }
         SignIn::Refused => {
@@ -278,17 +280,13 @@ pub async fn setup(
             Ok(())
         })
         .await?;
-    let user_agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
+    let browser = Browser::from_request(&req, state.settings.is_https());
     let client_hash = state.keys.hash("staff-ip", ip.0.to_string().as_bytes());
     match service::sign_in(
         &state,
         &email,
         form.password,
-        user_agent,
+        &browser,
         client_hash,
         "/staff/",
     )
@@ -297,6 +295,8 @@ pub async fn setup(
         SignIn::Ok(cookie) => {
             let mut res = see_other("/staff/");
             res.add_cookie(&cookie).map_err(AppError::unexpected)?;
+            res.add_cookie(&browser.cookie(state.settings.is_https()))
+                .map_err(AppError::unexpected)?;
             Ok(res)
         }
         SignIn::SecondFactor(_) | SignIn::Refused => Ok(see_other("/staff/login")),

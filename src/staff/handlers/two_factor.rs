@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::page;
 use crate::error::AppError;
 use crate::staff::access::Staff;
+use crate::staff::devices::Browser;
 use crate::staff::two_factor::signin::{pending_cookie, PENDING_COOKIE};
 use crate::staff::two_factor::{self, Enrolment, SecondStep};
 use crate::staff::ui::see_other;
@@ -208,10 +209,15 @@ pub async fn second_factor(
         return Ok(start_again());
     };
     let client_hash = state.keys.hash("staff-ip", ip.0.to_string().as_bytes());
-    match two_factor::complete_sign_in(&state, pending.value(), &form.code, client_hash).await? {
+    let browser = Browser::from_request(&req, state.settings.is_https());
+    match two_factor::complete_sign_in(&state, pending.value(), &form.code, client_hash, &browser)
+        .await?
+    {
         SecondStep::SignedIn { cookie, next } => {
             let mut res = see_other(next);
             res.add_cookie(&cookie).map_err(AppError::unexpected)?;
+            res.add_cookie(&browser.cookie(state.settings.is_https()))
+                .map_err(AppError::unexpected)?;
             res.add_cookie(&removal(&state))
                 .map_err(AppError::unexpected)?;
             Ok(res)

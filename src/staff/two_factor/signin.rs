@@ -11,6 +11,7 @@ use super::store::{self, NewPending};
 use super::{verify_code, Factor};
 use crate::error::AppError;
 use crate::keys::{random_token, token_hash};
+use crate::staff::devices::Browser;
 use crate::staff::service::{self, NewSession};
 use crate::staff::store as staff_store;
 use crate::state::AppState;
@@ -97,6 +98,7 @@ pub async fn complete_sign_in(
     token: &str,
     input: &str,
     client_hash: String,
+    browser: &Browser,
 ) -> Result<SecondStep, AppError> {
     let hash = token_hash(token);
     let now = state.clock.now();
@@ -163,7 +165,7 @@ pub async fn complete_sign_in(
         state,
         NewSession {
             user,
-            user_agent: pending.user_agent,
+            browser: browser.clone(),
             account_hash: pending.account_hash,
             client_hash: pending.client_hash,
             new_hash: None,
