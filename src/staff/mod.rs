@@ -10,6 +10,7 @@ pub mod audit;
 pub mod handlers;
 pub mod model;
 pub mod password;
+pub mod permissions;
 pub mod routes;
 pub mod service;
 pub mod store;
@@ -131,6 +132,8 @@ pub fn routes(r: &mut StaffRoutes) {
     .page(M::POST, "/accounts/{id}/disable", ADMIN, h::disable_account)
     .page(M::POST, "/accounts/{id}/enable", ADMIN, h::enable_account)
     .page(M::POST, "/accounts/{id}/role", ADMIN, h::set_role)
+    .page(M::POST, "/accounts/{id}/tips", ADMIN, permissions::tips_form)
+    .api(M::PUT, "/accounts/{id}/tips", ADMIN, permissions::tips_json)
     .page(M::GET, "/audit", ADMIN, h::audit_page)
     .page(M::GET, "/outbox", ADMIN, h::outbox_page)
     .page(M::POST, "/outbox/{id}/retry", ADMIN, h::outbox_retry_page)
@@ -146,14 +149,17 @@ pub fn routes(r: &mut StaffRoutes) {
         handlers::audit_json,
         handlers::outbox_json,
         handlers::outbox_retry_json,
-        handlers::me_json
+        handlers::me_json,
+        permissions::tips_json
     ),
     components(schemas(
         model::StaffSummary,
         model::Role,
         handlers::OutboxItem,
         handlers::RetryQueued,
-        handlers::AuditEntry
+        handlers::AuditEntry,
+        permissions::TipsPermission,
+        permissions::TipsPermissionState
     ))
 )]
 pub struct ApiDoc;

@@ -31,4 +31,5 @@ mod retention;
 mod shared_limits;
 mod staff;
 mod staff_access;
+mod tips;
 mod unverified_email;

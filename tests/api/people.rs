@@ -188,6 +188,7 @@ async fn comment(app: &TestApp) -> String {
             Ok(frontdesk::comments::privacy::find_by_email(
                 conn,
                 "jane.quill@example.org",
+                frontdesk::comments::privacy::Tips::NONE,
             )?)
         })
         .await

@@ -23,7 +23,16 @@ async fn accounts_page(
     errors: Vec<FieldError>,
     form: Value,
 ) -> Result<HttpResponse, AppError> {
-    let users = state.db.run(|conn| Ok(store::list_users(conn)?)).await?;
+    let (users, tips) = state
+        .db
+        .run(|conn| {
+            let tips = crate::staff::permissions::holders(
+                conn,
+                crate::staff::permissions::Permission::Tips,
+            )?;
+            Ok((store::list_users(conn)?, tips))
+        })
+        .await?;
     let users: Vec<StaffSummary> = users.iter().map(StaffSummary::from).collect();
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
     page(
@@ -34,7 +43,7 @@ async fn accounts_page(
         "staff/accounts.html",
         status,
         json!({
-            "users": users, "roles": roles, "errors": errors, "form": form,
+            "users": users, "roles": roles, "errors": errors, "form": form, "tips": tips,
         }),
     )
 }
