@@ -133,7 +133,12 @@ pub fn routes(r: &mut StaffRoutes) {
     .page(M::POST, "/accounts/{id}/enable", ADMIN, h::enable_account)
     .page(M::POST, "/accounts/{id}/role", ADMIN, h::set_role)
     .page(M::POST, "/accounts/{id}/tips", ADMIN, permissions::tips_form)
-    .api(M::PUT, "/accounts/{id}/tips", ADMIN, permissions::tips_json)
+    .api(
+        M::PUT,
+        "/accounts/{id}/permissions",
+        ADMIN,
+        permissions::permission_json,
+    )
     .page(M::GET, "/audit", ADMIN, h::audit_page)
     .page(M::GET, "/outbox", ADMIN, h::outbox_page)
     .page(M::POST, "/outbox/{id}/retry", ADMIN, h::outbox_retry_page)
@@ -150,7 +155,7 @@ pub fn routes(r: &mut StaffRoutes) {
         handlers::outbox_json,
         handlers::outbox_retry_json,
         handlers::me_json,
-        permissions::tips_json
+        permissions::permission_json
     ),
     components(schemas(
         model::StaffSummary,
@@ -158,8 +163,8 @@ pub fn routes(r: &mut StaffRoutes) {
         handlers::OutboxItem,
         handlers::RetryQueued,
         handlers::AuditEntry,
-        permissions::TipsPermission,
-        permissions::TipsPermissionState
+        permissions::PermissionChange,
+        permissions::PermissionState
     ))
 )]
 pub struct ApiDoc;

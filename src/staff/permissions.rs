@@ -4,7 +4,7 @@
 //! reach (a tip is opened from the comments pages, open to admins and editors).
 //!
 //! Routes: `POST /staff/accounts/{id}/tips` (the accounts page) and
-//! `PUT /api/v1/staff/accounts/{id}/tips`, admins only.
+//! `PUT /api/v1/staff/accounts/{id}/permissions`, admins only.
 
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
@@ -29,6 +29,13 @@ pub enum Permission {
 }
 
 impl Permission {
+    pub const ALL: [Permission; 1] = [Permission::Tips];
+
+    /// The permission named `name`; `None` for one this version does not know.
+    pub fn parse(name: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == name.trim())
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Permission::Tips => "tips",
@@ -134,38 +141,50 @@ pub async fn set_tips(
         .await
 }
 
-/// `PUT /api/v1/staff/accounts/{id}/tips` body.
+/// `PUT /api/v1/staff/accounts/{id}/permissions` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TipsPermission {
-    /// true grants the permission to open confidential tips, false withdraws it.
+pub struct PermissionChange {
+    /// The permission: `tips` (open confidential tips).
+    #[schema(example = "tips")]
+    pub permission: String,
+    /// true grants it, false withdraws it.
     pub granted: bool,
 }
 
-/// The answer: the account and whether it now holds the permission.
+/// The answer: the account, the permission and whether the account now holds it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TipsPermissionState {
+pub struct PermissionState {
     pub id: String,
+    pub permission: String,
     pub granted: bool,
 }
 
-/// Grants or withdraws an account's permission to open confidential tips (admins only;
-/// audited). Only admin and editor accounts can hold it.
-#[utoipa::path(put, path = "/api/v1/staff/accounts/{id}/tips", tag = "staff",
-    params(("id" = String, Path)), request_body = TipsPermission,
-    responses((status = 200, body = TipsPermissionState), (status = 401), (status = 403),
+/// Grants or withdraws a permission beyond the role (admins only; audited). The only one is
+/// `tips`, which only admin and editor accounts can hold (422 otherwise).
+#[utoipa::path(put, path = "/api/v1/staff/accounts/{id}/permissions", tag = "staff",
+    params(("id" = String, Path)), request_body = PermissionChange,
+    responses((status = 200, body = PermissionState), (status = 401), (status = 403),
               (status = 404), (status = 415), (status = 422)),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all)]
-pub async fn tips_json(
+pub async fn permission_json(
     state: web::Data<AppState>,
     staff: Staff,
     path: web::Path<String>,
-    body: ApiJson<TipsPermission>,
+    body: ApiJson<PermissionChange>,
 ) -> Result<HttpResponse, AppError> {
-    let (id, granted) = (path.into_inner(), body.into_inner().granted);
-    set_tips(&state, &staff, id.clone(), granted).await?;
-    Ok(HttpResponse::Ok().json(TipsPermissionState { id, granted }))
+    let (id, change) = (path.into_inner(), body.into_inner());
+    let permission = Permission::parse(&change.permission)
+        .ok_or_else(|| AppError::field("permission", "Use one of: tips."))?;
+    match permission {
+        Permission::Tips => set_tips(&state, &staff, id.clone(), change.granted).await?,
+    }
+    Ok(HttpResponse::Ok().json(PermissionState {
+        id,
+        permission: permission.as_str().into(),
+        granted: change.granted,
+    }))
 }
 
 /// The accounts page's form: `value` is `true` or `false`.

@@ -106,8 +106,8 @@ async fn grant(app: &TestApp, admin: &str, user_id: &str, granted: bool) -> u16 
     app.staff(admin)
         .send(
             reqwest::Method::PUT,
-            &format!("/api/v1/staff/accounts/{user_id}/tips"),
-            Some(json!({ "granted": granted })),
+            &format!("/api/v1/staff/accounts/{user_id}/permissions"),
+            Some(json!({ "permission": "tips", "granted": granted })),
         )
         .await
         .status()
@@ -371,6 +371,17 @@ async fn only_staff_given_the_permission_open_a_tip_and_every_attempt_is_audited
     let (hiring, hiring_id, _) = account(&app, "hiring").await;
     assert_eq!(grant(&app, &editor, &editor_id, true).await, 403);
     assert_eq!(grant(&app, &admin, &hiring_id, true).await, 422);
+    let res = app
+        .staff(&admin)
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/staff/accounts/{editor_id}/permissions"),
+            Some(json!({ "permission": "everything", "granted": true })),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.expect("problem");
+    assert_eq!(body["errors"][0]["field"], "permission");
     assert_eq!(grant(&app, &admin, &editor_id, true).await, 200);
     assert_eq!(grant(&app, &admin, &admin_id, true).await, 200);
     assert_eq!(audit_count(&app, "staff.permission_granted", &editor_id).await, 1);
@@ -404,8 +415,8 @@ async fn only_staff_given_the_permission_open_a_tip_and_every_attempt_is_audited
     let res = anonymous.get(app.url(&path)).send().await.expect("anonymous");
     assert_eq!(res.status(), 401);
     let res = anonymous
-        .put(app.url(&format!("/api/v1/staff/accounts/{editor_id}/tips")))
-        .json(&json!({ "granted": true }))
+        .put(app.url(&format!("/api/v1/staff/accounts/{editor_id}/permissions")))
+        .json(&json!({ "permission": "tips", "granted": true }))
         .send()
         .await
         .expect("anonymous");
