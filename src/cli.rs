@@ -153,9 +153,12 @@ async fn tips(settings: Settings, command: TipsCommand) -> anyhow::Result<()> {
         .load_tips_key()
         .map_err(|e| anyhow::anyhow!(e))?
         .ok_or_else(|| {
-            anyhow::anyhow!("no tips key is configured (security.tips_key_file): nothing to rotate from")
+            anyhow::anyhow!(
+                "no tips key is configured (security.tips_key_file): nothing to rotate from"
+            )
         })?;
-    let new = TipsKey::read_file(&new_key_file).map_err(|e| anyhow::anyhow!("--new-key-file: {e}"))?;
+    let new =
+        TipsKey::read_file(&new_key_file).map_err(|e| anyhow::anyhow!("--new-key-file: {e}"))?;
     if new.id() == old.id() {
         anyhow::bail!("--new-key-file holds the key already configured");
     }

@@ -229,24 +229,42 @@ mod tests {
     #[test]
     fn round_trip_hides_the_text() {
         let k = key(1);
-        let sealed = k.seal("row-1", "message", "the mayor took €5000").expect("seal");
+        let sealed = k
+            .seal("row-1", "message", "the mayor took €5000")
+            .expect("seal");
         assert!(!sealed.contains("mayor"));
         assert!(sealed.starts_with(&format!("v1.{}.", k.id())));
-        assert_eq!(k.open("row-1", "message", &sealed).as_deref(), Ok("the mayor took €5000"));
+        assert_eq!(
+            k.open("row-1", "message", &sealed).as_deref(),
+            Ok("the mayor took €5000")
+        );
         // Random nonces: the same text seals differently each time.
-        assert_ne!(sealed, k.seal("row-1", "message", "the mayor took €5000").expect("seal"));
-        assert_eq!(k.open("r", "f", &k.seal("r", "f", "").expect("seal")).as_deref(), Ok(""));
+        assert_ne!(
+            sealed,
+            k.seal("row-1", "message", "the mayor took €5000")
+                .expect("seal")
+        );
+        assert_eq!(
+            k.open("r", "f", &k.seal("r", "f", "").expect("seal"))
+                .as_deref(),
+            Ok("")
+        );
     }
 
     #[test]
     fn a_wrong_key_fails_loudly() {
         let sealed = key(1).seal("row-1", "message", "secret").expect("seal");
-        let err = key(2).open("row-1", "message", &sealed).expect_err("wrong key");
+        let err = key(2)
+            .open("row-1", "message", &sealed)
+            .expect_err("wrong key");
         assert!(matches!(err, SealError::WrongKey { .. }), "{err:?}");
         assert!(err.to_string().contains(key(1).id()), "{err}");
         // A forged key id does not help: the key id is part of the associated data.
         let forged = sealed.replacen(key(1).id(), key(2).id(), 1);
-        assert_eq!(key(2).open("row-1", "message", &forged), Err(SealError::Tampered));
+        assert_eq!(
+            key(2).open("row-1", "message", &forged),
+            Err(SealError::Tampered)
+        );
     }
 
     #[test]
@@ -258,8 +276,14 @@ mod tests {
         let last = blob.len() - 1;
         blob[last] ^= 1;
         let changed = format!("{head}.{}", STANDARD.encode(blob));
-        assert_eq!(k.open("row-1", "message", &changed), Err(SealError::Tampered));
-        assert_eq!(k.open("row-1", "message", "plain text"), Err(SealError::Malformed));
+        assert_eq!(
+            k.open("row-1", "message", &changed),
+            Err(SealError::Tampered)
+        );
+        assert_eq!(
+            k.open("row-1", "message", "plain text"),
+            Err(SealError::Malformed)
+        );
         assert_eq!(
             k.open("row-1", "message", &format!("v1.{}.AAAA", k.id())),
             Err(SealError::Malformed)

@@ -241,7 +241,10 @@ impl ReplyRenderer {
         open_reply(key, &mut reply)?;
         let earlier: Vec<String> = store::replies(conn, &comment.id)?
             .into_iter()
-            .filter(|r| r.created_at < reply.created_at || (r.created_at == reply.created_at && r.id < reply.id))
+            .filter(|r| {
+                r.created_at < reply.created_at
+                    || (r.created_at == reply.created_at && r.id < reply.id)
+            })
             .map(|r| r.message_id)
             .collect();
         let address: lettre::Address = comment

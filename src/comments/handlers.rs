@@ -4,10 +4,10 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 
+use crate::comments::confidential;
 use crate::comments::model::{
     new_reference, CommentReceived, CommentRequest, FormTokenResponse, NewComment, Status,
 };
-use crate::comments::confidential;
 use crate::comments::spam::{self, Recent};
 use crate::comments::store::{self, Comment};
 use crate::error::AppError;

@@ -162,10 +162,9 @@ pub fn erase_by_email(
         erasure.refs.push((REF_KIND.to_string(), c.id.clone()));
         if c.confidential {
             for r in store::replies(conn, &c.id)? {
-                erasure.refs.push((
-                    confidential::REPLY_REF_KIND.to_string(),
-                    r.id.clone(),
-                ));
+                erasure
+                    .refs
+                    .push((confidential::REPLY_REF_KIND.to_string(), r.id.clone()));
             }
         }
     }

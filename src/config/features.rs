@@ -112,11 +112,9 @@ impl CommentSettings {
                     .into(),
             );
         }
-        if self
-            .secure_contact_note
-            .as_deref()
-            .is_some_and(|n| n.chars().count() > 500 || n.chars().any(|c| c.is_control() && c != '\n'))
-        {
+        if self.secure_contact_note.as_deref().is_some_and(|n| {
+            n.chars().count() > 500 || n.chars().any(|c| c.is_control() && c != '\n')
+        }) {
             problems.push(
                 "comments.secure_contact_note: at most 500 characters, no control characters"
                     .into(),
@@ -194,7 +192,10 @@ impl RetentionSettings {
             ("sent_email_body_days", u64::from(self.sent_email_body_days)),
             ("voter_key_days", u64::from(self.voter_key_days)),
             ("erasure_link_hours", u64::from(self.erasure_link_hours)),
-            ("confidential_tip_days", u64::from(self.confidential_tip_days)),
+            (
+                "confidential_tip_days",
+                u64::from(self.confidential_tip_days),
+            ),
         ] {
             if value == 0 {
                 problems.push(format!("retention.{key}: must be at least 1"));

@@ -246,5 +246,9 @@ fn a_tips_key_must_be_readable_and_32_bytes() {
         .to_string();
     assert!(msg.contains("security.tips_key:"), "{msg}");
     assert!(!msg.contains("not a key"), "{msg}");
-    assert!(Settings::default().security.load_tips_key().expect("off").is_none());
+    assert!(Settings::default()
+        .security
+        .load_tips_key()
+        .expect("off")
+        .is_none());
 }

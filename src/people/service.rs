@@ -11,7 +11,6 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::comments::privacy::CommentRecord;
-use crate::sealed::TipsKey;
 use crate::config::Settings;
 use crate::db::{Db, DbConnection};
 use crate::domain::{EmailAddress, Erasure};
@@ -24,6 +23,7 @@ use crate::keys::Keys;
 use crate::mail::transport::stored_copies;
 use crate::mail::{mask_email, outbox};
 use crate::newsletter::privacy::NewsletterRecord;
+use crate::sealed::TipsKey;
 use crate::staff::audit::{self, Actor, Entry};
 
 /// How a person is named in the audit log: `target_id` is a keyed hash of the address.

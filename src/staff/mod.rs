@@ -132,7 +132,12 @@ pub fn routes(r: &mut StaffRoutes) {
     .page(M::POST, "/accounts/{id}/disable", ADMIN, h::disable_account)
     .page(M::POST, "/accounts/{id}/enable", ADMIN, h::enable_account)
     .page(M::POST, "/accounts/{id}/role", ADMIN, h::set_role)
-    .page(M::POST, "/accounts/{id}/tips", ADMIN, permissions::tips_form)
+    .page(
+        M::POST,
+        "/accounts/{id}/tips",
+        ADMIN,
+        permissions::tips_form,
+    )
     .api(
         M::PUT,
         "/accounts/{id}/permissions",

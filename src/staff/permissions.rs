@@ -33,7 +33,9 @@ impl Permission {
 
     /// The permission named `name`; `None` for one this version does not know.
     pub fn parse(name: &str) -> Option<Permission> {
-        Permission::ALL.into_iter().find(|p| p.as_str() == name.trim())
+        Permission::ALL
+            .into_iter()
+            .find(|p| p.as_str() == name.trim())
     }
 
     pub fn as_str(self) -> &'static str {

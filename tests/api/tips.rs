@@ -208,7 +208,10 @@ async fn assert_nowhere(app: &TestApp, backend: Backend, needle: &str) {
     let db = database_text(app, backend).await;
     assert!(!db.contains(needle), "{needle} is in the database");
     assert!(!mail_text(app).contains(needle), "{needle} was emailed");
-    assert!(!mail_folder_text(app).contains(needle), "{needle} is in the mail folder");
+    assert!(
+        !mail_folder_text(app).contains(needle),
+        "{needle} is in the mail folder"
+    );
     assert_eq!(log_lines_with(needle), 0, "{needle} was logged");
 }
 
@@ -219,7 +222,12 @@ async fn a_tip_leaves_its_content_nowhere_but_in_sealed_form(backend: Backend) {
     assert_eq!(grant(&app, &admin, &editor_id, true).await, 200);
     let marker = marker();
     watch_logs(&marker);
-    let token: Value = app.get("/api/v1/comments/token").await.json().await.expect("json");
+    let token: Value = app
+        .get("/api/v1/comments/token")
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(token["confidential"], true);
     assert_eq!(token["secure_contact_note"], "Signal: +1 555 0100");
 
@@ -243,10 +251,19 @@ async fn a_tip_leaves_its_content_nowhere_but_in_sealed_form(backend: Backend) {
     assert_eq!(item["confidential"], true);
     assert_eq!(item["name"], "Confidential tip");
     // Staff with the permission read it, in the API and on the page.
-    let detail = app.staff(&editor).get_ok(&format!("/api/v1/staff/comments/{id}")).await;
-    assert_eq!(detail["message"], format!("The ledger {marker} shows the transfer."));
+    let detail = app
+        .staff(&editor)
+        .get_ok(&format!("/api/v1/staff/comments/{id}"))
+        .await;
+    assert_eq!(
+        detail["message"],
+        format!("The ledger {marker} shows the transfer.")
+    );
     assert_eq!(detail["email"], format!("src{marker}@example.org"));
-    assert_eq!(detail["article_url"], format!("http://localhost/news/{marker}"));
+    assert_eq!(
+        detail["article_url"],
+        format!("http://localhost/news/{marker}")
+    );
     let note_marker = format!("note{marker}");
     let res = app
         .staff(&editor)
@@ -268,11 +285,17 @@ async fn a_tip_leaves_its_content_nowhere_but_in_sealed_form(backend: Backend) {
             .id
     };
     assert_eq!(grant(&app, &admin, &login_id, true).await, 200);
-    assert_eq!(app.sign_in(&login.email, STAFF_PASSWORD).await.status(), 303);
+    assert_eq!(
+        app.sign_in(&login.email, STAFF_PASSWORD).await.status(),
+        303
+    );
     let page = app.get(&format!("/staff/comments/{id}")).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.expect("page");
-    assert!(html.contains(&format!("The ledger {marker}")), "page shows the tip");
+    assert!(
+        html.contains(&format!("The ledger {marker}")),
+        "page shows the tip"
+    );
     assert!(html.contains(&note_marker), "page shows the note");
     assert_eq!(audit_count(&app, "comment.tip_opened", &id).await, 2);
     // A CSV export never holds it.
@@ -307,8 +330,14 @@ async fn a_tip_leaves_its_content_nowhere_but_in_sealed_form(backend: Backend) {
         .await
         .expect("reply");
     assert_eq!(res.status(), 303);
-    let detail = app.staff(&editor).get_ok(&format!("/api/v1/staff/comments/{id}")).await;
-    let outbox_id = detail["replies"][0]["outbox_id"].as_str().expect("outbox id").to_string();
+    let detail = app
+        .staff(&editor)
+        .get_ok(&format!("/api/v1/staff/comments/{id}"))
+        .await;
+    let outbox_id = detail["replies"][0]["outbox_id"]
+        .as_str()
+        .expect("outbox id")
+        .to_string();
     let row = app.outbox_row(&outbox_id).await;
     assert_eq!(row.to_addr, "(confidential)");
     assert!(row.body_text.is_empty() && row.body_html.is_empty());
@@ -324,15 +353,16 @@ async fn a_tip_leaves_its_content_nowhere_but_in_sealed_form(backend: Backend) {
     assert_eq!(row.to_addr, "(confidential)");
     assert!(row.body_text.is_empty());
     let db = database_text(&app, backend).await;
-    assert!(!db.contains(&marker), "the reader's marker is in the database");
+    assert!(
+        !db.contains(&marker),
+        "the reader's marker is in the database"
+    );
     assert!(!db.contains(&reply_marker), "the reply is in the database");
     assert_eq!(log_lines_with(&marker), 0, "logged");
     assert_eq!(log_lines_with(&reply_marker), 0, "logged");
 }
 
-async fn only_staff_given_the_permission_open_a_tip_and_every_attempt_is_audited(
-    backend: Backend,
-) {
+async fn only_staff_given_the_permission_open_a_tip_and_every_attempt_is_audited(backend: Backend) {
     let app = spawn(backend).await;
     let (admin, admin_id, _) = account(&app, "admin").await;
     let (id, _) = send_tip(&app, &marker()).await;
@@ -384,11 +414,17 @@ async fn only_staff_given_the_permission_open_a_tip_and_every_attempt_is_audited
     assert_eq!(body["errors"][0]["field"], "permission");
     assert_eq!(grant(&app, &admin, &editor_id, true).await, 200);
     assert_eq!(grant(&app, &admin, &admin_id, true).await, 200);
-    assert_eq!(audit_count(&app, "staff.permission_granted", &editor_id).await, 1);
+    assert_eq!(
+        audit_count(&app, "staff.permission_granted", &editor_id).await,
+        1
+    );
     let (status, body) = app.get_json(&hiring, &path).await;
     assert_eq!(status, 403, "{body}");
     let detail = app.staff(&editor).get_ok(&path).await;
-    assert!(detail["message"].as_str().expect("message").contains("ledger"));
+    assert!(detail["message"]
+        .as_str()
+        .expect("message")
+        .contains("ledger"));
     assert_eq!(audit_count(&app, "comment.tip_opened", &id).await, 1);
 
     // Restricted to the editor: the admin holding the permission is refused.
@@ -412,7 +448,11 @@ async fn only_staff_given_the_permission_open_a_tip_and_every_attempt_is_audited
     assert_eq!(audit_count(&app, "comment.tip_refused", &id).await, 10);
     // Anonymous: 401.
     let anonymous = reqwest::Client::new();
-    let res = anonymous.get(app.url(&path)).send().await.expect("anonymous");
+    let res = anonymous
+        .get(app.url(&path))
+        .send()
+        .await
+        .expect("anonymous");
     assert_eq!(res.status(), 401);
     let res = anonymous
         .put(app.url(&format!("/api/v1/staff/accounts/{editor_id}/permissions")))
@@ -472,10 +512,19 @@ async fn rotation_keeps_every_tip_readable_and_a_wrong_key_fails_loudly(backend:
     app.settings.security.tips_key = Some(Secret::new(new_text));
     let app = app.restart().await;
     for (id, m) in &tips {
-        let detail = app.staff(&admin).get_ok(&format!("/api/v1/staff/comments/{id}")).await;
-        assert_eq!(detail["message"], format!("The ledger {m} shows the transfer."));
+        let detail = app
+            .staff(&admin)
+            .get_ok(&format!("/api/v1/staff/comments/{id}"))
+            .await;
+        assert_eq!(
+            detail["message"],
+            format!("The ledger {m} shows the transfer.")
+        );
     }
-    let detail = app.staff(&admin).get_ok(&format!("/api/v1/staff/comments/{first}")).await;
+    let detail = app
+        .staff(&admin)
+        .get_ok(&format!("/api/v1/staff/comments/{first}"))
+        .await;
     assert_eq!(detail["notes"][0]["body"], "a note to rotate");
     assert_eq!(detail["replies"][0]["message"], "a reply to rotate");
 
@@ -484,10 +533,15 @@ async fn rotation_keeps_every_tip_readable_and_a_wrong_key_fails_loudly(backend:
     let mut app = app;
     app.settings.security.tips_key = old_secret;
     let app = app.restart().await;
-    let (status, body) = app.get_json(&admin, &format!("/api/v1/staff/comments/{first}")).await;
+    let (status, body) = app
+        .get_json(&admin, &format!("/api/v1/staff/comments/{first}"))
+        .await;
     assert_eq!(status, 500, "{body}");
     assert!(!body.to_string().contains("ledger"), "{body}");
-    assert_eq!(audit_count(&app, "comment.tip_opened", &first).await, opened);
+    assert_eq!(
+        audit_count(&app, "comment.tip_opened", &first).await,
+        opened
+    );
 }
 
 async fn audit_count_untargeted(app: &TestApp, action: &'static str) -> i64 {
@@ -536,9 +590,13 @@ async fn tips_go_after_their_period_unless_kept(backend: Backend) {
         .await
         .expect("retention");
     assert_eq!(deleted, (0, 1));
-    let (status, _) = app.get_json(&admin, &format!("/api/v1/staff/comments/{gone}")).await;
+    let (status, _) = app
+        .get_json(&admin, &format!("/api/v1/staff/comments/{gone}"))
+        .await;
     assert_eq!(status, 404);
-    app.staff(&admin).get_ok(&format!("/api/v1/staff/comments/{kept}")).await;
+    app.staff(&admin)
+        .get_ok(&format!("/api/v1/staff/comments/{kept}"))
+        .await;
 }
 
 async fn the_reader_export_opens_their_tip_and_erasure_removes_it(backend: Backend) {
@@ -582,6 +640,8 @@ async fn the_reader_export_opens_their_tip_and_erasure_removes_it(backend: Backe
         )
         .await;
     assert!(res.status().is_success(), "{}", res.status());
-    let (status, _) = app.get_json(&admin, &format!("/api/v1/staff/comments/{id}")).await;
+    let (status, _) = app
+        .get_json(&admin, &format!("/api/v1/staff/comments/{id}"))
+        .await;
     assert_eq!(status, 404);
 }

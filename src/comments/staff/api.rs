@@ -267,9 +267,7 @@ impl TryFrom<CommentPatch> for Changes {
             sensitive: p.sensitive,
             spam: p.spam,
             keep: p.keep,
-            readers: p
-                .readers
-                .map(|r| super::forms::parse_readers(&r.join(","))),
+            readers: p.readers.map(|r| super::forms::parse_readers(&r.join(","))),
         })
     }
 }

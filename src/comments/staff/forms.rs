@@ -66,7 +66,7 @@ pub struct Changes {
 /// A list of staff emails as a form sends it: one per line, or separated by commas.
 pub(super) fn parse_readers(input: &str) -> Vec<String> {
     let mut emails: Vec<String> = input
-        .split(|c: char| c == ',' || c == '\n' || c == ';')
+        .split([',', '\n', ';'])
         .map(|e| e.trim().to_lowercase())
         .filter(|e| !e.is_empty())
         .collect();

@@ -25,12 +25,12 @@ use pages::{
 use actix_web::http::Method;
 use serde_json::json;
 
-use crate::comments::model::{Clearance, Status};
 use crate::comments::confidential;
+use crate::comments::model::{Clearance, Status};
 use crate::comments::store::{self, Comment, CommentNote};
-use crate::sealed::TipsKey;
 use crate::db::DbConnection;
 use crate::error::AppError;
+use crate::sealed::TipsKey;
 use crate::staff::audit::{self, Actor, Entry};
 use crate::staff::ui::rfc3339;
 use crate::staff::{NavItem, Role, Staff, StaffRoutes};
@@ -368,7 +368,11 @@ fn apply_tip_changes(
 ) -> Result<(), AppError> {
     let id = before.id.as_str();
     if (changes.keep.is_some() || changes.readers.is_some()) && !before.confidential {
-        let field = if changes.keep.is_some() { "keep" } else { "readers" };
+        let field = if changes.keep.is_some() {
+            "keep"
+        } else {
+            "readers"
+        };
         return Err(AppError::field(
             field,
             "Only a confidential tip can be kept or restricted.",
@@ -390,8 +394,9 @@ fn apply_tip_changes(
         for email in emails {
             let user = crate::staff::store::find_user_by_email(conn, email)?.filter(|u| {
                 !u.disabled
-                    && u.role()
-                        .is_some_and(|r| r.permits(crate::staff::permissions::Permission::Tips.roles()))
+                    && u.role().is_some_and(|r| {
+                        r.permits(crate::staff::permissions::Permission::Tips.roles())
+                    })
             });
             let holds = match &user {
                 Some(u) => crate::staff::permissions::has(

@@ -6,8 +6,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::forms::{
-    parse_readers, parse_status, AssignForm, Changes, FlagForm, InboxQuery, NoteForm,
-    ReadersForm, ReplyForm, StatusForm,
+    parse_readers, parse_status, AssignForm, Changes, FlagForm, InboxQuery, NoteForm, ReadersForm,
+    ReplyForm, StatusForm,
 };
 use super::{add_note, age_text, apply, inbox, send_reply, statuses, view, EDITORS};
 use crate::error::{AppError, FieldError};
