@@ -446,6 +446,52 @@ async fn only_staff_given_the_permission_open_a_tip_and_every_attempt_is_audited
     assert_eq!(status, 403);
     assert_eq!(audit_count(&app, "comment.tip_opened", &id).await, 3);
     assert_eq!(audit_count(&app, "comment.tip_refused", &id).await, 10);
+
+    // An admin grants it on the accounts page too (a CSRF-protected form), audited.
+    let (late, late_id, _) = account(&app, "editor").await;
+    let csrf = app.signed_in("admin").await;
+    let page = app.get("/staff/accounts").await.text().await.expect("page");
+    assert!(
+        page.contains(&format!("/staff/accounts/{late_id}/tips")),
+        "form shown"
+    );
+    let res = app
+        .client
+        .post(app.url(&format!("/staff/accounts/{late_id}/tips")))
+        .form(&[("csrf_token", csrf.as_str()), ("value", "true")])
+        .send()
+        .await
+        .expect("form");
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        audit_count(&app, "staff.permission_granted", &late_id).await,
+        1
+    );
+    // The tip is still restricted to the first editor: the new holder is refused by that.
+    let (status, _) = app.get_json(&late, &path).await;
+    assert_eq!(status, 403);
+    let held = late_id.clone();
+    let holds = app
+        .state
+        .db
+        .run(move |conn| {
+            Ok(frontdesk::staff::permissions::has(
+                conn,
+                &held,
+                frontdesk::staff::permissions::Permission::Tips,
+            )?)
+        })
+        .await
+        .expect("permission");
+    assert!(holds);
+    let res = app
+        .client
+        .post(app.url(&format!("/staff/accounts/{late_id}/tips")))
+        .form(&[("value", "false")])
+        .send()
+        .await
+        .expect("form");
+    assert_eq!(res.status(), 403, "no CSRF token, no change");
     // Anonymous: 401.
     let anonymous = reqwest::Client::new();
     let res = anonymous
