@@ -308,6 +308,14 @@ async fn a_tip_leaves_its_content_nowhere_but_in_sealed_form(backend: Backend) {
         .expect("csv");
     assert!(!csv.contains(&reference), "{csv}");
 
+    // A control: the same scan finds a plain comment's text (so it can fail).
+    let plain = self::marker();
+    let mut comment = tip(&app, &plain);
+    comment["confidential"] = json!(false);
+    assert_eq!(app.comments().send(&comment).await.status(), 202);
+    app.drain_outbox().await;
+    assert!(database_text(&app, backend).await.contains(&plain));
+    assert!(mail_text(&app).contains(&plain));
     assert_nowhere(&app, backend, &marker).await;
     assert!(
         log_lines_with("email=(confidential)") > 0,
@@ -342,7 +350,7 @@ async fn a_tip_leaves_its_content_nowhere_but_in_sealed_form(backend: Backend) {
     assert_eq!(row.to_addr, "(confidential)");
     assert!(row.body_text.is_empty() && row.body_html.is_empty());
     app.drain_outbox().await;
-    let mails = app.smtp.wait_for(2, WAIT).await;
+    let mails = app.smtp.wait_for(4, WAIT).await;
     let reply = mails
         .iter()
         .find(|m| m.rcpt_to == [format!("src{marker}@example.org")])
