@@ -75,6 +75,10 @@ impl Application {
             .run(move |conn| Ok(Keys::load(configured_key.as_deref(), conn)?))
             .await
             .map_err(|e| anyhow::anyhow!("cannot load the service key: {e:#}"))?;
+        let tips = settings
+            .security
+            .load_tips_key()
+            .map_err(|e| anyhow::anyhow!(e))?;
         let templates = Templates::embedded();
         let mailer = Mailer::new(&settings, templates.clone());
         let metrics = Metrics::new();
@@ -85,6 +89,7 @@ impl Application {
             mailer: mailer.clone(),
             templates,
             keys,
+            tips,
             passwords: PasswordPool::new(settings.staff.max_concurrent_hashes),
             login_limiter: limits
                 .per_minute(settings.limits.enabled, settings.limits.login_per_minute),

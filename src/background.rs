@@ -40,6 +40,15 @@ pub fn start(
         mailer.clone(),
         keys.clone(),
     );
+    let tips = settings
+        .security
+        .load_tips_key()
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let tip_replies = Arc::new(crate::comments::confidential::ReplyRenderer::new(
+        mailer.clone(),
+        settings.clone(),
+        tips,
+    ));
     let dispatcher =
         crate::newsletter::Dispatcher::new(db.clone(), mailer.clone(), keys, settings.clone());
     let worker = Worker::new(
@@ -49,7 +58,8 @@ pub fn start(
         metrics,
         mailer.waker(),
     )?
-    .with_renderer(dispatcher.renderer());
+    .with_renderer(dispatcher.renderer())
+    .with_renderer(tip_replies);
     let backups = crate::backup::Scheduler::new(settings.clone(), db.clone());
     let retention = crate::retention::Scheduler::new(settings, db);
     let (stop, rx) = watch::channel(false);

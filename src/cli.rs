@@ -48,6 +48,9 @@ pub enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Confidential tips: make a key, rotate the key.
+    #[command(subcommand)]
+    Tips(TipsCommand),
     /// Write a consistent backup (database, uploads, manifest) while the service keeps serving.
     Backup {
         /// A new or empty folder to write the backup to.
@@ -108,6 +111,20 @@ pub enum StaffCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum TipsCommand {
+    /// Print a new random tips key (base64 of 32 bytes) for security.tips_key_file.
+    NewKey,
+    /// Re-encrypt every confidential tip, note and reply from the configured key to the key
+    /// in FILE, in one transaction. Stop the service first; afterwards point
+    /// security.tips_key_file at FILE and start it again.
+    RotateKey {
+        /// A file holding the new key (as `frontdesk tips new-key` prints it).
+        #[arg(long, value_name = "FILE")]
+        new_key_file: PathBuf,
+    },
+}
+
 /// Runs the parsed command. Configuration errors are returned before anything starts.
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { no_migrate: false }) {
@@ -128,9 +145,54 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::SendTestEmail { to } => send_test_email(settings, &to).await,
         Command::Staff(command) => staff(settings, command).await,
+        Command::Tips(command) => tips(settings, command).await,
         Command::Backup { to } => backup(settings, to).await,
         Command::Restore { from, force } => restore(settings, from, force).await,
     }
+}
+
+async fn tips(settings: Settings, command: TipsCommand) -> anyhow::Result<()> {
+    use crate::sealed::TipsKey;
+    let new_key_file = match command {
+        TipsCommand::NewKey => {
+            print_stdout(&TipsKey::generate().1);
+            return Ok(());
+        }
+        TipsCommand::RotateKey { new_key_file } => new_key_file,
+    };
+    let old = settings
+        .security
+        .load_tips_key()
+        .map_err(|e| anyhow::anyhow!(e))?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no tips key is configured (security.tips_key_file): nothing to rotate from"
+            )
+        })?;
+    let new =
+        TipsKey::read_file(&new_key_file).map_err(|e| anyhow::anyhow!("--new-key-file: {e}"))?;
+    if new.id() == old.id() {
+        anyhow::bail!("--new-key-file holds the key already configured");
+    }
+    let db = Db::connect(&settings.database)?;
+    let migrate = db.clone();
+    tokio::task::spawn_blocking(move || migrate.migrate()).await??;
+    let done = crate::comments::confidential::rotate_key(&db, old, new.clone(), |done, total| {
+        if done == total || done % 100 == 0 {
+            print_stdout(&format!("re-encrypted {done} of {total} tips"));
+        }
+    })
+    .await?;
+    print_stdout(&format!(
+        "rotated to tips key {}: {} tips, {} notes, {} replies re-encrypted. Now set \
+         security.tips_key_file to {} and start the service.",
+        new.id(),
+        done.tips,
+        done.notes,
+        done.replies,
+        new_key_file.display()
+    ));
+    Ok(())
 }
 
 async fn backup(settings: Settings, to: PathBuf) -> anyhow::Result<()> {

@@ -21,6 +21,7 @@ pub mod newsletter;
 pub mod ops;
 pub mod people;
 pub mod retention;
+pub mod sealed;
 pub mod staff;
 pub mod state;
 pub mod telemetry;

@@ -21,6 +21,8 @@ pub struct AppState {
     pub mailer: Mailer,
     pub templates: Templates,
     pub keys: Keys,
+    /// The key of confidential tips; `None` when the service takes none.
+    pub tips: Option<crate::sealed::TipsKey>,
     /// Password hashing with a bounded number in flight.
     pub passwords: PasswordPool,
     /// Where rate limits keep their counts (memory on SQLite, the database on PostgreSQL).

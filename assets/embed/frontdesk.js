@@ -439,17 +439,20 @@
     const host = w.host;
     let token = null;
     const form = new Form(w, 'Send comment', async () => {
+      const tip = secret.checked;
       const reply = await call(w.base, '/api/v1/comments', {
         method: 'POST',
         body: {
           name: name.value, email: email.value, subject: subject.value || undefined, message: message.value,
           article_url: articleUrl(host), website: trap.value || undefined, form_token: token || undefined,
+          confidential: tip || undefined,
         },
       });
       form.el.hidden = true;
       const done = h('div', { class: 'fd-done', tabindex: '-1' },
-        h('p', { class: 'fd-big', text: 'Thank you for your comment.' }),
-        h('p', {}, 'Your reference is ', h('strong', { class: 'fd-reference', text: reply.reference }), '. We read every message and reply when we can.'));
+        h('p', { class: 'fd-big', text: tip ? 'Your confidential tip is received.' : 'Thank you for your comment.' }),
+        h('p', {}, 'Your reference is ', h('strong', { class: 'fd-reference', text: reply.reference }),
+          tip ? '. Note it: we send no email about a tip.' : '. We read every message and reply when we can.'));
       w.box.append(done);
       w.say('Comment sent. Your reference is ' + reply.reference + '.', 'success');
       done.focus();
@@ -459,24 +462,39 @@
     const subject = h('input', { type: 'text' });
     const message = h('textarea', { rows: '6', required: true, 'aria-required': 'true', maxlength: '10000' });
     const trap = h('input', { type: 'text', name: 'website', tabindex: '-1', autocomplete: 'off' });
+    // Offered only when the newsroom takes confidential tips (the token's answer says so).
+    const secret = h('input', { type: 'checkbox' });
+    const secretField = form.field('confidential', 'Send as a confidential tip', secret, {
+      hint: 'Stored encrypted, read only by named editors, never sent by email. We cannot protect your own device or network, or hide that and when you wrote to us.',
+    });
+    secretField.hidden = true;
     form.el.append(
       form.field('name', 'Name', name),
       form.field('email', 'Email', email, { hint: 'We reply to this address; it is never published.' }),
       form.field('subject', 'Subject', subject, { optional: true }),
       form.field('message', 'Your comment', message),
+      secretField,
       h('div', { class: 'fd-trap', 'aria-hidden': 'true' }, h('label', { text: 'Leave this field empty' }, trap)),
       form.button
     );
     const open = h('button', { type: 'button', class: 'fd-button fd-secondary', 'aria-expanded': 'false', text: option(host, 'buttonLabel', 'Send us your comments') });
     w.box.append(heading(host, 'What are your thoughts?'), open, form.el, w.status);
 
+    // The time-trap token starts when the form is shown.
+    async function fetchToken() {
+      const t = await call(w.base, '/api/v1/comments/token').catch(() => ({}));
+      token = t.token;
+      if (t.confidential && secretField.hidden) {
+        secretField.hidden = false;
+        if (t.secure_contact_note) secretField.append(h('p', { class: 'fd-hint', text: t.secure_contact_note }));
+      }
+    }
     async function show() {
       open.setAttribute('aria-expanded', 'true');
       open.hidden = true;
       form.el.hidden = false;
       name.focus();
-      // The time-trap token starts when the form is shown.
-      token = (await call(w.base, '/api/v1/comments/token').catch(() => ({}))).token;
+      await fetchToken();
     }
     form.el.id = 'fd' + ++uid;
     open.setAttribute('aria-controls', form.el.id);
@@ -485,7 +503,7 @@
     if (option(host, 'open', '') === 'true') {
       open.hidden = true;
       form.el.hidden = false;
-      token = (await call(w.base, '/api/v1/comments/token').catch(() => ({}))).token;
+      await fetchToken();
     }
   };
 

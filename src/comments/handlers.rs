@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 
+use crate::comments::confidential;
 use crate::comments::model::{
     new_reference, CommentReceived, CommentRequest, FormTokenResponse, NewComment, Status,
 };
@@ -16,13 +17,15 @@ use crate::web::{ApiJson, ClientIp};
 /// Receives a reader's comment. Every comment is answered alike (202 with a reference);
 /// one that passes the spam rules is emailed to the staff inbox (`Reply-To` the reader) and
 /// acknowledged to the reader, in the transaction that stores it. Spam is kept in the spam
-/// folder, with the rule that caught it, and sends nothing.
+/// folder, with the rule that caught it, and sends nothing. A confidential tip
+/// (`confidential: true`) is sealed before it is stored and only announced to the staff
+/// inbox, without its content ([`confidential`]).
 #[utoipa::path(post, path = "/api/v1/comments", tag = "comments",
     request_body = CommentRequest,
     responses(
         (status = 202, body = CommentReceived),
         (status = 415, body = crate::error::Problem),
-        (status = 422, description = "Invalid field, e.g. a name holding a line break or a web address", body = crate::error::Problem),
+        (status = 422, description = "Invalid field, e.g. a name holding a line break or a web address, or `confidential` when the service takes no confidential tips", body = crate::error::Problem),
         (status = 429, body = crate::error::Problem),
     ))]
 #[tracing::instrument(skip_all)]
@@ -33,6 +36,16 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let request = body.into_inner();
     let settings = &state.settings;
+    let tips = match (request.confidential, state.tips.as_ref()) {
+        (true, None) => {
+            return Err(AppError::field(
+                "confidential",
+                "This newsroom does not take confidential tips through this form.",
+            ))
+        }
+        (true, Some(key)) => Some(key),
+        (false, _) => None,
+    };
     let comment = NewComment::parse(&request, &settings.site.article_hosts)?;
     let now = Utc::now();
     let honeypot = request
@@ -54,20 +67,38 @@ pub async fn submit(
 
     let id = crate::db::new_id();
     let reference = new_reference();
-    // Rendered before the transaction; sent only if the comment is not spam.
-    let emails = if first.decided.is_none() {
-        crate::comments::mail::received_emails(&state.mailer, settings, &comment, &id, &reference)?
-    } else {
-        Vec::new()
+    // Rendered before the transaction; sent only if the comment is not spam. A tip gets
+    // only the staff notification without its content, and no acknowledgement email: the
+    // answer carries the reference, and nothing lands in a mailbox that others may read.
+    let emails = match (first.decided.is_none(), tips) {
+        (false, _) => Vec::new(),
+        (true, None) => crate::comments::mail::received_emails(
+            &state.mailer,
+            settings,
+            &comment,
+            &id,
+            &reference,
+        )?,
+        (true, Some(_)) => vec![confidential::notification(
+            &state.mailer,
+            settings,
+            &id,
+            &reference,
+        )?],
     };
+    let folded = confidential::fold(&comment.message);
+    let email_index = state
+        .tips
+        .as_ref()
+        .map(|key| confidential::email_index(key, comment.email.as_str()));
     let stored_at = crate::db::now();
-    let row = Comment {
+    let mut row = Comment {
         id: id.clone(),
         reference: reference.clone(),
         name: comment.name.as_str().to_string(),
         email: comment.email.as_str().to_string(),
         subject: comment.subject.clone(),
-        message_hash: message_hash(&comment.message),
+        message_hash: crate::keys::token_hash(&folded),
         message: comment.message.clone(),
         article_url: comment.article_url.as_ref().map(|u| u.as_str().to_string()),
         status: Status::New,
@@ -83,13 +114,36 @@ pub async fn submit(
         created_at: stored_at,
         updated_at: stored_at,
         replied_at: None,
+        confidential: false,
+        email_index: None,
+        kept: false,
     };
+    if let Some(key) = tips {
+        let sealed = confidential::seal(key, &id, &comment, &folded)?;
+        row.name = sealed.name;
+        row.email = sealed.email;
+        row.subject = sealed.subject;
+        row.message = sealed.message;
+        row.article_url = sealed.article_url;
+        row.message_hash = sealed.message_hash;
+        row.email_index = Some(sealed.email_index);
+        row.confidential = true;
+        row.sensitive = true;
+    }
+    let address = comment.email.as_str().to_lowercase();
     let comment_settings = settings.comments.clone();
     let verdict = state
         .db
         .write(move |conn| {
             let recent = if first.decided.is_none() {
-                store::recent(conn, &row.ip_hash, &row.email, &row.message_hash, stored_at)?
+                store::recent(
+                    conn,
+                    &row.ip_hash,
+                    &address,
+                    email_index.as_deref(),
+                    &row.message_hash,
+                    stored_at,
+                )?
             } else {
                 Recent::default()
             };
@@ -114,12 +168,17 @@ pub async fn submit(
     if !verdict.spam {
         state.mailer.wake();
     }
+    let logged = if tips.is_some() {
+        confidential::WITHHELD.to_string()
+    } else {
+        crate::mail::mask_email(comment.email.as_str())
+    };
     tracing::info!(
         %reference,
         spam = verdict.spam,
         rule = verdict.rule.unwrap_or("-"),
         score = verdict.score,
-        email = %crate::mail::mask_email(comment.email.as_str()),
+        email = %logged,
         "comment received"
     );
     Ok(HttpResponse::Accepted().json(CommentReceived {
@@ -142,15 +201,7 @@ pub async fn form_token(state: web::Data<AppState>) -> HttpResponse {
         .json(FormTokenResponse {
             token: spam::issue_token(&state.keys, now),
             expires_at: expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            confidential: state.tips.is_some(),
+            secure_contact_note: state.settings.comments.secure_contact_note.clone(),
         })
-}
-
-/// SHA-256 of the message with case and spacing folded, to spot the same text sent again.
-fn message_hash(message: &str) -> String {
-    let folded = message
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase();
-    crate::keys::token_hash(&folded)
 }

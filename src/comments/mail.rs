@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::error::AppError;
 use crate::mail::{Email, ExtraHeader, Mailer, NewOutboxEmail, ServiceText, UnverifiedContext};
 
-fn staff_inbox(settings: &Settings) -> Result<Mailbox, AppError> {
+pub(crate) fn staff_inbox(settings: &Settings) -> Result<Mailbox, AppError> {
     settings
         .mail
         .staff_inbox

@@ -2,6 +2,7 @@
 //! notification and the reader's acknowledgement ([`mail`]), and, for the staff side, the
 //! inbox queries ([`store`]) and [`reply`].
 
+pub mod confidential;
 pub mod handlers;
 pub mod mail;
 pub mod model;
@@ -32,6 +33,10 @@ pub fn routes(r: &mut ApiRoutes) {
 /// (`In-Reply-To`, `References`). `actor` is the staff member (their label is kept with the
 /// reply as its author). `NotFound` when the comment is unknown or the clearance does not
 /// cover it; `Conflict` for a comment in the spam folder (take it out first).
+///
+/// A reply to a confidential tip is sealed like the tip, and its outbox row holds neither
+/// the reader's address nor the text: the worker makes the email when it sends it
+/// ([`confidential::ReplyRenderer`]). The caller checks that the staff member may open the tip.
 pub async fn reply(
     state: &AppState,
     comment_id: &str,
@@ -54,12 +59,19 @@ pub async fn reply(
             "This comment is in the spam folder; mark it as not spam before replying.".into(),
         ));
     }
-    let email = mail::reply_email(&state.mailer, &state.settings, &comment, &thread, &text)?;
+    let reply_id = crate::db::new_id();
+    let (message, email) = if comment.confidential {
+        let key = confidential::require(state.tips.as_ref())?;
+        confidential::reply_parts(&state.mailer, key, &reply_id, text.as_str())?
+    } else {
+        let email = mail::reply_email(&state.mailer, &state.settings, &comment, &thread, &text)?;
+        (text.as_str().to_string(), email)
+    };
     let reply = store::CommentReply {
-        id: crate::db::new_id(),
+        id: reply_id,
         comment_id: comment.id.clone(),
         author: actor.label.clone(),
-        message: text.as_str().to_string(),
+        message,
         message_id: email.message_id.clone(),
         outbox_id: email.id.clone(),
         created_at: crate::db::now(),
@@ -82,11 +94,14 @@ pub async fn reply(
         })
         .await?;
     state.mailer.wake();
-    tracing::info!(
-        comment = %reply.comment_id,
-        to = %crate::mail::mask_email(&comment.email),
-        "staff reply queued"
-    );
+    let to = if comment.confidential {
+        confidential::WITHHELD.to_string()
+    } else {
+        crate::mail::mask_email(&comment.email)
+    };
+    tracing::info!(comment = %reply.comment_id, %to, "staff reply queued");
+    let mut reply = reply;
+    reply.message = text.as_str().to_string();
     Ok(reply)
 }
 

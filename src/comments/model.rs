@@ -50,6 +50,11 @@ pub struct CommentRequest {
     pub website: Option<String>,
     /// The token from `GET /api/v1/comments/token`, fetched when the form was shown.
     pub form_token: Option<String>,
+    /// A confidential tip (an extension of the contract): stored encrypted, read only by
+    /// named staff, never emailed; no acknowledgement email is sent (the answer carries the
+    /// reference). 422 naming this field when the service has no tips key.
+    #[serde(default)]
+    pub confidential: bool,
 }
 
 /// The answer to a comment (the same for every comment, spam included).
@@ -68,6 +73,12 @@ pub struct FormTokenResponse {
     pub token: String,
     /// RFC 3339; a comment sent with the token after this time goes to the spam folder.
     pub expires_at: String,
+    /// Whether the service takes confidential tips (`confidential: true`), an extension of
+    /// the contract: the widget offers the option only then.
+    pub confidential: bool,
+    /// The newsroom's stronger channel for sources (`comments.secure_contact_note`), shown
+    /// next to the confidential option.
+    pub secure_contact_note: Option<String>,
 }
 
 /// A reader's name, safe for a `From`/`Reply-To` display name and a subject line.
@@ -308,6 +319,7 @@ mod tests {
             subject: None,
             website: None,
             form_token: None,
+            confidential: false,
         }
     }
 

@@ -39,6 +39,14 @@ pub struct Comment {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub replied_at: Option<NaiveDateTime>,
+    /// A confidential tip: name, email, subject, message and article are sealed
+    /// ([`crate::comments::confidential`]).
+    pub confidential: bool,
+    /// A tip's blind index of the reader's address (never the address).
+    #[serde(skip)]
+    pub email_index: Option<String>,
+    /// A tip kept past `retention.confidential_tip_days` by a staff member.
+    pub kept: bool,
 }
 
 /// Inserts a comment. Call inside the transaction that also queues its emails.
@@ -50,10 +58,13 @@ pub fn insert(conn: &mut DbConnection, comment: &Comment) -> QueryResult<()> {
 }
 
 /// Recent comments like one about to be stored, for the spam rules.
+/// `email_index` is the address's blind index under the tips key (when one is configured),
+/// so that tips from the address count too.
 pub fn recent(
     conn: &mut DbConnection,
     ip_hash: &str,
     email: &str,
+    email_index: Option<&str>,
     message_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<crate::comments::spam::Recent> {
@@ -64,8 +75,13 @@ pub fn recent(
         .filter(comments::created_at.ge(hour_ago))
         .count()
         .get_result(conn)?;
+    // A NULL index never equals: plain comments count by their address only.
+    let index = email_index.unwrap_or_default().to_string();
+    let same_address = lower(comments::email)
+        .eq(email.to_lowercase())
+        .or(comments::email_index.assume_not_null().eq(index));
     let from_address = comments::table
-        .filter(lower(comments::email).eq(email.to_lowercase()))
+        .filter(same_address)
         .filter(comments::created_at.ge(day_ago))
         .count()
         .get_result(conn)?;
@@ -131,6 +147,8 @@ pub struct CommentListItem {
     pub status: Status,
     pub spam_rule: Option<String>,
     pub sensitive: bool,
+    /// A confidential tip: the list never holds its content (see [`CommentListItem::from_comment`]).
+    pub confidential: bool,
     pub assigned_to: Option<String>,
     pub created_at: NaiveDateTime,
     pub replied_at: Option<NaiveDateTime>,
@@ -138,11 +156,24 @@ pub struct CommentListItem {
     pub unanswered_seconds: Option<i64>,
 }
 
+/// What a list shows instead of a tip's name and message.
+pub const TIP_NAME: &str = "Confidential tip";
+pub const TIP_MESSAGE: &str = "(confidential: open the tip to read it; opening is recorded)";
+
 impl CommentListItem {
-    fn from_comment(c: Comment, now: NaiveDateTime) -> Self {
+    /// A list item; a confidential tip shows that it exists, never what it holds (the
+    /// sealed values are not even passed on).
+    fn from_comment(mut c: Comment, now: NaiveDateTime) -> Self {
         let unanswered_seconds = Some(c.status)
             .filter(|s| s.is_unanswered())
             .map(|_| (now - c.created_at).num_seconds().max(0));
+        if c.confidential {
+            c.name = TIP_NAME.into();
+            c.email = String::new();
+            c.subject = None;
+            c.message = TIP_MESSAGE.into();
+            c.article_url = None;
+        }
         CommentListItem {
             id: c.id,
             reference: c.reference,
@@ -154,6 +185,7 @@ impl CommentListItem {
             status: c.status,
             spam_rule: c.spam_rule,
             sensitive: c.sensitive,
+            confidential: c.confidential,
             assigned_to: c.assigned_to,
             created_at: c.created_at,
             replied_at: c.replied_at,
@@ -208,10 +240,12 @@ pub fn list(
     ))
 }
 
-/// The comments an export may hold: never a sensitive one (a reader's tip), filtered.
+/// The comments an export may hold: never a sensitive one (a reader's tip) nor a
+/// confidential one, filtered.
 fn exportable<'a>(filter: &CommentFilter) -> comments::BoxedQuery<'a, MultiBackend> {
     let mut query = comments::table
         .filter(comments::sensitive.eq(false))
+        .filter(comments::confidential.eq(false))
         .into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(comments::status.eq(status));
@@ -343,10 +377,6 @@ pub fn add_note(
     author: &str,
     body: &str,
 ) -> QueryResult<CommentNote> {
-    comments::table
-        .find(comment_id)
-        .select(comments::id)
-        .first::<String>(conn)?;
     let note = CommentNote {
         id: crate::db::new_id(),
         comment_id: comment_id.to_string(),
@@ -354,10 +384,21 @@ pub fn add_note(
         body: body.to_string(),
         created_at: crate::db::now(),
     };
-    diesel::insert_into(comment_notes::table)
-        .values(&note)
-        .execute(conn)?;
+    insert_note(conn, &note)?;
     Ok(note)
+}
+
+/// Stores a note made by the caller (a tip's note is sealed under its own id first).
+/// `NotFound` for an unknown comment.
+pub fn insert_note(conn: &mut DbConnection, note: &CommentNote) -> QueryResult<()> {
+    comments::table
+        .find(&note.comment_id)
+        .select(comments::id)
+        .first::<String>(conn)?;
+    diesel::insert_into(comment_notes::table)
+        .values(note)
+        .execute(conn)?;
+    Ok(())
 }
 
 /// A comment's notes, oldest first.

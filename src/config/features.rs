@@ -77,6 +77,9 @@ pub struct CommentSettings {
     pub max_per_address_per_day: u32,
     /// Content score (links, repeated text, missing form token) at which a comment is spam.
     pub spam_score_threshold: i32,
+    /// The newsroom's stronger channel for sources (a Signal number, a SecureDrop address),
+    /// shown by the comment widget next to the confidential option.
+    pub secure_contact_note: Option<String>,
 }
 
 impl Default for CommentSettings {
@@ -87,6 +90,7 @@ impl Default for CommentSettings {
             max_per_ip_per_hour: 10,
             max_per_address_per_day: 5,
             spam_score_threshold: 5,
+            secure_contact_note: None,
         }
     }
 }
@@ -105,6 +109,14 @@ impl CommentSettings {
         if self.max_per_ip_per_hour == 0 || self.max_per_address_per_day == 0 {
             problems.push(
                 "comments: max_per_ip_per_hour and max_per_address_per_day must be at least 1"
+                    .into(),
+            );
+        }
+        if self.secure_contact_note.as_deref().is_some_and(|n| {
+            n.chars().count() > 500 || n.chars().any(|c| c.is_control() && c != '\n')
+        }) {
+            problems.push(
+                "comments.secure_contact_note: at most 500 characters, no control characters"
                     .into(),
             );
         }
@@ -148,6 +160,9 @@ pub struct RetentionSettings {
     pub voter_key_days: u32,
     /// Hours a reader's emailed "delete my data" link works; expired requests are deleted.
     pub erasure_link_hours: u32,
+    /// Days after it arrived before a confidential tip is deleted with its notes and replies,
+    /// unless a staff member holding the tips permission chose to keep it.
+    pub confidential_tip_days: u32,
 }
 
 impl Default for RetentionSettings {
@@ -159,6 +174,7 @@ impl Default for RetentionSettings {
             sent_email_body_days: 90,
             voter_key_days: 1,
             erasure_link_hours: 24,
+            confidential_tip_days: 180,
         }
     }
 }
@@ -176,6 +192,10 @@ impl RetentionSettings {
             ("sent_email_body_days", u64::from(self.sent_email_body_days)),
             ("voter_key_days", u64::from(self.voter_key_days)),
             ("erasure_link_hours", u64::from(self.erasure_link_hours)),
+            (
+                "confidential_tip_days",
+                u64::from(self.confidential_tip_days),
+            ),
         ] {
             if value == 0 {
                 problems.push(format!("retention.{key}: must be at least 1"));

@@ -147,7 +147,11 @@ impl Default for Settings {
                 public_per_minute: 60,
                 login_per_minute: 10,
             },
-            security: SecuritySettings { secret_key: None },
+            security: SecuritySettings {
+                secret_key: None,
+                tips_key_file: None,
+                tips_key: None,
+            },
             staff: StaffSettings {
                 session_idle_minutes: 8 * 60,
                 session_absolute_hours: 7 * 24,

@@ -89,6 +89,31 @@ pub struct SecuritySettings {
     /// Key for hashing IPs and signing links. When unset, a random key is generated once
     /// and kept in the database, so every instance sharing the database agrees on it.
     pub secret_key: Option<Secret>,
+    /// A file holding the key of confidential tips (32 bytes, base64). Confidential tips are
+    /// accepted exactly when a tips key is configured (this or `tips_key`, not both).
+    pub tips_key_file: Option<PathBuf>,
+    /// The key of confidential tips itself (32 bytes, base64), e.g. from the environment
+    /// variable `FRONTDESK_SECURITY__TIPS_KEY`. Secret.
+    pub tips_key: Option<Secret>,
+}
+
+impl SecuritySettings {
+    /// The configured tips key: `None` when confidential tips are off; an error naming the
+    /// key (never its value) when one is configured but unusable.
+    pub fn load_tips_key(&self) -> Result<Option<crate::sealed::TipsKey>, String> {
+        match (&self.tips_key_file, &self.tips_key) {
+            (None, None) => Ok(None),
+            (Some(_), Some(_)) => Err(
+                "security.tips_key_file and security.tips_key: set one of them, not both".into(),
+            ),
+            (Some(path), None) => crate::sealed::TipsKey::read_file(path)
+                .map(Some)
+                .map_err(|e| format!("security.tips_key_file: {e}")),
+            (None, Some(key)) => crate::sealed::TipsKey::parse(key.expose())
+                .map(Some)
+                .map_err(|e| format!("security.tips_key: {e}")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -200,3 +200,55 @@ fn smtp_transport_needs_url() {
         .to_string();
     assert!(msg.contains("mail.smtp_url"), "{msg}");
 }
+
+#[test]
+fn a_tips_key_must_be_readable_and_32_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let load = |security: &str| {
+        std::fs::write(dir.path().join("default.toml"), security).expect("write");
+        Settings::load(&sources(dir.path()))
+    };
+    let missing = dir.path().join("missing.key");
+    let msg = load(&format!(
+        "[security]\ntips_key_file = {:?}\n",
+        missing.display().to_string()
+    ))
+    .expect_err("unreadable")
+    .to_string();
+    assert!(msg.contains("security.tips_key_file"), "{msg}");
+    let short = dir.path().join("short.key");
+    std::fs::write(&short, "c2hvcnQ=\n").expect("write");
+    let msg = load(&format!(
+        "[security]\ntips_key_file = {:?}\n",
+        short.display().to_string()
+    ))
+    .expect_err("short")
+    .to_string();
+    assert!(msg.contains("32 bytes"), "{msg}");
+    assert!(!msg.contains("c2hvcnQ"), "the key is never printed: {msg}");
+    let good = dir.path().join("good.key");
+    std::fs::write(&good, format!("{}\n", crate::sealed::TipsKey::generate().1)).expect("write");
+    let settings = load(&format!(
+        "[security]\ntips_key_file = {:?}\n",
+        good.display().to_string()
+    ))
+    .expect("a good key");
+    assert!(settings.security.load_tips_key().expect("key").is_some());
+    let both = format!(
+        "[security]\ntips_key_file = {:?}\ntips_key = \"{}\"\n",
+        good.display().to_string(),
+        crate::sealed::TipsKey::generate().1
+    );
+    let msg = load(&both).expect_err("both").to_string();
+    assert!(msg.contains("not both"), "{msg}");
+    let msg = load("[security]\ntips_key = \"not a key\"\n")
+        .expect_err("bad")
+        .to_string();
+    assert!(msg.contains("security.tips_key:"), "{msg}");
+    assert!(!msg.contains("not a key"), "{msg}");
+    assert!(Settings::default()
+        .security
+        .load_tips_key()
+        .expect("off")
+        .is_none());
+}

@@ -153,6 +153,9 @@ impl Settings {
         problems.extend(self.retention.problems());
         problems.extend(self.backup.problems());
         problems.extend(self.secret_problems());
+        if let Err(problem) = self.security.load_tips_key() {
+            problems.push(problem);
+        }
         if problems.is_empty() {
             Ok(())
         } else {

@@ -176,6 +176,15 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::table! {
+    staff_permissions (user_id, permission) {
+        user_id -> Text,
+        permission -> Text,
+        granted_by -> Text,
+        granted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     feedback_votes (id) {
         id -> Text,
         article_url -> Text,
@@ -231,6 +240,16 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         replied_at -> Nullable<Timestamp>,
+        confidential -> Bool,
+        email_index -> Nullable<Text>,
+        kept -> Bool,
+    }
+}
+
+diesel::table! {
+    comment_readers (comment_id, user_id) {
+        comment_id -> Text,
+        user_id -> Text,
     }
 }
 
@@ -261,6 +280,9 @@ diesel::joinable!(comment_notes -> comments (comment_id));
 diesel::joinable!(comment_replies -> comments (comment_id));
 diesel::allow_tables_to_appear_in_same_query!(feedback_votes, feedback_notes);
 diesel::allow_tables_to_appear_in_same_query!(comments, comment_notes, comment_replies);
+diesel::joinable!(comment_readers -> comments (comment_id));
+diesel::allow_tables_to_appear_in_same_query!(comments, comment_readers);
+diesel::allow_tables_to_appear_in_same_query!(comment_readers, staff_users);
 
 diesel::table! {
     donations (id) {

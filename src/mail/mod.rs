@@ -155,6 +155,32 @@ impl Mailer {
         &self.templates
     }
 
+    /// A row stored by reference, with no bodies: the worker's renderer of `ref_kind` makes
+    /// the email (bodies, headers, recipient) when it sends it (see [`worker::Renderer`]).
+    pub fn deferred(
+        &self,
+        template: &str,
+        to_addr: &str,
+        subject: &str,
+        reference: (&str, &str),
+    ) -> NewOutboxEmail {
+        let id = crate::db::new_id();
+        NewOutboxEmail {
+            message_id: format!("<{id}@{}>", self.message_id_domain),
+            id,
+            template: template.to_string(),
+            to_addr: to_addr.to_string(),
+            to_name: None,
+            reply_to: None,
+            subject: subject.to_string(),
+            body_text: String::new(),
+            body_html: String::new(),
+            headers: "{}".into(),
+            ref_kind: Some(reference.0.to_string()),
+            ref_id: Some(reference.1.to_string()),
+        }
+    }
+
     /// Renders `email` into a row for [`outbox::enqueue`]. Rendering happens before the
     /// transaction, so no template work runs while a write lock is held.
     pub fn compose(&self, email: Email) -> Result<NewOutboxEmail, AppError> {

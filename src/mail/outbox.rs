@@ -93,7 +93,19 @@ pub struct OutboxRow {
     pub sent_at: Option<NaiveDateTime>,
 }
 
+/// The `ref_kind`s starting with this are confidential: their recipient is made at send time
+/// and never logged.
+pub const CONFIDENTIAL_KIND_PREFIX: &str = "confidential";
+
 impl OutboxRow {
+    /// The recipient as log lines may show it: masked, or withheld for a confidential email.
+    pub fn logged_recipient(&self) -> String {
+        match &self.ref_kind {
+            Some(kind) if kind.starts_with(CONFIDENTIAL_KIND_PREFIX) => "(confidential)".into(),
+            _ => crate::mail::mask_email(&self.to_addr),
+        }
+    }
+
     /// Stored by reference: its bodies are made at send time by the renderer of its
     /// `ref_kind` (see [`crate::mail::worker::Renderer`]).
     pub fn is_deferred(&self) -> bool {

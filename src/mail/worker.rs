@@ -20,7 +20,6 @@ use crate::db::{Db, DbConnection};
 use crate::error::AppError;
 use crate::mail::backoff::retry_delay;
 use crate::mail::heartbeat::{Heartbeat, Liveness};
-use crate::mail::mask_email;
 use crate::mail::outbox::{self, OutboxRow, Outcome};
 use crate::mail::send_rate::SendRate;
 use crate::mail::transport::{build_message, SendError, Transport};
@@ -303,11 +302,11 @@ impl Worker {
         };
         match &outcome {
             Outcome::Failed { error } => tracing::warn!(
-                id = %row.id, to = %mask_email(&row.to_addr), attempts = row.attempts, %error,
+                id = %row.id, to = %row.logged_recipient(), attempts = row.attempts, %error,
                 "email failed for good"
             ),
             Outcome::Retry { error, at } => tracing::info!(
-                id = %row.id, to = %mask_email(&row.to_addr), attempts = row.attempts, %error, retry_at = %at,
+                id = %row.id, to = %row.logged_recipient(), attempts = row.attempts, %error, retry_at = %at,
                 "email deferred"
             ),
             _ => {}

@@ -166,6 +166,8 @@ pub async fn download(
         &email,
         reader(),
         Purpose::ExportJson,
+        // Verified by the emailed link: the reader's own tips are opened for them.
+        (state.tips.clone(), true),
     )
     .await?;
     tracing::info!(to = %mask_email(email.as_str()), "a reader downloaded their data");

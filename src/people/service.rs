@@ -23,6 +23,7 @@ use crate::keys::Keys;
 use crate::mail::transport::stored_copies;
 use crate::mail::{mask_email, outbox};
 use crate::newsletter::privacy::NewsletterRecord;
+use crate::sealed::TipsKey;
 use crate::staff::audit::{self, Actor, Entry};
 
 /// How a person is named in the audit log: `target_id` is a keyed hash of the address.
@@ -111,18 +112,21 @@ fn safe_name(name: &str) -> String {
 }
 
 /// Gathers everything about `email` (read only; call inside a transaction for a consistent view).
+/// Confidential tips are found and withheld (`tips.open` false), or opened for the reader's
+/// own verified export.
 pub fn gather(
     conn: &mut DbConnection,
     keys: &Keys,
     uploads_dir: &Path,
     email: &EmailAddress,
+    tips: crate::comments::privacy::Tips<'_>,
 ) -> Result<Person, AppError> {
     let address = email.normalized();
     Ok(Person {
         newsletter: crate::newsletter::privacy::find_by_email(conn, keys, &address)?,
         donations: crate::donations::privacy::find_by_email(conn, &address)?,
         feedback_votes: crate::feedback::privacy::find_by_email(conn, &address)?,
-        comments: crate::comments::privacy::find_by_email(conn, &address)?,
+        comments: crate::comments::privacy::find_by_email(conn, &address, tips)?,
         job_applications: crate::jobs::privacy::find_by_email(conn, uploads_dir, &address)?,
         emails: outbox::find_by_recipient(conn, &address)?
             .into_iter()
@@ -171,10 +175,16 @@ pub async fn look_up(
     email: &EmailAddress,
     actor: Actor,
     purpose: Purpose,
+    tips: (Option<TipsKey>, bool),
 ) -> Result<Person, AppError> {
     let (keys, dir, email) = (keys.clone(), uploads_dir.to_path_buf(), email.clone());
     db.write(move |conn| {
-        let person = gather(conn, &keys, &dir, &email)?;
+        let (key, open) = tips;
+        let tips = crate::comments::privacy::Tips {
+            key: key.as_ref(),
+            open,
+        };
+        let person = gather(conn, &keys, &dir, &email, tips)?;
         let hash = address_hash(&keys, &email);
         audit::record(
             conn,
@@ -322,7 +332,9 @@ pub fn erase_in(
     let newsletter = crate::newsletter::privacy::erase_by_email(conn, keys, &address, now)?;
     let gifts = crate::donations::privacy::erase_by_email(conn, &address)?;
     let votes = crate::feedback::privacy::erase_by_email(conn, &address)?;
-    let comments = crate::comments::privacy::erase_by_email(conn, &address)?;
+    // A tips key that cannot be read stopped start-up already; here it only finds tips.
+    let tips = settings.security.load_tips_key().ok().flatten();
+    let comments = crate::comments::privacy::erase_by_email(conn, &address, tips.as_ref())?;
     let applications =
         crate::jobs::privacy::erase_by_email(conn, &settings.uploads.dir, &address, now)?;
     let mut report = ErasureReport {

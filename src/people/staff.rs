@@ -70,6 +70,8 @@ async fn look_up(
         email,
         staff.actor(),
         purpose,
+        // Staff see that a tip exists, never its content, here.
+        (state.tips.clone(), false),
     )
     .await
 }

@@ -43,6 +43,15 @@ pub fn spam_comments(
     crate::comments::privacy::delete_spam(conn, now - period)
 }
 
+/// Confidential tips nobody kept, `period` after they arrived.
+pub fn confidential_tips(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    period: TimeDelta,
+) -> QueryResult<usize> {
+    crate::comments::confidential::delete_expired(conn, now - period)
+}
+
 /// The content of emails sent (or cancelled) more than `period` ago.
 pub fn sent_email_bodies(
     conn: &mut DbConnection,
@@ -91,6 +100,7 @@ pub fn applicants(
 pub struct Report {
     pub unconfirmed_subscriptions: usize,
     pub spam_comments: usize,
+    pub confidential_tips: usize,
     pub sent_email_bodies: usize,
     pub voter_keys: usize,
     pub erasure_requests: usize,
@@ -127,6 +137,10 @@ pub fn run_all(
         spam_comments: keep(
             "spam_comments",
             spam_comments(conn, now, days(r.spam_comment_days)).map_err(AppError::from),
+        ),
+        confidential_tips: keep(
+            "confidential_tips",
+            confidential_tips(conn, now, days(r.confidential_tip_days)).map_err(AppError::from),
         ),
         sent_email_bodies: keep(
             "sent_email_bodies",

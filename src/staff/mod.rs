@@ -11,6 +11,7 @@ pub mod devices;
 pub mod handlers;
 pub mod model;
 pub mod password;
+pub mod permissions;
 pub mod recovery;
 pub mod routes;
 pub mod service;
@@ -187,6 +188,18 @@ pub fn routes(r: &mut StaffRoutes) {
         ADMIN,
         h::end_sessions,
     )
+    .page(
+        M::POST,
+        "/accounts/{id}/tips",
+        ADMIN,
+        permissions::tips_form,
+    )
+    .api(
+        M::PUT,
+        "/accounts/{id}/permissions",
+        ADMIN,
+        permissions::permission_json,
+    )
     .page(M::GET, "/audit", ADMIN, h::audit_page)
     .page(M::GET, "/outbox", ADMIN, h::outbox_page)
     .page(M::POST, "/outbox/{id}/retry", ADMIN, h::outbox_retry_page)
@@ -202,14 +215,17 @@ pub fn routes(r: &mut StaffRoutes) {
         handlers::audit_json,
         handlers::outbox_json,
         handlers::outbox_retry_json,
-        handlers::me_json
+        handlers::me_json,
+        permissions::permission_json
     ),
     components(schemas(
         model::StaffSummary,
         model::Role,
         handlers::OutboxItem,
         handlers::RetryQueued,
-        handlers::AuditEntry
+        handlers::AuditEntry,
+        permissions::PermissionChange,
+        permissions::PermissionState
     ))
 )]
 pub struct ApiDoc;

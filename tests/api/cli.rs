@@ -119,3 +119,72 @@ fn check_config_refuses_a_short_stripe_webhook_secret_naming_it() {
         "{stderr}"
     );
 }
+
+#[test]
+fn tips_keys_are_made_checked_and_rotated_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::create_dir(dir.path().join("config")).expect("mkdir");
+    let new_key = |name: &str| {
+        let out = frontdesk(dir.path())
+            .args(["tips", "new-key"])
+            .output()
+            .expect("run");
+        assert!(out.status.success());
+        let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(frontdesk::sealed::TipsKey::parse(&key).is_ok(), "{key}");
+        std::fs::write(dir.path().join(name), format!("{key}\n")).expect("write");
+        key
+    };
+    let old = new_key("old.key");
+    let new = new_key("new.key");
+    assert_ne!(old, new);
+    std::fs::write(dir.path().join("short.key"), "c2hvcnQ=\n").expect("write");
+    let config = |key_file: &str| {
+        std::fs::write(
+            dir.path().join("config/default.toml"),
+            format!(
+                "[database]\nurl = \"sqlite://{}\"\n[security]\ntips_key_file = \"{key_file}\"\n",
+                dir.path().join("fd.db").display()
+            ),
+        )
+        .expect("write");
+    };
+
+    config("short.key");
+    let out = frontdesk(dir.path())
+        .arg("check-config")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("security.tips_key_file"), "{stderr}");
+    assert!(!stderr.contains("c2hvcnQ"), "{stderr}");
+
+    config("old.key");
+    let out = frontdesk(dir.path())
+        .arg("check-config")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = frontdesk(dir.path())
+        .args(["tips", "rotate-key", "--new-key-file", "old.key"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "rotating to the same key is refused");
+    let out = frontdesk(dir.path())
+        .args(["tips", "rotate-key", "--new-key-file", "new.key"])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("0 tips"), "{stdout}");
+    assert!(!stdout.contains(&new) && !stdout.contains(&old), "{stdout}");
+}

@@ -53,12 +53,65 @@ macro_rules! both_backends {
 
 static TRACING: Once = Once::new();
 
+/// Every test's log lines (info and up, debug for frontdesk) go through [`LogWatch`], which counts the lines
+/// holding a watched text; with `TEST_LOG` set they are printed to stderr too.
 fn init_tracing() {
     TRACING.call_once(|| {
-        if std::env::var("TEST_LOG").is_ok() {
-            frontdesk::telemetry::init(&Settings::default().log);
-        }
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,frontdesk=debug"));
+        let printed = std::env::var("TEST_LOG")
+            .is_ok()
+            .then(|| tracing_subscriber::fmt::layer().with_writer(std::io::stderr));
+        let _ = tracing_subscriber::registry()
+            .with(filter)
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(|| LogWatch),
+            )
+            .with(printed)
+            .try_init();
     });
+}
+
+static WATCHED: std::sync::Mutex<Vec<(String, usize)>> = std::sync::Mutex::new(Vec::new());
+
+/// Starts counting the log lines (of every test in this process) that hold `text`.
+pub fn watch_logs(text: &str) {
+    if let Ok(mut watched) = WATCHED.lock() {
+        watched.push((text.to_string(), 0));
+    }
+}
+
+/// How many log lines held `text` since [`watch_logs`] was called with it.
+pub fn log_lines_with(text: &str) -> usize {
+    WATCHED
+        .lock()
+        .map(|w| w.iter().filter(|(t, _)| t == text).map(|(_, n)| n).sum())
+        .unwrap_or(0)
+}
+
+/// The writer of the captured log: counts the watched texts in each formatted line.
+struct LogWatch;
+
+impl std::io::Write for LogWatch {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let line = String::from_utf8_lossy(buf);
+        if let Ok(mut watched) = WATCHED.lock() {
+            for (text, hits) in watched.iter_mut() {
+                if line.contains(text.as_str()) {
+                    *hits += 1;
+                }
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 pub fn postgres_url() -> Option<String> {
@@ -311,7 +364,14 @@ impl TestApp {
             Arc::new(tokio::sync::Notify::new()),
         )
         .expect("worker")
-        .with_renderer(frontdesk::newsletter::Dispatcher::from_state(&self.state).renderer());
+        .with_renderer(frontdesk::newsletter::Dispatcher::from_state(&self.state).renderer())
+        .with_renderer(Arc::new(
+            frontdesk::comments::confidential::ReplyRenderer::new(
+                self.state.mailer.clone(),
+                self.state.settings.clone(),
+                self.state.tips.clone(),
+            ),
+        ));
         let deadline = tokio::time::Instant::now() + DRAIN_DEADLINE;
         loop {
             worker.drain().await.expect("drain the outbox");

@@ -34,5 +34,6 @@ mod staff;
 mod staff_access;
 mod staff_recovery;
 mod staff_sessions;
+mod tips;
 mod two_factor;
 mod unverified_email;

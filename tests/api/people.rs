@@ -185,10 +185,11 @@ async fn comment(app: &TestApp) -> String {
         .state
         .db
         .run(|conn| {
-            Ok(frontdesk::comments::privacy::find_by_email(
+            frontdesk::comments::privacy::find_by_email(
                 conn,
                 "jane.quill@example.org",
-            )?)
+                frontdesk::comments::privacy::Tips::NONE,
+            )
         })
         .await
         .expect("comments");

@@ -7,7 +7,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::forms::{parse_status, Changes, InboxQuery};
-use super::{add_note, apply, clearance, inbox, view};
+use super::{add_note, apply, inbox, send_reply, view};
 use crate::comments::model::Status;
 use crate::comments::store::{self, CommentListItem};
 use crate::domain::text::{self, Lines};
@@ -34,6 +34,9 @@ pub struct CommentItem {
     /// The spam rule that caught it, or `staff` for a staff verdict.
     pub spam_rule: Option<String>,
     pub sensitive: bool,
+    /// A confidential tip: name, email, subject, message and article are withheld here
+    /// (placeholders); open the tip to read it (audited).
+    pub confidential: bool,
     /// The colleague's staff email.
     pub assigned_to: Option<String>,
     pub created_at: String,
@@ -55,6 +58,7 @@ impl From<CommentListItem> for CommentItem {
             status: c.status,
             spam_rule: c.spam_rule,
             sensitive: c.sensitive,
+            confidential: c.confidential,
             assigned_to: c.assigned_to,
             created_at: rfc3339(c.created_at),
             replied_at: c.replied_at.map(rfc3339),
@@ -132,6 +136,13 @@ pub struct CommentDetail {
     /// The signals the spam rules saw.
     pub spam_signals: String,
     pub sensitive: bool,
+    /// A confidential tip (opened for this reader; the opening is audited).
+    pub confidential: bool,
+    /// A tip kept past `retention.confidential_tip_days`.
+    pub kept: bool,
+    /// The staff emails a tip is restricted to; empty when every holder of the tips
+    /// permission may open it.
+    pub readers: Vec<String>,
     pub assigned_to: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -207,6 +218,13 @@ pub struct CommentPatch {
     /// true marks it spam, false takes it out of the spam folder (back to new).
     #[serde(default)]
     pub spam: Option<bool>,
+    /// A confidential tip only: true keeps it past `retention.confidential_tip_days`.
+    #[serde(default)]
+    pub keep: Option<bool>,
+    /// A confidential tip only: the staff emails (each holding the tips permission, yours
+    /// among them) that may open it; an empty list lifts the restriction.
+    #[serde(default)]
+    pub readers: Option<Vec<String>>,
 }
 
 impl TryFrom<CommentPatch> for Changes {
@@ -228,10 +246,12 @@ impl TryFrom<CommentPatch> for Changes {
             && p.assigned_to.is_none()
             && p.sensitive.is_none()
             && p.spam.is_none()
+            && p.keep.is_none()
+            && p.readers.is_none()
         {
             errors.push(FieldError::new(
                 "status",
-                "Send at least one of status, assigned_to, sensitive, spam.",
+                "Send at least one of status, assigned_to, sensitive, spam, keep, readers.",
             ));
         }
         if !errors.is_empty() {
@@ -246,11 +266,15 @@ impl TryFrom<CommentPatch> for Changes {
             assigned_to,
             sensitive: p.sensitive,
             spam: p.spam,
+            keep: p.keep,
+            readers: p.readers.map(|r| super::forms::parse_readers(&r.join(","))),
         })
     }
 }
 
-/// Changes a comment's status, assignee, sensitive flag or spam verdict.
+/// Changes a comment's status, assignee, sensitive flag or spam verdict; for a confidential
+/// tip also whether it is kept past retention and who may open it (403, audited, for staff
+/// who may not open the tip).
 #[utoipa::path(patch, path = "/api/v1/staff/comments/{id}", tag = "staff",
     params(("id" = String, Path)), request_body = CommentPatch,
     responses((status = 200, body = CommentDetail), (status = 401), (status = 403),
@@ -319,12 +343,11 @@ pub async fn reply_json(
     path: web::Path<String>,
     body: ApiJson<ReplyRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let reply = crate::comments::reply(
+    let reply = send_reply(
         &state,
+        &staff,
         &path.into_inner(),
-        &staff.actor(),
         &body.into_inner().message,
-        clearance(&staff),
     )
     .await?;
     Ok(HttpResponse::Created().json(ReplyItem::new(reply, Some("queued".into()))))

@@ -57,6 +57,28 @@ pub struct Changes {
     pub assigned_to: Option<Option<String>>,
     pub sensitive: Option<bool>,
     pub spam: Option<bool>,
+    /// A tip kept past `retention.confidential_tip_days` (or not).
+    pub keep: Option<bool>,
+    /// Restrict a tip to these staff emails (empty: every holder of the tips permission).
+    pub readers: Option<Vec<String>>,
+}
+
+/// A list of staff emails as a form sends it: one per line, or separated by commas.
+pub(super) fn parse_readers(input: &str) -> Vec<String> {
+    let mut emails: Vec<String> = input
+        .split([',', '\n', ';'])
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty())
+        .collect();
+    emails.sort_unstable();
+    emails.dedup();
+    emails
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReadersForm {
+    #[serde(default)]
+    pub readers: String,
 }
 
 pub(super) fn parse_note(input: &str) -> Result<String, AppError> {

@@ -18,17 +18,19 @@ use api::{
 };
 use forms::{parse_note, Changes, InboxQuery};
 use pages::{
-    assign_form, comment_page, inbox_page, note_form, reply_form, sensitive_form, spam_form,
-    status_form,
+    assign_form, comment_page, inbox_page, keep_form, note_form, readers_form, reply_form,
+    sensitive_form, spam_form, status_form,
 };
 
 use actix_web::http::Method;
 use serde_json::json;
 
+use crate::comments::confidential;
 use crate::comments::model::{Clearance, Status};
-use crate::comments::store::{self, Comment};
+use crate::comments::store::{self, Comment, CommentNote};
 use crate::db::DbConnection;
 use crate::error::AppError;
+use crate::sealed::TipsKey;
 use crate::staff::audit::{self, Actor, Entry};
 use crate::staff::ui::rfc3339;
 use crate::staff::{NavItem, Role, Staff, StaffRoutes};
@@ -55,6 +57,8 @@ pub fn staff_routes(r: &mut StaffRoutes) {
         .page(M::POST, "/comments/{id}/assign", EDITORS, assign_form)
         .page(M::POST, "/comments/{id}/sensitive", EDITORS, sensitive_form)
         .page(M::POST, "/comments/{id}/spam", EDITORS, spam_form)
+        .page(M::POST, "/comments/{id}/keep", EDITORS, keep_form)
+        .page(M::POST, "/comments/{id}/readers", EDITORS, readers_form)
         .page(M::POST, "/comments/{id}/notes", EDITORS, note_form)
         .page(M::POST, "/comments/{id}/reply", EDITORS, reply_form);
 }
@@ -79,24 +83,47 @@ pub fn age_text(seconds: i64) -> String {
     }
 }
 
-/// Reads one comment with its notes and replies (inside the caller's transaction).
+/// Reads one comment with its notes and replies (inside the caller's transaction); a
+/// confidential tip is opened with `tips` (the caller checked that the reader may).
 fn load_detail(
     conn: &mut DbConnection,
     id: &str,
     clearance: Clearance,
+    tips: Option<&TipsKey>,
 ) -> Result<CommentDetail, AppError> {
-    let c: Comment = store::get(conn, id, clearance)?;
-    let notes = store::notes(conn, id)?
-        .into_iter()
-        .map(NoteItem::from)
-        .collect();
+    let mut c: Comment = store::get(conn, id, clearance)?;
+    let key = if c.confidential {
+        Some(confidential::require(tips)?)
+    } else {
+        None
+    };
+    let mut notes = Vec::new();
+    for mut n in store::notes(conn, id)? {
+        if let Some(key) = key {
+            confidential::open_note(key, &mut n)?;
+        }
+        notes.push(NoteItem::from(n));
+    }
     let mut replies = Vec::new();
-    for r in store::replies(conn, id)? {
+    for mut r in store::replies(conn, id)? {
+        if let Some(key) = key {
+            confidential::open_reply(key, &mut r)?;
+        }
         let delivery = crate::mail::outbox::find(conn, &r.outbox_id)
             .map(|row| row.state)
             .ok();
         replies.push(ReplyItem::new(r, delivery));
     }
+    let readers = match key {
+        Some(key) => {
+            confidential::open(key, &mut c)?;
+            confidential::readers(conn, id)?
+                .into_iter()
+                .map(|(_, email)| email)
+                .collect()
+        }
+        None => Vec::new(),
+    };
     let now = crate::db::now();
     let unanswered_seconds = Some(c.status)
         .filter(|s| s.is_unanswered())
@@ -115,6 +142,9 @@ fn load_detail(
         spam_score: c.spam_score,
         spam_signals: c.spam_signals,
         sensitive: c.sensitive,
+        confidential: c.confidential,
+        kept: c.kept,
+        readers,
         assigned_to: c.assigned_to,
         created_at: rfc3339(c.created_at),
         updated_at: rfc3339(c.updated_at),
@@ -125,21 +155,67 @@ fn load_detail(
     })
 }
 
-/// Reads one comment for a staff member and audits the view, in one transaction.
+/// Why a confidential tip is refused (the 403's detail).
+const TIP_REFUSED: &str = "This is a confidential tip: only staff given the tips permission (and, \
+     when the tip is restricted, named on it) can open it. The attempt was recorded.";
+
+/// Reads one comment for a staff member and audits the view, in one transaction. A
+/// confidential tip is opened only for a staff member who may ([`confidential::may_open`]):
+/// the opening is audited as `comment.tip_opened`, a refusal as `comment.tip_refused` (403).
 async fn view(state: &AppState, staff: &Staff, id: String) -> Result<CommentDetail, AppError> {
     let (actor, clearance) = (staff.actor(), clearance(staff));
+    let (user_id, tips) = (staff.user.id.clone(), state.tips.clone());
     state
         .db
         .write(move |conn| {
-            let detail = load_detail(conn, &id, clearance)?;
+            let confidential = store::get(conn, &id, clearance)?.confidential;
+            if confidential && !confidential::may_open(conn, &user_id, &id)? {
+                audit::record(
+                    conn,
+                    &actor,
+                    Entry::new("comment.tip_refused").target("comment", &id),
+                )?;
+                return Ok(None);
+            }
+            let detail = load_detail(conn, &id, clearance, tips.as_ref())?;
+            let action = if confidential {
+                "comment.tip_opened"
+            } else {
+                "comment.viewed"
+            };
+            audit::record(conn, &actor, Entry::new(action).target("comment", &id))?;
+            Ok(Some(detail))
+        })
+        .await?
+        .ok_or_else(|| AppError::Forbidden(TIP_REFUSED.into()))
+}
+
+/// Refuses (403, audited as `comment.tip_refused`) a change to a confidential tip by a staff
+/// member who may not open it; anything else passes.
+async fn guard(state: &AppState, staff: &Staff, id: &str) -> Result<(), AppError> {
+    let (actor, clearance) = (staff.actor(), clearance(staff));
+    let (user_id, id) = (staff.user.id.clone(), id.to_string());
+    let allowed = state
+        .db
+        .write(move |conn| {
+            if !store::get(conn, &id, clearance)?.confidential
+                || confidential::may_open(conn, &user_id, &id)?
+            {
+                return Ok(true);
+            }
             audit::record(
                 conn,
                 &actor,
-                Entry::new("comment.viewed").target("comment", &id),
+                Entry::new("comment.tip_refused").target("comment", &id),
             )?;
-            Ok(detail)
+            Ok(false)
         })
-        .await
+        .await?;
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(TIP_REFUSED.into()))
+    }
 }
 
 fn clearance(staff: &Staff) -> Clearance {
@@ -186,11 +262,22 @@ async fn apply(
             "Only admins and editors can flag a comment as sensitive.".into(),
         ));
     }
+    guard(state, staff, &id).await?;
+    let tips = state.tips.clone();
     state
         .db
         .write(move |conn| {
             apply_in(conn, &actor, &id, clearance, &changes)?;
-            load_detail(conn, &id, clearance)
+            let detail = load_detail(conn, &id, clearance, tips.as_ref())?;
+            if detail.confidential {
+                // The answer holds the opened tip: that is an opening too.
+                audit::record(
+                    conn,
+                    &actor,
+                    Entry::new("comment.tip_opened").target("comment", &id),
+                )?;
+            }
+            Ok(detail)
         })
         .await
 }
@@ -256,6 +343,7 @@ fn apply_in(
             )?;
         }
     }
+    apply_tip_changes(conn, actor, &before, changes)?;
     if let Some(sensitive) = changes.sensitive {
         if sensitive != before.sensitive {
             store::set_sensitive(conn, id, sensitive)?;
@@ -269,6 +357,85 @@ fn apply_in(
     Ok(())
 }
 
+/// The changes only a tip takes: keeping it past retention, restricting it to named
+/// accounts (each holding the tips permission; a restriction must name the one who sets it,
+/// so nobody locks themselves out). The caller checked that the actor may open the tip.
+fn apply_tip_changes(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    before: &Comment,
+    changes: &Changes,
+) -> Result<(), AppError> {
+    let id = before.id.as_str();
+    if (changes.keep.is_some() || changes.readers.is_some()) && !before.confidential {
+        let field = if changes.keep.is_some() {
+            "keep"
+        } else {
+            "readers"
+        };
+        return Err(AppError::field(
+            field,
+            "Only a confidential tip can be kept or restricted.",
+        ));
+    }
+    if let Some(keep) = changes.keep {
+        if keep != before.kept {
+            confidential::set_kept(conn, id, keep)?;
+            let action = if keep {
+                "comment.tip_kept"
+            } else {
+                "comment.tip_keep_lifted"
+            };
+            audit::record(conn, actor, Entry::new(action).target("comment", id))?;
+        }
+    }
+    if let Some(emails) = &changes.readers {
+        let mut ids = Vec::new();
+        for email in emails {
+            let user = crate::staff::store::find_user_by_email(conn, email)?.filter(|u| {
+                !u.disabled
+                    && u.role().is_some_and(|r| {
+                        r.permits(crate::staff::permissions::Permission::Tips.roles())
+                    })
+            });
+            let holds = match &user {
+                Some(u) => crate::staff::permissions::has(
+                    conn,
+                    &u.id,
+                    crate::staff::permissions::Permission::Tips,
+                )?,
+                None => false,
+            };
+            match user {
+                Some(u) if holds => ids.push(u.id),
+                _ => {
+                    return Err(AppError::field(
+                        "readers",
+                        format!("{email} is not an active account holding the tips permission."),
+                    ))
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        if !ids.is_empty() && !actor.id.as_ref().is_some_and(|me| ids.contains(me)) {
+            return Err(AppError::field(
+                "readers",
+                "Name yourself too, or you could no longer open the tip.",
+            ));
+        }
+        confidential::set_readers(conn, id, &ids)?;
+        audit::record(
+            conn,
+            actor,
+            Entry::new("comment.tip_readers_changed")
+                .target("comment", id)
+                .details(json!({ "readers": ids })),
+        )?;
+    }
+    Ok(())
+}
+
 async fn add_note(
     state: &AppState,
     staff: &Staff,
@@ -277,11 +444,24 @@ async fn add_note(
 ) -> Result<NoteItem, AppError> {
     let body = parse_note(body)?;
     let (actor, clearance) = (staff.actor(), clearance(staff));
+    guard(state, staff, &id).await?;
+    let tips = state.tips.clone();
     state
         .db
         .write(move |conn| {
-            store::get(conn, &id, clearance)?;
-            let note = store::add_note(conn, &id, &actor.label, &body)?;
+            let comment = store::get(conn, &id, clearance)?;
+            let mut note = CommentNote {
+                id: crate::db::new_id(),
+                comment_id: id.clone(),
+                author: actor.label.clone(),
+                body: body.clone(),
+                created_at: crate::db::now(),
+            };
+            if comment.confidential {
+                // A note on a tip may quote it: sealed like the tip.
+                note.body = confidential::require(tips.as_ref())?.seal(&note.id, "body", &body)?;
+            }
+            store::insert_note(conn, &note)?;
             audit::record(
                 conn,
                 &actor,
@@ -289,9 +469,21 @@ async fn add_note(
                     .target("comment", &id)
                     .details(json!({ "note_id": note.id })),
             )?;
+            note.body = body;
             Ok(NoteItem::from(note))
         })
         .await
+}
+
+/// Replies to the reader, once [`guard`] let the staff member through.
+async fn send_reply(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+    message: &str,
+) -> Result<store::CommentReply, AppError> {
+    guard(state, staff, id).await?;
+    crate::comments::reply(state, id, &staff.actor(), message, clearance(staff)).await
 }
 
 fn statuses() -> Vec<&'static str> {

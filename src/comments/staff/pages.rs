@@ -6,9 +6,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::forms::{
-    parse_status, AssignForm, Changes, FlagForm, InboxQuery, NoteForm, ReplyForm, StatusForm,
+    parse_readers, parse_status, AssignForm, Changes, FlagForm, InboxQuery, NoteForm, ReadersForm,
+    ReplyForm, StatusForm,
 };
-use super::{add_note, age_text, apply, clearance, inbox, statuses, view, EDITORS};
+use super::{add_note, age_text, apply, inbox, send_reply, statuses, view, EDITORS};
 use crate::error::{AppError, FieldError};
 use crate::staff::handlers::page;
 use crate::staff::ui::{present, redirect_with_notice};
@@ -243,6 +244,47 @@ async fn flag_form(
     after_form(req, state, staff, id, result, "saved", json!({})).await
 }
 
+/// Keeps a confidential tip past retention, or lets it go (`value` true / false).
+pub async fn keep_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    form: web::Form<FlagForm>,
+) -> Result<HttpResponse, AppError> {
+    flag_form(
+        &req,
+        &state,
+        &staff,
+        path.into_inner(),
+        &form,
+        "keep",
+        |on| Changes {
+            keep: Some(on),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Restricts a confidential tip to the staff emails listed (one per line); empty lifts it.
+pub async fn readers_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<String>,
+    form: web::Form<ReadersForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let changes = Changes {
+        readers: Some(parse_readers(&form.readers)),
+        ..Default::default()
+    };
+    let result = apply(&state, &staff, id.clone(), changes).await.map(|_| ());
+    let echo = json!({ "readers": form.readers });
+    after_form(&req, &state, &staff, id, result, "saved", echo).await
+}
+
 pub async fn note_form(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -266,15 +308,9 @@ pub async fn reply_form(
     form: web::Form<ReplyForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let result = crate::comments::reply(
-        &state,
-        &id,
-        &staff.actor(),
-        &form.message,
-        clearance(&staff),
-    )
-    .await
-    .map(|_| ());
+    let result = send_reply(&state, &staff, &id, &form.message)
+        .await
+        .map(|_| ());
     let echo = json!({ "message": form.message });
     after_form(&req, &state, &staff, id, result, "reply_sent", echo).await
 }

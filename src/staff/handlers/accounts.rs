@@ -28,13 +28,18 @@ async fn accounts_page(
     form: Value,
 ) -> Result<HttpResponse, AppError> {
     let idle = TimeDelta::minutes(i64::from(state.settings.staff.session_idle_minutes));
-    let (users, two_factor_ids, sessions) = state
+    let (users, two_factor_ids, sessions, tips) = state
         .db
         .run(move |conn| {
+            let tips = crate::staff::permissions::holders(
+                conn,
+                crate::staff::permissions::Permission::Tips,
+            )?;
             Ok((
                 store::list_users(conn)?,
                 two_factor::store::users_with_second_factor(conn)?,
                 store::active_session_counts(conn, crate::db::now(), idle)?,
+                tips,
             ))
         })
         .await?;
@@ -51,7 +56,7 @@ async fn accounts_page(
         status,
         json!({
             "users": users, "sessions": sessions, "roles": roles, "errors": errors, "form": form,
-            "two_factor_ids": two_factor_ids,
+            "two_factor_ids": two_factor_ids, "tips": tips,
         }),
     )
 }

@@ -76,6 +76,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "account_disabled" => "The account was disabled and its sessions and tokens ended.",
         "account_enabled" => "The account was enabled.",
         "role_changed" => "The role was changed.",
+        "permission_changed" => "The permission was changed.",
         "retry_queued" => "The email is queued again.",
         "saved" => "Saved.",
         "reply_sent" => "The reply is on its way to the reader.",
