@@ -1,9 +1,14 @@
 //! What every feature's staff pages and staff API share: the redirect after a form, with its
 //! flash notice; reading optional filter fields; date-range bounds; time formatting.
 
-use actix_web::http::header;
+use std::future::Future;
+
+use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 use chrono::{NaiveDate, NaiveDateTime, SecondsFormat};
+use serde_json::{json, Value};
+
+use crate::error::AppError;
 
 /// The query parameter that carries a flash notice to the page a form redirects to.
 pub const NOTICE: &str = "notice";
@@ -24,6 +29,30 @@ pub fn with_notice(path: &str, code: &str) -> String {
 /// 303 to `path`, showing the flash notice `code` there.
 pub fn redirect_with_notice(path: &str, code: &str) -> HttpResponse {
     see_other(with_notice(path, code))
+}
+
+/// The answer of a staff form whose page is shown again rather than redirected to: `render`
+/// with `ok`'s context on success, or with the fields' `errors` and 422; any other error is
+/// passed on (to the staff error page).
+pub async fn form_page<T, Fut>(
+    result: Result<T, AppError>,
+    ok: impl FnOnce(T) -> Value,
+    render: impl FnOnce(StatusCode, Value) -> Fut,
+) -> Result<HttpResponse, AppError>
+where
+    Fut: Future<Output = Result<HttpResponse, AppError>>,
+{
+    match result {
+        Ok(value) => render(StatusCode::OK, ok(value)).await,
+        Err(AppError::Validation(errors)) => {
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "errors": errors }),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// An optional text field, trimmed; `None` when missing or blank.

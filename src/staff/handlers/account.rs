@@ -17,7 +17,7 @@ use crate::staff::recovery::{self, Change};
 use crate::staff::service;
 use crate::staff::store;
 use crate::staff::two_factor;
-use crate::staff::ui::{rfc3339_seconds, see_other};
+use crate::staff::ui::{form_page, rfc3339_seconds, see_other};
 use crate::staff::user_agent;
 use crate::state::AppState;
 
@@ -204,29 +204,12 @@ pub async fn create_token(
             "Type the current code from your authenticator app (or a recovery code).",
         ))
     };
-    match created {
-        Ok(token) => {
-            account_page(
-                &req,
-                &state,
-                &staff,
-                StatusCode::OK,
-                json!({ "new_token": token }),
-            )
-            .await
-        }
-        Err(AppError::Validation(errors)) => {
-            account_page(
-                &req,
-                &state,
-                &staff,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({ "errors": errors }),
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    form_page(
+        created,
+        |token| json!({ "new_token": token }),
+        |status, context| account_page(&req, &state, &staff, status, context),
+    )
+    .await
 }
 
 pub async fn revoke_token(

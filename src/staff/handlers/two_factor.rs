@@ -12,7 +12,7 @@ use crate::staff::access::Staff;
 use crate::staff::devices::Browser;
 use crate::staff::two_factor::signin::{pending_cookie, PENDING_COOKIE};
 use crate::staff::two_factor::{self, Enrolment, SecondStep};
-use crate::staff::ui::see_other;
+use crate::staff::ui::{form_page, see_other};
 use crate::state::AppState;
 use crate::web::ClientIp;
 
@@ -77,29 +77,13 @@ pub async fn two_factor_confirm(
     staff: Staff,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    match two_factor::confirm_totp(&state, &staff.user, &form.code, staff.actor()).await {
-        Ok(codes) => {
-            enrolment_page(
-                &req,
-                &state,
-                &staff,
-                StatusCode::OK,
-                json!({ "recovery_codes": codes }),
-            )
-            .await
-        }
-        Err(AppError::Validation(errors)) => {
-            enrolment_page(
-                &req,
-                &state,
-                &staff,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({ "errors": errors }),
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    let confirmed = two_factor::confirm_totp(&state, &staff.user, &form.code, staff.actor()).await;
+    form_page(
+        confirmed,
+        |codes| json!({ "recovery_codes": codes }),
+        |status, context| enrolment_page(&req, &state, &staff, status, context),
+    )
+    .await
 }
 
 /// Turns one's own second factor off, with a current code or a recovery code.
