@@ -419,13 +419,13 @@ fn campaign_schema() -> utoipa::openapi::Object {
 fn utm_schema() -> utoipa::openapi::Object {
     line_schema(MAX_UTM_CHARS)
 }
-fn email_schema() -> utoipa::openapi::Object {
+pub(super) fn email_schema() -> utoipa::openapi::Object {
     EmailAddress::schema()
 }
 fn source_url_schema() -> utoipa::openapi::Object {
     or_null(ArticleUrl::schema(true))
 }
-fn currency_schema() -> utoipa::openapi::Object {
+pub(super) fn currency_schema() -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::String)
         .pattern(Some(r"^\s*[A-Za-z]{3}\s*$"))

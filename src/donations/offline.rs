@@ -18,7 +18,8 @@ use crate::staff::audit::{self, Actor, Entry};
 
 use super::accounting;
 use super::model::{
-    currency_and_amount, line, Frequency, PaymentMethod, Status, MAX_CAMPAIGN_CHARS, MAX_NAME_CHARS,
+    currency_and_amount, currency_schema, email_schema, line, Frequency, PaymentMethod, Status,
+    MAX_CAMPAIGN_CHARS, MAX_NAME_CHARS,
 };
 use super::service::{self, Ctx, PaymentSpec};
 use super::store::{self, Donation, Payment};
@@ -33,19 +34,25 @@ const MAX_REFERENCE_CHARS: usize = 100;
 #[serde(deny_unknown_fields)]
 pub struct OfflineGiftRequest {
     /// The donor's address (receipts and the donor's history are kept by it).
+    #[schema(schema_with = email_schema)]
     pub email: String,
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     /// In the currency's minor unit; any positive amount (the online bounds do not apply).
+    #[schema(minimum = 1)]
     pub amount_minor: i64,
-    /// ISO 4217, one of `donations.currencies`.
+    #[schema(schema_with = currency_schema)]
     pub currency: String,
     /// The day the money arrived, `YYYY-MM-DD`; not in the future. It dates the payment and
     /// picks the year of its receipt number.
+    #[schema(format = Date)]
     pub received_on: String,
-    /// `bank_transfer`, `cheque` or `cash`.
+    #[schema(schema_with = method_schema)]
     pub method: String,
     /// A cheque number or bank reference.
+    #[schema(max_length = 100)]
     pub reference: Option<String>,
+    #[schema(max_length = 100)]
     pub campaign: Option<String>,
     /// Email the donor their receipt now (default false).
     #[serde(default)]
@@ -56,12 +63,27 @@ pub struct OfflineGiftRequest {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfflineGiftPatch {
+    #[schema(max_length = 200)]
     pub name: Option<String>,
+    #[schema(minimum = 1)]
     pub amount_minor: Option<i64>,
+    #[schema(format = Date)]
     pub received_on: Option<String>,
+    #[schema(schema_with = method_schema_or_null)]
     pub method: Option<String>,
+    #[schema(max_length = 100)]
     pub reference: Option<String>,
+    #[schema(max_length = 100)]
     pub campaign: Option<String>,
+}
+
+/// `bank_transfer`, `cheque` or `cash`: how money recorded by staff came.
+fn method_schema() -> utoipa::openapi::Object {
+    crate::web::openapi::string_enum(&["bank_transfer", "cheque", "cash"])
+}
+
+fn method_schema_or_null() -> utoipa::openapi::Object {
+    crate::web::openapi::or_null(method_schema())
 }
 
 /// A checked offline gift.

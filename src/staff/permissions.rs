@@ -148,7 +148,7 @@ pub async fn set_tips(
 #[serde(deny_unknown_fields)]
 pub struct PermissionChange {
     /// The permission: `tips` (open confidential tips).
-    #[schema(example = "tips")]
+    #[schema(example = "tips", pattern = "^tips$")]
     pub permission: String,
     /// true grants it, false withdraws it.
     pub granted: bool,

@@ -87,6 +87,18 @@ pub async fn read_limited(payload: &mut Payload, limit: usize) -> Result<web::By
 }
 
 /// Parses JSON, telling malformed JSON (400) from a wrong shape (422 with the field's path).
+/// A whole number sent as JSON sees it: `2026` or `2026.0` (JSON Schema's `integer` admits
+/// both, and some clients write every number with a fraction); anything else fails the field.
+pub fn whole_i32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+    use serde::Deserialize;
+    let n = f64::deserialize(d)?;
+    if n.fract() == 0.0 && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&n) {
+        Ok(n as i32)
+    } else {
+        Err(serde::de::Error::custom("expected a whole number"))
+    }
+}
+
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     // Every JSON body is an object (or null where a body is optional); serde would also fill a
     // struct from an array of its fields in order, which no client means.
@@ -172,6 +184,29 @@ fn field_in_message(message: &str) -> Option<String> {
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    struct Year {
+        #[serde(deserialize_with = "whole_i32")]
+        year: i32,
+    }
+
+    #[test]
+    fn whole_numbers_may_carry_a_zero_fraction_and_nothing_else() {
+        let year = |body: &str| parse_json::<Year>(body.as_bytes()).map(|y| y.year);
+        assert_eq!(year(r#"{"year": 2026}"#).ok(), Some(2026));
+        assert_eq!(year(r#"{"year": 2026.0}"#).ok(), Some(2026));
+        for bad in [
+            r#"{"year": 2026.5}"#,
+            r#"{"year": "2026"}"#,
+            r#"{"year": 1e20}"#,
+        ] {
+            let Err(AppError::Validation(errors)) = year(bad) else {
+                panic!("{bad} was taken");
+            };
+            assert_eq!(errors[0].field, "year", "{bad}");
+        }
+    }
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]

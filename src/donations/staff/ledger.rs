@@ -149,7 +149,10 @@ pub(super) async fn resend_receipt(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatementAgainRequest {
+    #[schema(schema_with = crate::domain::EmailAddress::schema)]
     pub email: String,
+    #[serde(deserialize_with = "crate::web::json::whole_i32")]
+    #[schema(minimum = 2000, maximum = 9998)]
     pub year: i32,
 }
 
@@ -290,6 +293,7 @@ pub async fn accounting_csv(
 #[into_params(parameter_in = Query)]
 pub struct DonorQuery {
     /// The donor's address.
+    #[param(required = true)]
     pub email: Option<String>,
 }
 
@@ -478,8 +482,10 @@ pub struct Recoveries {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RecoveriesQuery {
-    /// The period of the recovered and lost figures, in days (1–3660, default 30).
-    pub days: Option<i64>,
+    /// The period of the recovered and lost figures, in days (1–3660, default 30); empty is
+    /// the default.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 3660)]
+    pub days: Option<String>,
 }
 
 /// Monthly donors whose payment is failing (with their reminders), and the revenue that
@@ -495,10 +501,14 @@ pub async fn recoveries_json(
     staff: Staff,
     query: web::Query<RecoveriesQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let days = query.days.unwrap_or(30);
-    if !(1..=3660).contains(&days) {
-        return Err(AppError::field("days", "Use 1 to 3660 days."));
-    }
+    let days = match ui::present(&query.days) {
+        None => 30,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (1..=3660).contains(d))
+            .ok_or_else(|| AppError::field("days", "Use 1 to 3660 days."))?,
+    };
     let since = crate::db::now() - chrono::TimeDelta::days(days);
     let actor = staff.actor();
     let overview = state
@@ -546,13 +556,17 @@ pub async fn recoveries_json(
 #[serde(deny_unknown_fields)]
 pub struct StatementsRequest {
     /// The fiscal year (named by the calendar year it starts in).
+    #[serde(deserialize_with = "crate::web::json::whole_i32")]
+    #[schema(minimum = 2000, maximum = 9998)]
     pub year: i32,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatementsQuery {
-    pub year: Option<i32>,
+    /// The fiscal year (named by the calendar year it starts in).
+    #[param(required = true, value_type = i32, minimum = 2000, maximum = 9998)]
+    pub year: Option<String>,
 }
 
 /// Sends every donor of a fiscal year their statement (one email each, through the outbox),
@@ -617,9 +631,9 @@ pub async fn statements_json(
     _staff: Staff,
     query: web::Query<StatementsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let year = query
-        .year
-        .ok_or_else(|| AppError::field("year", "Give the fiscal year."))?;
+    let year = ui::present(&query.year)
+        .and_then(|y| y.parse::<i32>().ok())
+        .ok_or_else(|| AppError::field("year", "Give the fiscal year, e.g. 2026."))?;
     let ctx = Ctx::from_state(&state);
     Ok(HttpResponse::Ok().json(statements::progress(&state.db, &ctx, year).await?))
 }
