@@ -119,7 +119,8 @@ pub async fn send_all(
 }
 
 /// Sends one donor their statement of `year` again (staff asked for it), whether or not it
-/// went before; records it as sent. False when the donor gave nothing that year.
+/// went before; records it as sent. False when the donor gave nothing that year (call inside
+/// a transaction the caller then undoes).
 pub fn send_again(
     conn: &mut DbConnection,
     ctx: &Ctx,
@@ -127,22 +128,8 @@ pub fn send_again(
     email: &str,
 ) -> Result<bool, AppError> {
     let (from, to) = range(ctx, year)?;
-    let rows = store::payments_for_email_between(conn, email, from, to)?;
-    let Some((_, first)) = rows.first() else {
-        return Ok(false);
-    };
-    let first = first.clone();
-    crate::db::dialect::on_backend!(conn, |c| diesel::insert_into(donation_statements::table)
-        .values((
-            donation_statements::year.eq(year),
-            donation_statements::email_normalized.eq(email),
-            donation_statements::queued_at.eq(crate::db::now()),
-        ))
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    let message = statement_email(ctx, year, &first, &rows)?;
-    outbox::enqueue(conn, &[message])?;
-    Ok(true)
+    record_sent(conn, year, email)?;
+    queue(conn, ctx, year, from, to, email)
 }
 
 /// Records the donor's statement as sent for the year and queues it, unless it already was
@@ -155,26 +142,40 @@ fn queue_one(
     to: NaiveDateTime,
     email: &str,
 ) -> Result<i64, AppError> {
-    let claimed =
-        crate::db::dialect::on_backend!(conn, |c| diesel::insert_into(donation_statements::table)
-            .values((
-                donation_statements::year.eq(year),
-                donation_statements::email_normalized.eq(email),
-                donation_statements::queued_at.eq(crate::db::now()),
-            ))
-            .on_conflict_do_nothing()
-            .execute(c))?;
-    if claimed == 0 {
+    if record_sent(conn, year, email)? == 0 {
         return Ok(0);
     }
+    Ok(i64::from(queue(conn, ctx, year, from, to, email)?))
+}
+
+/// Records the donor's statement of `year` as sent; 0 when it already was (by another run).
+fn record_sent(conn: &mut DbConnection, year: i32, email: &str) -> QueryResult<usize> {
+    crate::db::dialect::on_backend!(conn, |c| diesel::insert_into(donation_statements::table)
+        .values((
+            donation_statements::year.eq(year),
+            donation_statements::email_normalized.eq(email),
+            donation_statements::queued_at.eq(crate::db::now()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))
+}
+
+/// Queues the donor's statement of the payments in `[from, to)`; false when there are none.
+fn queue(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    year: i32,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    email: &str,
+) -> Result<bool, AppError> {
     let rows = store::payments_for_email_between(conn, email, from, to)?;
     let Some((_, first)) = rows.first() else {
-        return Ok(0);
+        return Ok(false);
     };
-    let first = first.clone();
-    let message = statement_email(ctx, year, &first, &rows)?;
+    let message = statement_email(ctx, year, first, &rows)?;
     outbox::enqueue(conn, &[message])?;
-    Ok(1)
+    Ok(true)
 }
 
 fn statement_email(

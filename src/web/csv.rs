@@ -79,13 +79,7 @@ pub fn cell(value: &str) -> String {
 
 /// One line of cells, ending in CRLF (RFC 4180).
 pub fn row<S: AsRef<str>>(cells: &[S]) -> String {
-    let mut line = cells
-        .iter()
-        .map(|c| cell(c.as_ref()))
-        .collect::<Vec<_>>()
-        .join(",");
-    line.push_str("\r\n");
-    line
+    row_with_numbers(cells, &[])
 }
 
 /// A plain decimal number (`-20.00`, `7`): nothing a spreadsheet could run.
