@@ -51,6 +51,9 @@ pub enum Command {
     /// Confidential tips: make a key, rotate the key.
     #[command(subcommand)]
     Tips(TipsCommand),
+    /// Donations: every donor's yearly statement.
+    #[command(subcommand)]
+    Donations(DonationsCommand),
     /// Write a consistent backup (database, uploads, manifest) while the service keeps serving.
     Backup {
         /// A new or empty folder to write the backup to.
@@ -125,6 +128,18 @@ pub enum TipsCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum DonationsCommand {
+    /// Queue every donor's statement of a fiscal year (one email each, through the outbox;
+    /// `serve` or `worker` delivers them), printing the progress. Safe to stop and run again:
+    /// it resumes, and no donor gets a second statement for the year.
+    Statements {
+        /// The fiscal year, named by the calendar year it starts in.
+        #[arg(long)]
+        year: i32,
+    },
+}
+
 /// Runs the parsed command. Configuration errors are returned before anything starts.
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { no_migrate: false }) {
@@ -146,6 +161,9 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::SendTestEmail { to } => send_test_email(settings, &to).await,
         Command::Staff(command) => staff(settings, command).await,
         Command::Tips(command) => tips(settings, command).await,
+        Command::Donations(DonationsCommand::Statements { year }) => {
+            statements(settings, year).await
+        }
         Command::Backup { to } => backup(settings, to).await,
         Command::Restore { from, force } => restore(settings, from, force).await,
     }
@@ -193,6 +211,71 @@ async fn tips(settings: Settings, command: TipsCommand) -> anyhow::Result<()> {
         new_key_file.display()
     ));
     Ok(())
+}
+
+async fn statements(settings: Settings, year: i32) -> anyhow::Result<()> {
+    use crate::donations::{service::Ctx, statements};
+    use crate::staff::audit::{self, Actor, Entry};
+    let db = Db::connect(&settings.database)?;
+    let migrate = db.clone();
+    tokio::task::spawn_blocking(move || migrate.migrate()).await??;
+    let keys = load_keys(&settings, &db).await?;
+    let ctx = Ctx {
+        mailer: Mailer::new(&settings, Templates::embedded()),
+        settings: Arc::new(settings),
+        keys,
+    };
+    let described = |e: crate::error::AppError| match e {
+        crate::error::AppError::Validation(errors) => anyhow::anyhow!(
+            "--year: {}",
+            errors.first().map_or("", |e| e.message.as_str())
+        ),
+        other => anyhow::anyhow!("{other}"),
+    };
+    let before = statements::progress(&db, &ctx, year)
+        .await
+        .map_err(described)?;
+    db.write(move |conn| {
+        audit::record(
+            conn,
+            &Actor::system("command line"),
+            Entry::new("donation.statements_sent").details(serde_json::json!({
+                "year": year, "donors": before.donors, "already_sent": before.sent,
+            })),
+        )?;
+        Ok(())
+    })
+    .await
+    .map_err(described)?;
+    print_stdout(&format!(
+        "{year}: {} donors, {} statements queued before",
+        before.donors, before.sent
+    ));
+    let done = statements::send_all(&db, &ctx, year, |p| {
+        print_stdout(&format!(
+            "{year}: {} of {} statements queued",
+            p.sent, p.donors
+        ));
+    })
+    .await
+    .map_err(described)?;
+    print_stdout(&format!(
+        "{year}: every donor's statement is queued ({} of {}); `serve` or `worker` delivers them",
+        done.sent, done.donors
+    ));
+    Ok(())
+}
+
+/// The service key from the database (made by the first `serve`), or the configured one.
+async fn load_keys(settings: &Settings, db: &Db) -> anyhow::Result<crate::keys::Keys> {
+    let configured = settings
+        .security
+        .secret_key
+        .as_ref()
+        .map(|s| s.expose().to_string());
+    db.run(move |conn| Ok(crate::keys::Keys::load(configured.as_deref(), conn)?))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot load the service key: {e:#}"))
 }
 
 async fn backup(settings: Settings, to: PathBuf) -> anyhow::Result<()> {
@@ -386,15 +469,7 @@ async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {
 
 async fn worker(settings: Settings) -> anyhow::Result<()> {
     let db = Db::connect(&settings.database)?;
-    let configured = settings
-        .security
-        .secret_key
-        .as_ref()
-        .map(|s| s.expose().to_string());
-    let keys = db
-        .run(move |conn| Ok(crate::keys::Keys::load(configured.as_deref(), conn)?))
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot load the service key: {e:#}"))?;
+    let keys = load_keys(&settings, &db).await?;
     let mailer = Mailer::new(&settings, Templates::embedded());
     let background =
         crate::background::start(Arc::new(settings), db, mailer, keys, Metrics::new())?;

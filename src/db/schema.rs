@@ -317,6 +317,7 @@ diesel::table! {
         checkout_url -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        paused_until -> Nullable<Timestamp>,
     }
 }
 
@@ -367,6 +368,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    donation_reminders (donation_id, period) {
+        donation_id -> Text,
+        period -> Text,
+        queued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     donation_statements (year, email_normalized) {
         year -> Integer,
         email_normalized -> Text,
@@ -403,11 +412,13 @@ diesel::table! {
 diesel::joinable!(donation_payments -> donations (donation_id));
 diesel::joinable!(donation_adjustments -> donation_payments (payment_id));
 diesel::joinable!(donation_recoveries -> donations (donation_id));
+diesel::joinable!(donation_reminders -> donations (donation_id));
 diesel::allow_tables_to_appear_in_same_query!(
     donations,
     donation_payments,
     donation_adjustments,
-    donation_recoveries
+    donation_recoveries,
+    donation_reminders
 );
 
 diesel::table! {

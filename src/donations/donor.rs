@@ -26,9 +26,11 @@ use crate::web::csv;
 
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
-    token: Option<String>,
+    pub(super) token: Option<String>,
     cancelled: Option<String>,
     changed: Option<String>,
+    paused: Option<String>,
+    resumed: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -40,7 +42,7 @@ pub struct StatementQuery {
 
 #[derive(Debug, Deserialize)]
 pub struct CancelForm {
-    donation_id: String,
+    pub(super) donation_id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,7 +66,10 @@ fn link_expired(state: &AppState) -> Box<HttpResponse> {
 }
 
 /// The address a link opens, or the "link expired" page.
-async fn donor(state: &AppState, token: Option<&str>) -> Result<String, Box<HttpResponse>> {
+pub(super) async fn donor(
+    state: &AppState,
+    token: Option<&str>,
+) -> Result<String, Box<HttpResponse>> {
     let Some(token) = token.map(str::to_string) else {
         return Err(link_expired(state));
     };
@@ -103,7 +108,11 @@ pub fn year_label(year: i32, start_month: u32) -> String {
     }
 }
 
-fn gift_view(d: &Donation) -> serde_json::Value {
+fn gift_view(d: &Donation, now: NaiveDateTime) -> serde_json::Value {
+    let active = d.frequency == Frequency::Monthly
+        && d.recurring_status.as_deref() == Some(RECURRING_ACTIVE)
+        && matches!(d.status.as_str(), "paid" | "pledged" | "pending");
+    let paused = super::pause::is_paused(d, now);
     json!({
         "id": d.id,
         "date": d.created_at.format("%Y-%m-%d").to_string(),
@@ -112,9 +121,13 @@ fn gift_view(d: &Donation) -> serde_json::Value {
         "monthly": d.frequency == Frequency::Monthly,
         "status": d.status,
         "recurring_status": d.recurring_status,
-        "cancellable": d.frequency == Frequency::Monthly
-            && d.recurring_status.as_deref() == Some(RECURRING_ACTIVE)
-            && matches!(d.status.as_str(), "paid" | "pledged" | "pending"),
+        "cancellable": active,
+        // Paused until this day (a pause with no end chosen at the processor has none).
+        "paused_until": d.paused_until.filter(|_| paused).map(|u| {
+            if u.year() >= 9999 { String::new() } else { u.format("%Y-%m-%d").to_string() }
+        }),
+        "pausable": active && !paused,
+        "max_pause_months": super::pause::MAX_PAUSE_MONTHS,
         // A monthly gift at the processor has a card the donor can update.
         "card": d.frequency == Frequency::Monthly
             && d.recurring_status.as_deref() == Some(RECURRING_ACTIVE)
@@ -140,6 +153,7 @@ pub async fn manage_page(
             Ok((gifts, payments))
         })
         .await?;
+    let now = crate::db::now();
     let start_month = state.settings.donations.fiscal_year_start_month;
     let mut years: Vec<i32> = payments
         .iter()
@@ -159,10 +173,12 @@ pub async fn manage_page(
         json!({
             "email": email,
             "token": query.token,
-            "gifts": gifts.iter().map(gift_view).collect::<Vec<_>>(),
+            "gifts": gifts.iter().map(|g| gift_view(g, now)).collect::<Vec<_>>(),
             "years": years,
             "cancelled": query.cancelled.is_some(),
             "changed": query.changed.is_some(),
+            "paused": query.paused.is_some(),
+            "resumed": query.resumed.is_some(),
         }),
     )?;
     private(&mut response);

@@ -9,9 +9,11 @@ pub mod handlers;
 
 pub mod model;
 pub mod offline;
+pub mod pause;
 pub mod payments;
 pub mod privacy;
 pub mod recovery;
+pub mod reminders;
 pub mod service;
 pub mod signature;
 pub mod staff;
@@ -84,6 +86,8 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
             "/donations/manage/amount",
             web::post().to(donor::change_amount),
         )
+        .route("/donations/manage/pause", web::post().to(pause::pause))
+        .route("/donations/manage/resume", web::post().to(pause::resume))
         .route(
             "/donations/manage/statement",
             web::get().to(donor::statement),

@@ -173,7 +173,8 @@ pub async fn send_due(db: &Db, ctx: &Ctx, now: NaiveDateTime) -> Result<usize, A
     Ok(queued)
 }
 
-/// Runs [`send_due`] every minute beside the outbox worker.
+/// Runs [`send_due`] and the pledge reminders ([`super::reminders::send_due`]) every minute
+/// beside the outbox worker.
 pub struct Scheduler {
     db: Db,
     ctx: Ctx,
@@ -196,13 +197,18 @@ impl Scheduler {
         loop {
             tokio::select! {
                 _ = tick.tick() => {
-                    match send_due(&self.db, &self.ctx, crate::db::now()).await {
-                        Ok(0) => {}
-                        Ok(n) => {
-                            tracing::info!(reminders = n, "failed-payment reminders queued");
-                            self.ctx.mailer.wake();
+                    let now = crate::db::now();
+                    let failed = send_due(&self.db, &self.ctx, now).await;
+                    let pledged = super::reminders::send_due(&self.db, &self.ctx, now).await;
+                    for (what, result) in [("failed-payment", failed), ("pledge", pledged)] {
+                        match result {
+                            Ok(0) => {}
+                            Ok(n) => {
+                                tracing::info!(reminders = n, kind = what, "donor reminders queued");
+                                self.ctx.mailer.wake();
+                            }
+                            Err(e) => tracing::error!(error = ?e, kind = what, "donor reminders"),
                         }
-                        Err(e) => tracing::error!(error = ?e, "failed-payment reminders"),
                     }
                 }
                 _ = stop.changed() => break,

@@ -134,6 +134,34 @@ pub fn pledge_email(
     )
 }
 
+/// The monthly reminder of a pledged monthly gift (manual provider) with the payment
+/// instructions, for `month` (as readers read it: "January 2027"). Call inside the
+/// transaction that claims the reminder.
+pub fn manual_reminder_email(
+    conn: &mut DbConnection,
+    ctx: &Ctx,
+    d: &Donation,
+    month: &str,
+) -> Result<NewOutboxEmail, AppError> {
+    ctx.mailer.compose(
+        Email::unverified(
+            "donation_manual_reminder",
+            donor_address(d)?,
+            donation_context(d)
+                .with("month", ServiceText::new(month))
+                .with(
+                    "instructions",
+                    ServiceText::new(&ctx.settings.payments.manual.instructions),
+                )
+                .with(
+                    "manage_url",
+                    ServiceText::new(ctx.manage_url(conn, &d.email_normalized)?),
+                ),
+        )
+        .reference("donation", d.id.clone()),
+    )
+}
+
 pub fn receipt_email(
     conn: &mut DbConnection,
     ctx: &Ctx,

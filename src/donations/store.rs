@@ -48,6 +48,8 @@ pub struct Donation {
     pub checkout_url: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// A paused monthly gift collects nothing before this time.
+    pub paused_until: Option<NaiveDateTime>,
 }
 
 /// Money received for a gift: a one-time payment or one monthly installment.
@@ -184,6 +186,20 @@ pub fn set_amount(conn: &mut DbConnection, id: &str, total_minor: i64) -> QueryR
             donations::amount_minor.eq(total_minor),
             donations::fee_minor.eq(0),
             donations::total_minor.eq(total_minor),
+            donations::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn)
+}
+
+/// Pauses a monthly gift until `until`, or (with `None`) ends its pause.
+pub fn set_paused(
+    conn: &mut DbConnection,
+    id: &str,
+    until: Option<NaiveDateTime>,
+) -> QueryResult<usize> {
+    diesel::update(donations::table.find(id))
+        .set((
+            donations::paused_until.eq(until),
             donations::updated_at.eq(crate::db::now()),
         ))
         .execute(conn)

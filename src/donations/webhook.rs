@@ -344,11 +344,32 @@ fn subscription_updated(
             store::set_amount(conn, &donation.id, total)?;
         }
     }
+    if let Some(pause) = o.get("pause_collection") {
+        let until = paused_until(pause);
+        if until != donation.paused_until {
+            store::set_paused(conn, &donation.id, until)?;
+        }
+    }
     if o["cancel_at_period_end"].as_bool() == Some(true) {
         store::set_recurring_status(conn, &donation.id, RECURRING_CANCELLED)?;
         recovery::close(conn, &donation.id, RecoveryState::Lost, 0, crate::db::now())?;
     }
     Ok(Outcome::Applied)
+}
+
+/// The end of a subscription's pause: `null` is no pause; a pause without `resumes_at` (set
+/// in the processor's dashboard or portal) lasts until resumed, stored as 9999-12-31.
+fn paused_until(pause: &Value) -> Option<NaiveDateTime> {
+    if pause.is_null() {
+        return None;
+    }
+    let until = pause["resumes_at"]
+        .as_i64()
+        .and_then(|t| DateTime::from_timestamp(t, 0))
+        .map(|t| t.naive_utc());
+    until.or_else(|| {
+        chrono::NaiveDate::from_ymd_opt(9999, 12, 31).and_then(|d| d.and_hms_opt(0, 0, 0))
+    })
 }
 
 /// An installment of an active monthly gift failed: the first failure of an episode tells

@@ -373,6 +373,25 @@ impl FakeStripe {
         )
     }
 
+    /// The subscription paused at the processor until `resumes_at` (a Unix time; `None` for a
+    /// pause without an end), or resumed (`paused = false`).
+    pub fn subscription_paused_event(
+        &self,
+        s: &Session,
+        paused: bool,
+        resumes_at: Option<i64>,
+    ) -> Value {
+        let sub = s.subscription.clone().unwrap_or_default();
+        let pause = paused.then(|| json!({"behavior": "void", "resumes_at": resumes_at}));
+        self.event(
+            "customer.subscription.updated",
+            json!({"id": sub, "object": "subscription", "customer": s.customer,
+                   "cancel_at_period_end": false, "pause_collection": pause,
+                   "items": {"object": "list", "data": [{"id": format!("si_{sub}"), "quantity": 1,
+                       "price": {"product": format!("prod_{sub}"), "unit_amount": s.amount}}]}}),
+        )
+    }
+
     pub fn subscription_deleted_event(&self, s: &Session) -> Value {
         self.event(
             "customer.subscription.deleted",

@@ -20,6 +20,7 @@ mod jobs;
 mod jobs_staff;
 mod limits;
 mod migrations;
+mod monthly_donors;
 mod newsletter;
 mod newsletter_staff;
 mod openapi;

@@ -1,6 +1,8 @@
 //! The `manual` provider: the gift is pledged, the donor gets the configured payment
 //! instructions, and staff mark it paid when the money arrives.
 
+use chrono::NaiveDateTime;
+
 use crate::error::AppError;
 
 use super::{Checkout, PaymentProvider};
@@ -40,6 +42,15 @@ impl PaymentProvider for Manual {
 
     /// A pledge's amount is what the donor transfers: only the stored gift changes.
     async fn change_amount(&self, _donation: &Donation, _total_minor: i64) -> Result<(), AppError> {
+        Ok(())
+    }
+
+    /// The newsroom simply expects no transfer (and sends no reminder) until then.
+    async fn pause(
+        &self,
+        _donation: &Donation,
+        _until: Option<NaiveDateTime>,
+    ) -> Result<(), AppError> {
         Ok(())
     }
 

@@ -6,6 +6,8 @@ pub mod stripe;
 
 use std::future::Future;
 
+use chrono::NaiveDateTime;
+
 use crate::config::{PaymentProviderKind, Settings};
 use crate::error::AppError;
 
@@ -56,6 +58,14 @@ pub trait PaymentProvider {
         total_minor: i64,
     ) -> impl Future<Output = Result<(), AppError>> + Send;
 
+    /// Pauses a monthly gift's collection until `until` (nothing is charged before it, and it
+    /// resumes by itself then); `None` resumes it now.
+    fn pause(
+        &self,
+        donation: &Donation,
+        until: Option<NaiveDateTime>,
+    ) -> impl Future<Output = Result<(), AppError>> + Send;
+
     /// Where the donor of a monthly gift updates their card (the processor's page, coming
     /// back to `return_url`); `None` when the provider has no card to update.
     fn card_page(
@@ -98,6 +108,17 @@ impl PaymentProvider for Provider {
         match self {
             Provider::Manual(p) => p.change_amount(donation, total_minor).await,
             Provider::Stripe(p) => p.change_amount(donation, total_minor).await,
+        }
+    }
+
+    async fn pause(
+        &self,
+        donation: &Donation,
+        until: Option<NaiveDateTime>,
+    ) -> Result<(), AppError> {
+        match self {
+            Provider::Manual(p) => p.pause(donation, until).await,
+            Provider::Stripe(p) => p.pause(donation, until).await,
         }
     }
 

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use crate::config::{Secret, Settings};
@@ -278,6 +279,43 @@ impl PaymentProvider for StripeClient {
                 &[("cancel_at_period_end".into(), "true".into())],
                 &format!("donation-{}-cancel", donation.id),
             )
+            .await?;
+        Ok(())
+    }
+
+    /// `pause_collection` with `behavior=void` (the invoices of the paused months are voided,
+    /// so nothing is charged and nothing is owed) and `resumes_at`; an empty
+    /// `pause_collection` resumes.
+    async fn pause(
+        &self,
+        donation: &Donation,
+        until: Option<NaiveDateTime>,
+    ) -> Result<(), AppError> {
+        let Some(subscription) = &donation.provider_subscription_id else {
+            return Err(AppError::Conflict(
+                "This monthly gift has no subscription at the processor yet.".into(),
+            ));
+        };
+        let params: Vec<(String, String)> = match until {
+            Some(until) => vec![
+                ("pause_collection[behavior]".into(), "void".into()),
+                (
+                    "pause_collection[resumes_at]".into(),
+                    until.and_utc().timestamp().to_string(),
+                ),
+            ],
+            None => vec![("pause_collection".into(), String::new())],
+        };
+        let key = match until {
+            Some(until) => format!(
+                "donation-{}-pause-{}",
+                donation.id,
+                until.and_utc().timestamp()
+            ),
+            None => format!("donation-{}-resume-{}", donation.id, crate::db::new_id()),
+        };
+        let _: Created = self
+            .post(&format!("/v1/subscriptions/{subscription}"), &params, &key)
             .await?;
         Ok(())
     }

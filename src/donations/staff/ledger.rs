@@ -25,7 +25,7 @@ use super::super::offline::{self, OfflineGift, OfflineGiftPatch, OfflineGiftRequ
 use super::super::recovery;
 use super::super::service::{self, Ctx};
 use super::super::statements;
-use super::super::store;
+use super::super::store::{self, Donation, Payment};
 use super::{ReportQuery, StaffDonation, StaffDonationDetail, StaffPayment};
 
 /// Most rows of each kind (payments; refunds and disputes) in one accounting export.
@@ -51,18 +51,28 @@ pub async fn record_offline_json(
     staff: Staff,
     body: ApiJson<OfflineGiftRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let gift = OfflineGift::parse(body.into_inner(), &state.settings, today(&state))?;
-    let ctx = Ctx::from_state(&state);
-    let actor = staff.actor();
-    let (donation, payment) = state
-        .db
-        .write(move |conn| offline::record(conn, &ctx, &actor, gift))
-        .await?;
-    state.mailer.wake();
+    let (donation, payment) = record_offline(&state, &staff, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(StaffDonationDetail {
         donation: donation.into(),
         payments: vec![StaffPayment::from(payment)],
     }))
+}
+
+/// Checks and records an offline gift (and wakes the mailer for its receipt). Audited.
+pub(super) async fn record_offline(
+    state: &AppState,
+    staff: &Staff,
+    request: OfflineGiftRequest,
+) -> Result<(Donation, Payment), AppError> {
+    let gift = OfflineGift::parse(request, &state.settings, today(state))?;
+    let ctx = Ctx::from_state(state);
+    let actor = staff.actor();
+    let recorded = state
+        .db
+        .write(move |conn| offline::record(conn, &ctx, &actor, gift))
+        .await?;
+    state.mailer.wake();
+    Ok(recorded)
 }
 
 /// Corrects a gift staff recorded by hand (name, amount, day, method, reference, campaign);
@@ -501,6 +511,16 @@ pub async fn recoveries_json(
     staff: Staff,
     query: web::Query<RecoveriesQuery>,
 ) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(recoveries(&state, &staff, &query).await?))
+}
+
+/// The failing monthly gifts and the recovered revenue over `days` (422 naming `days`).
+/// Audited.
+pub(super) async fn recoveries(
+    state: &AppState,
+    staff: &Staff,
+    query: &RecoveriesQuery,
+) -> Result<Recoveries, AppError> {
     let days = match ui::present(&query.days) {
         None => 30,
         Some(raw) => raw
@@ -524,7 +544,7 @@ pub async fn recoveries_json(
             Ok(overview)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Recoveries {
+    Ok(Recoveries {
         failing: overview
             .open
             .into_iter()
@@ -548,7 +568,7 @@ pub async fn recoveries_json(
             .collect(),
         lost: overview.lost,
         days,
-    }))
+    })
 }
 
 /// `POST /api/v1/staff/donations/statements`.
@@ -584,8 +604,18 @@ pub async fn send_statements_json(
     staff: Staff,
     body: ApiJson<StatementsRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let year = body.into_inner().year;
-    let ctx = Ctx::from_state(&state);
+    let progress = start_statements(&state, &staff, body.into_inner().year).await?;
+    Ok(HttpResponse::Accepted().json(progress))
+}
+
+/// Starts (or resumes) sending a year's statements in the background; answers the progress
+/// when it started. Audited.
+pub(super) async fn start_statements(
+    state: &AppState,
+    staff: &Staff,
+    year: i32,
+) -> Result<statements::Progress, AppError> {
+    let ctx = Ctx::from_state(state);
     let progress = statements::progress(&state.db, &ctx, year).await?;
     let actor = staff.actor();
     state
@@ -616,7 +646,7 @@ pub async fn send_statements_json(
             tracing::error!(error = ?e, year, "statements stopped; sending again resumes");
         }
     });
-    Ok(HttpResponse::Accepted().json(progress))
+    Ok(progress)
 }
 
 /// How far a year's statements are: donors of the year, and those whose statement is queued.

@@ -8,6 +8,7 @@
 //! filters, `api` does the work (and answers JSON), `pages` renders the same work as HTML.
 
 mod api;
+mod back_office;
 mod forms;
 mod ledger;
 mod pages;
@@ -24,6 +25,9 @@ use super::store::{Donation, Payment};
 // The JSON handlers are re-exported whole: the OpenAPI document in `donations` names them as
 // `staff::list_json`, and utoipa looks for the hidden `__path_*` items next to each.
 pub use api::*;
+use back_office::{
+    offline_form, record_offline_page, recoveries_page, send_statements_page, statements_page,
+};
 pub use forms::{ListQuery, ReportQuery};
 pub use ledger::*;
 use pages::{
@@ -124,6 +128,31 @@ pub fn staff_routes(r: &mut StaffRoutes) {
             FUNDRAISING,
             resend_receipt_page,
         )
+        .page(M::GET, "/donations/offline", FUNDRAISING, offline_form)
+        .page(
+            M::POST,
+            "/donations/offline",
+            FUNDRAISING,
+            record_offline_page,
+        )
+        .page(
+            M::GET,
+            "/donations/recoveries",
+            FUNDRAISING,
+            recoveries_page,
+        )
+        .page(
+            M::GET,
+            "/donations/statements",
+            FUNDRAISING,
+            statements_page,
+        )
+        .page(
+            M::POST,
+            "/donations/statements",
+            FUNDRAISING,
+            send_statements_page,
+        )
         .page(M::GET, "/donations", FUNDRAISING, list_page)
         .page(M::GET, "/donations/reports", FUNDRAISING, reports_page)
         .page(M::GET, "/donations/{id}", FUNDRAISING, show_page)
@@ -156,6 +185,9 @@ pub struct StaffDonation {
     pub currency: String,
     pub frequency: Frequency,
     pub recurring_status: Option<String>,
+    /// A paused monthly gift collects nothing before this time (9999-12-31 for a pause
+    /// without an end); null when not paused.
+    pub paused_until: Option<String>,
     pub provider: String,
     pub campaign: Option<String>,
     pub source_url: Option<String>,
@@ -185,6 +217,10 @@ impl From<Donation> for StaffDonation {
             currency: d.currency,
             frequency: d.frequency,
             recurring_status: d.recurring_status,
+            paused_until: d
+                .paused_until
+                .filter(|u| *u > crate::db::now())
+                .map(ui::rfc3339),
             provider: d.provider,
             campaign: d.campaign,
             source_url: d.source_url,

@@ -32,6 +32,7 @@ fn notice(req: &HttpRequest) -> Option<&'static str> {
         "refunded" => "The payment was refunded.",
         "receipt_sent" => "The receipt is on its way again.",
         "statement_sent" => "The statement is on its way.",
+        "recorded" => "The gift is recorded with the next receipt number.",
         _ => return None,
     })
 }
@@ -251,6 +252,7 @@ pub async fn donor_page(
                 "frequency": g.donation.frequency,
                 "status": g.donation.status,
                 "recurring_status": g.donation.recurring_status,
+                "paused_until": g.donation.paused_until.as_deref().map(|u| u.get(..10).unwrap_or(u)),
                 "payments": g.payments.iter().map(|p| json!({
                     "id": p.id, "receipt_number": p.receipt_number, "paid_at": p.paid_at,
                     "amount": money(p.amount_minor, &p.currency), "method": p.method,
