@@ -317,7 +317,6 @@ diesel::table! {
         checkout_url -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
-        paused_until -> Nullable<Timestamp>,
     }
 }
 
@@ -368,6 +367,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    donation_subscriptions (donation_id) {
+        donation_id -> Text,
+        paused_until -> Nullable<Timestamp>,
+        synced_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     donation_reminders (donation_id, period) {
         donation_id -> Text,
         period -> Text,
@@ -413,12 +420,14 @@ diesel::joinable!(donation_payments -> donations (donation_id));
 diesel::joinable!(donation_adjustments -> donation_payments (payment_id));
 diesel::joinable!(donation_recoveries -> donations (donation_id));
 diesel::joinable!(donation_reminders -> donations (donation_id));
+diesel::joinable!(donation_subscriptions -> donations (donation_id));
 diesel::allow_tables_to_appear_in_same_query!(
     donations,
     donation_payments,
     donation_adjustments,
     donation_recoveries,
-    donation_reminders
+    donation_reminders,
+    donation_subscriptions
 );
 
 diesel::table! {

@@ -108,11 +108,15 @@ pub fn year_label(year: i32, start_month: u32) -> String {
     }
 }
 
-fn gift_view(d: &Donation, now: NaiveDateTime) -> serde_json::Value {
+fn gift_view(
+    d: &Donation,
+    paused_until: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> serde_json::Value {
     let active = d.frequency == Frequency::Monthly
         && d.recurring_status.as_deref() == Some(RECURRING_ACTIVE)
         && matches!(d.status.as_str(), "paid" | "pledged" | "pending");
-    let paused = super::pause::is_paused(d, now);
+    let paused = super::pause::is_paused(paused_until, now);
     json!({
         "id": d.id,
         "date": d.created_at.format("%Y-%m-%d").to_string(),
@@ -123,7 +127,7 @@ fn gift_view(d: &Donation, now: NaiveDateTime) -> serde_json::Value {
         "recurring_status": d.recurring_status,
         "cancellable": active,
         // Paused until this day (a pause with no end chosen at the processor has none).
-        "paused_until": d.paused_until.filter(|_| paused).map(|u| {
+        "paused_until": paused_until.filter(|_| paused).map(|u| {
             if u.year() >= 9999 { String::new() } else { u.format("%Y-%m-%d").to_string() }
         }),
         "pausable": active && !paused,
@@ -145,12 +149,14 @@ pub async fn manage_page(
         Err(page) => return Ok(*page),
     };
     let lookup = email.clone();
-    let (gifts, payments) = state
+    let (gifts, payments, pauses) = state
         .db
         .run(move |conn| {
             let gifts = store::donations_for_email(conn, &lookup)?;
             let payments = all_payments(conn, &lookup)?;
-            Ok((gifts, payments))
+            let ids: Vec<String> = gifts.iter().map(|g| g.id.clone()).collect();
+            let pauses = store::pauses(conn, &ids)?;
+            Ok((gifts, payments, pauses))
         })
         .await?;
     let now = crate::db::now();
@@ -173,7 +179,10 @@ pub async fn manage_page(
         json!({
             "email": email,
             "token": query.token,
-            "gifts": gifts.iter().map(|g| gift_view(g, now)).collect::<Vec<_>>(),
+            "gifts": gifts
+                .iter()
+                .map(|g| gift_view(g, pauses.get(&g.id).copied(), now))
+                .collect::<Vec<_>>(),
             "years": years,
             "cancelled": query.cancelled.is_some(),
             "changed": query.changed.is_some(),
@@ -328,7 +337,15 @@ pub async fn change_amount(
         .await?;
     state
         .db
-        .write(move |conn| Ok(store::set_amount(conn, &donation_id, total)?))
+        .write(move |conn| {
+            store::set_amount(conn, &donation_id, total)?;
+            // A late event from before this change must not undo it.
+            Ok(store::set_subscription_synced(
+                conn,
+                &donation_id,
+                super::pause::whole_second(crate::db::now()),
+            )?)
+        })
         .await?;
     tracing::info!(donation = %donation.id, "monthly amount changed by the donor");
     Ok(HttpResponse::SeeOther()

@@ -254,7 +254,6 @@ async fn create_donation(
         checkout_url: None,
         created_at: now,
         updated_at: now,
-        paused_until: None,
     };
     let ctx = Ctx::from_state(state);
 

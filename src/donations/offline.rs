@@ -223,7 +223,6 @@ impl OfflineGift {
             checkout_url: None,
             created_at: self.paid_at.min(now),
             updated_at: now,
-            paused_until: None,
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use chrono::{Months, NaiveDateTime};
+use chrono::{Months, NaiveDateTime, Timelike};
 use serde::Deserialize;
 
 use crate::error::AppError;
@@ -21,9 +21,9 @@ use super::Donations;
 /// The longest pause a donor can choose on their page.
 pub const MAX_PAUSE_MONTHS: u32 = 3;
 
-/// Whether a gift is paused at `now` (a pause that has run out is over).
-pub fn is_paused(d: &Donation, now: NaiveDateTime) -> bool {
-    d.paused_until.is_some_and(|until| until > now)
+/// Whether a pause is on at `now` (a pause that has run out is over).
+pub fn is_paused(paused_until: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
+    paused_until.is_some_and(|until| until > now)
 }
 
 /// The pause's end for `months` chosen on the page: a whole number from 1 to
@@ -41,6 +41,12 @@ pub fn pause_end(months: &str, now: NaiveDateTime) -> Result<NaiveDateTime, AppE
                 format!("Choose a pause of 1 to {MAX_PAUSE_MONTHS} months."),
             )
         })
+}
+
+/// `now` to the whole second: the processor's events carry whole seconds, and one from the
+/// same second as a change made here describes that change.
+pub fn whole_second(now: NaiveDateTime) -> NaiveDateTime {
+    now.with_nanosecond(0).unwrap_or(now)
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,7 +104,14 @@ pub async fn pause(
     let id = donation.id.clone();
     state
         .db
-        .write(move |conn| Ok(store::set_paused(conn, &id, Some(until))?))
+        .write(move |conn| {
+            store::set_paused(conn, &id, Some(until))?;
+            Ok(store::set_subscription_synced(
+                conn,
+                &id,
+                whole_second(crate::db::now()),
+            )?)
+        })
         .await?;
     tracing::info!(donation = %donation.id, %until, "monthly gift paused by the donor");
     Ok(back(&token, "paused"))
@@ -117,7 +130,12 @@ pub async fn resume(
         Err(page) => return Ok(*page),
     };
     let donation = own_active_gift(&state, &email, form.into_inner().donation_id).await?;
-    if !is_paused(&donation, crate::db::now()) {
+    let id = donation.id.clone();
+    let current = state
+        .db
+        .run(move |conn| Ok(store::subscription_state(conn, &id)?))
+        .await?;
+    if !is_paused(current.paused_until, crate::db::now()) {
         return Err(AppError::Conflict(
             "This monthly gift is not paused.".into(),
         ));
@@ -129,7 +147,14 @@ pub async fn resume(
     let id = donation.id.clone();
     state
         .db
-        .write(move |conn| Ok(store::set_paused(conn, &id, None)?))
+        .write(move |conn| {
+            store::set_paused(conn, &id, None)?;
+            Ok(store::set_subscription_synced(
+                conn,
+                &id,
+                whole_second(crate::db::now()),
+            )?)
+        })
         .await?;
     tracing::info!(donation = %donation.id, "monthly gift resumed by the donor");
     Ok(back(&token, "resumed"))

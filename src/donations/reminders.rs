@@ -8,7 +8,7 @@
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{donation_reminders, donations};
+use crate::db::schema::{donation_reminders, donation_subscriptions, donations};
 use crate::db::{Db, DbConnection};
 use crate::error::AppError;
 use crate::mail::outbox;
@@ -65,6 +65,9 @@ fn candidates(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<Do
     let reminded = donation_reminders::table
         .filter(donation_reminders::donation_id.eq(donations::id))
         .filter(donation_reminders::period.eq(period));
+    let paused = donation_subscriptions::table
+        .filter(donation_subscriptions::donation_id.eq(donations::id))
+        .filter(donation_subscriptions::paused_until.gt(now));
     donations::table
         .filter(donations::provider.eq("manual"))
         .filter(donations::frequency.eq(Frequency::Monthly))
@@ -72,11 +75,7 @@ fn candidates(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<Do
         .filter(donations::status.eq_any([Status::Pledged, Status::Paid]))
         .filter(donations::email.ne(""))
         .filter(donations::created_at.lt(month_start))
-        .filter(
-            donations::paused_until
-                .is_null()
-                .or(donations::paused_until.le(now)),
-        )
+        .filter(diesel::dsl::not(diesel::dsl::exists(paused)))
         .filter(diesel::dsl::not(diesel::dsl::exists(reminded)))
         .order(donations::created_at.asc())
         .limit(500)

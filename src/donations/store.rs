@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::schema::{
-    donation_counters, donation_idempotency, donation_payments, donations, stripe_events,
+    donation_counters, donation_idempotency, donation_payments, donation_subscriptions, donations,
+    stripe_events,
 };
 use crate::db::{DbConnection, MultiBackend};
 
@@ -48,8 +49,6 @@ pub struct Donation {
     pub checkout_url: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    /// A paused monthly gift collects nothing before this time.
-    pub paused_until: Option<NaiveDateTime>,
 }
 
 /// Money received for a gift: a one-time payment or one monthly installment.
@@ -191,17 +190,79 @@ pub fn set_amount(conn: &mut DbConnection, id: &str, total_minor: i64) -> QueryR
         .execute(conn)
 }
 
+/// A monthly gift's subscription state kept beside it: its pause and the time of the newest
+/// state applied (both `None` when it has none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubscriptionState {
+    pub paused_until: Option<NaiveDateTime>,
+    pub synced_at: Option<NaiveDateTime>,
+}
+
+pub fn subscription_state(conn: &mut DbConnection, id: &str) -> QueryResult<SubscriptionState> {
+    Ok(donation_subscriptions::table
+        .find(id)
+        .select((
+            donation_subscriptions::paused_until,
+            donation_subscriptions::synced_at,
+        ))
+        .first::<(Option<NaiveDateTime>, Option<NaiveDateTime>)>(conn)
+        .optional()?
+        .map(|(paused_until, synced_at)| SubscriptionState {
+            paused_until,
+            synced_at,
+        })
+        .unwrap_or_default())
+}
+
+/// The pauses of those of `ids` that have one (ended pauses included: compare with now).
+pub fn pauses(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, NaiveDateTime>> {
+    let rows: Vec<(String, Option<NaiveDateTime>)> = donation_subscriptions::table
+        .filter(donation_subscriptions::donation_id.eq_any(ids))
+        .filter(donation_subscriptions::paused_until.is_not_null())
+        .select((
+            donation_subscriptions::donation_id,
+            donation_subscriptions::paused_until,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, until)| until.map(|u| (id, u)))
+        .collect())
+}
+
+/// Makes sure the gift has its subscription-state row.
+fn ensure_subscription_row(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
+    crate::db::dialect::on_backend!(conn, |c| diesel::insert_into(donation_subscriptions::table)
+        .values(donation_subscriptions::donation_id.eq(id))
+        .on_conflict_do_nothing()
+        .execute(c))
+}
+
 /// Pauses a monthly gift until `until`, or (with `None`) ends its pause.
 pub fn set_paused(
     conn: &mut DbConnection,
     id: &str,
     until: Option<NaiveDateTime>,
 ) -> QueryResult<usize> {
-    diesel::update(donations::table.find(id))
-        .set((
-            donations::paused_until.eq(until),
-            donations::updated_at.eq(crate::db::now()),
-        ))
+    ensure_subscription_row(conn, id)?;
+    diesel::update(donation_subscriptions::table.find(id))
+        .set(donation_subscriptions::paused_until.eq(until))
+        .execute(conn)
+}
+
+/// Records that the gift's subscription state is as of `at` (an event's time, or now for a
+/// change the donor made here).
+pub fn set_subscription_synced(
+    conn: &mut DbConnection,
+    id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    ensure_subscription_row(conn, id)?;
+    diesel::update(donation_subscriptions::table.find(id))
+        .set(donation_subscriptions::synced_at.eq(Some(at)))
         .execute(conn)
 }
 

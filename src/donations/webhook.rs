@@ -194,7 +194,7 @@ pub fn apply(conn: &mut DbConnection, ctx: &Ctx, event: &Event) -> Result<Outcom
         "invoice.payment_failed" => installment_failed(conn, ctx, &donation, o)?,
         "charge.refunded" => charge_refunded(conn, &donation, o)?,
         "charge.dispute.created" => dispute_created(conn, ctx, &donation, o)?,
-        "customer.subscription.updated" => subscription_updated(conn, &donation, o)?,
+        "customer.subscription.updated" => subscription_updated(conn, &donation, o, event.created)?,
         "customer.subscription.deleted" => {
             store::set_recurring_status(conn, &donation.id, RECURRING_CANCELLED)?;
             recovery::close(conn, &donation.id, RecoveryState::Lost, 0, crate::db::now())?;
@@ -331,11 +331,28 @@ fn invoice_paid(
 
 /// The donor changed the subscription at the processor (its portal): a new monthly amount
 /// is stored; a cancellation at the period's end stops the gift (and its follow-up) now.
+/// The subscription as the processor now has it (a new amount, a pause or its end, a
+/// cancellation at the period's end). Events may arrive late and out of order: one older than
+/// the state already applied (by an event, or by the donor here) changes nothing.
 fn subscription_updated(
     conn: &mut DbConnection,
     donation: &Donation,
     o: &Value,
+    created: Option<i64>,
 ) -> Result<Outcome, AppError> {
+    let at = created
+        .and_then(|t| DateTime::from_timestamp(t, 0))
+        .map(|t| t.naive_utc());
+    let current = store::subscription_state(conn, &donation.id)?;
+    if let (Some(at), Some(synced)) = (at, current.synced_at) {
+        if at < synced {
+            tracing::info!(donation = %donation.id, "an older subscription state arrived late: kept the newer one");
+            return Ok(Outcome::Applied);
+        }
+    }
+    if let Some(at) = at {
+        store::set_subscription_synced(conn, &donation.id, at)?;
+    }
     let item = &o["items"]["data"][0];
     let unit = item["price"]["unit_amount"].as_i64();
     let quantity = item["quantity"].as_i64().unwrap_or(1);
@@ -346,7 +363,7 @@ fn subscription_updated(
     }
     if let Some(pause) = o.get("pause_collection") {
         let until = paused_until(pause);
-        if until != donation.paused_until {
+        if until != current.paused_until {
             store::set_paused(conn, &donation.id, until)?;
         }
     }

@@ -75,11 +75,26 @@ async fn donor_token(app: &TestApp, email: &str) -> String {
     link.split("token=").nth(1).expect("token").to_string()
 }
 
-async fn stored(app: &TestApp, id: &str) -> store::Donation {
+/// The gift as stored, with its pause (when one is stored).
+struct Stored {
+    total_minor: i64,
+    created_at: NaiveDateTime,
+    paused_until: Option<NaiveDateTime>,
+}
+
+async fn stored(app: &TestApp, id: &str) -> Stored {
     let id = id.to_string();
     app.state
         .db
-        .run(move |conn| Ok(store::find_donation(conn, &id)?))
+        .run(move |conn| {
+            let d = store::find_donation(conn, &id)?;
+            let s = store::subscription_state(conn, &id)?;
+            Ok(Stored {
+                total_minor: d.total_minor,
+                created_at: d.created_at,
+                paused_until: s.paused_until,
+            })
+        })
         .await
         .expect("donation")
 }
@@ -215,6 +230,19 @@ async fn a_monthly_donor_pauses_and_resumes_on_their_page_or_at_the_processor(ba
     let resumed = fake.subscription_paused_event(&session, false, None);
     assert_eq!(deliver(&app, &resumed).await.status(), 200);
     assert_eq!(stored(&app, id).await.paused_until, None);
+
+    // Out of order: a pause, and an amount, from an hour ago arrive after the resumption and
+    // change nothing.
+    let an_hour_ago = json!(chrono::Utc::now().timestamp() - 3600);
+    let mut stale_pause = fake.subscription_paused_event(&session, true, Some(at));
+    stale_pause["created"] = an_hour_ago.clone();
+    let mut stale_amount = fake.subscription_updated_event(&session, 9900);
+    stale_amount["created"] = an_hour_ago;
+    for stale in [stale_pause, stale_amount] {
+        assert_eq!(deliver(&app, &stale).await.status(), 200);
+    }
+    let now = stored(&app, id).await;
+    assert_eq!((now.paused_until, now.total_minor), (None, 1500));
     assert_eq!(stored(&app, &other.donation_id).await.paused_until, None);
 }
 

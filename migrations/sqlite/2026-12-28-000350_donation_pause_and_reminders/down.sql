@@ -1,2 +1,2 @@
 DROP TABLE donation_reminders;
-ALTER TABLE donations DROP COLUMN paused_until;
+DROP TABLE donation_subscriptions;

@@ -181,21 +181,22 @@ pub(super) async fn detail(
     id: String,
 ) -> Result<StaffDonationDetail, AppError> {
     let actor = staff.actor();
-    let (donation, payments) = state
+    let (donation, payments, subscription) = state
         .db
         .write(move |conn| {
             let donation = store::find_donation(conn, &id)?;
             let payments = store::payments_for(conn, &id)?;
+            let subscription = store::subscription_state(conn, &id)?;
             audit::record(
                 conn,
                 &actor,
                 Entry::new("donation.viewed").target("donation", &id),
             )?;
-            Ok((donation, payments))
+            Ok((donation, payments, subscription))
         })
         .await?;
     Ok(StaffDonationDetail {
-        donation: donation.into(),
+        donation: StaffDonation::from(donation).paused(subscription.paused_until),
         payments: payments.into_iter().map(StaffPayment::from).collect(),
     })
 }

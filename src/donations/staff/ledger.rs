@@ -368,10 +368,12 @@ pub(super) async fn donor(
     let normalized = email.normalized();
     let actor = staff.actor();
     let keys = state.keys.clone();
-    let (gifts, adjustments) = state
+    let (gifts, adjustments, pauses) = state
         .db
         .write(move |conn| {
             let donations = store::donations_for_email(conn, &normalized)?;
+            let gift_ids: Vec<String> = donations.iter().map(|d| d.id.clone()).collect();
+            let pauses = store::pauses(conn, &gift_ids)?;
             let mut gifts = Vec::with_capacity(donations.len());
             for d in donations {
                 let payments = store::payments_for(conn, &d.id)?;
@@ -388,7 +390,7 @@ pub(super) async fn donor(
                 Entry::new("donation.donor_viewed")
                     .target("person", &keys.address_hash(&normalized)),
             )?;
-            Ok((gifts, adjustments))
+            Ok((gifts, adjustments, pauses))
         })
         .await?;
     let start_month = state.settings.donations.fiscal_year_start_month;
@@ -420,7 +422,7 @@ pub(super) async fn donor(
                 && d.status == Status::Paid
                 && d.recurring_status.as_deref() == Some(super::super::model::RECURRING_ACTIVE)
         })
-        .map(|(d, _)| StaffDonation::from(d.clone()))
+        .map(|(d, _)| StaffDonation::from(d.clone()).paused(pauses.get(&d.id).copied()))
         .collect();
     Ok(DonorView {
         email: email.as_str().to_string(),
@@ -431,7 +433,10 @@ pub(super) async fn donor(
         gifts: gifts
             .into_iter()
             .map(|(d, ps)| StaffDonationDetail {
-                donation: d.into(),
+                donation: {
+                    let paused = pauses.get(&d.id).copied();
+                    StaffDonation::from(d).paused(paused)
+                },
                 payments: ps.into_iter().map(StaffPayment::from).collect(),
             })
             .collect(),

@@ -217,10 +217,8 @@ impl From<Donation> for StaffDonation {
             currency: d.currency,
             frequency: d.frequency,
             recurring_status: d.recurring_status,
-            paused_until: d
-                .paused_until
-                .filter(|u| *u > crate::db::now())
-                .map(ui::rfc3339),
+            // Filled in where a gift is shown with its subscription's state.
+            paused_until: None,
             provider: d.provider,
             campaign: d.campaign,
             source_url: d.source_url,
@@ -266,6 +264,14 @@ impl From<Payment> for StaffPayment {
             method: p.method,
             reference: p.reference,
         }
+    }
+}
+
+impl StaffDonation {
+    /// The gift with its pause, when one is on.
+    pub fn paused(mut self, until: Option<chrono::NaiveDateTime>) -> Self {
+        self.paused_until = until.filter(|u| *u > crate::db::now()).map(ui::rfc3339);
+        self
     }
 }
 
