@@ -456,3 +456,36 @@ pub async fn remove(
     state.mailer.wake();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_trimmed_and_bounded() {
+        assert_eq!(
+            PasskeyName::parse("  Work laptop ").expect("name").as_str(),
+            "Work laptop"
+        );
+        for bad in ["", "   ", "a\u{7}b", &"x".repeat(61)] {
+            assert!(PasskeyName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_relying_party_is_the_public_urls_host_and_origin() {
+        let mut settings = Settings::default();
+        settings.server.public_url = "https://news.example.org/frontdesk/".parse().expect("url");
+        let webauthn = relying_party(&settings).expect("relying party");
+        let origins: Vec<String> = webauthn
+            .get_allowed_origins()
+            .iter()
+            .map(|u| u.origin().ascii_serialization())
+            .collect();
+        assert_eq!(origins, ["https://news.example.org"]);
+        let (options, _) = webauthn
+            .start_passkey_registration(Uuid::nil(), "a@example.org", "A", None)
+            .expect("options");
+        assert_eq!(options.public_key.rp.id, "news.example.org");
+    }
+}
