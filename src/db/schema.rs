@@ -58,6 +58,7 @@ diesel::table! {
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
         expires_at -> Timestamp,
+        second_factor_at -> Nullable<Timestamp>,
     }
 }
 
@@ -141,6 +142,32 @@ diesel::table! {
 }
 
 diesel::table! {
+    staff_passkeys (id) {
+        id -> Text,
+        user_id -> Text,
+        credential_id -> Text,
+        passkey -> Text,
+        sign_count -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    staff_webauthn_ceremonies (id) {
+        id -> Text,
+        purpose -> Text,
+        user_id -> Nullable<Text>,
+        pending_id -> Nullable<Text>,
+        name -> Nullable<Text>,
+        state -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     staff_password_resets (token_hash) {
         token_hash -> Text,
         user_id -> Text,
@@ -165,6 +192,7 @@ diesel::joinable!(staff_tokens -> staff_users (user_id));
 diesel::joinable!(staff_totp -> staff_users (user_id));
 diesel::joinable!(staff_recovery_codes -> staff_users (user_id));
 diesel::joinable!(staff_pending_signins -> staff_users (user_id));
+diesel::joinable!(staff_passkeys -> staff_users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     staff_users,
     staff_sessions,
@@ -172,6 +200,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff_totp,
     staff_recovery_codes,
     staff_pending_signins,
+    staff_passkeys,
+    staff_webauthn_ceremonies,
     staff_password_resets
 );
 

@@ -53,6 +53,8 @@ pub struct Staff {
     pub ip_hash: Option<String>,
     /// The account has a second factor turned on.
     pub second_factor: bool,
+    /// When this session last proved a second factor again (never for API tokens).
+    pub second_factor_at: Option<chrono::NaiveDateTime>,
 }
 
 impl Staff {
@@ -154,6 +156,7 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Option<Staf
                 via: Via::Token { token_id: token.id },
                 ip_hash,
                 second_factor,
+                second_factor_at: None,
             })
         }));
     }
@@ -183,6 +186,7 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Option<Staf
         .await?;
     Ok(found.and_then(|(session, user, second_factor)| {
         let role = user.role()?;
+        let second_factor_at = session.second_factor_at;
         Some(Staff {
             user,
             role,
@@ -192,6 +196,7 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Option<Staf
             },
             ip_hash,
             second_factor,
+            second_factor_at,
         })
     }))
 }

@@ -104,6 +104,22 @@ pub fn public_pages(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(handlers::second_factor)),
     )
     .service(
+        web::resource("/staff/login/second-factor/passkey/start")
+            .route(web::post().to(handlers::passkey_second_step_start)),
+    )
+    .service(
+        web::resource("/staff/login/second-factor/passkey/finish")
+            .route(web::post().to(handlers::passkey_second_step_finish)),
+    )
+    .service(
+        web::resource("/staff/login/passkey/start")
+            .route(web::post().to(handlers::passkey_login_start)),
+    )
+    .service(
+        web::resource("/staff/login/passkey/finish")
+            .route(web::post().to(handlers::passkey_login_finish)),
+    )
+    .service(
         web::resource("/staff/setup")
             .route(web::get().to(handlers::setup_form))
             .route(web::post().to(handlers::setup)),
@@ -157,6 +173,42 @@ pub fn routes(r: &mut StaffRoutes) {
         "/account/two-factor/disable",
         ANY_ROLE,
         h::two_factor_disable,
+    )
+    .enrolment_page(
+        M::POST,
+        "/account/passkeys/register/start",
+        ANY_ROLE,
+        h::passkey_register_start,
+    )
+    .enrolment_page(
+        M::POST,
+        "/account/passkeys/register/finish",
+        ANY_ROLE,
+        h::passkey_register_finish,
+    )
+    .page(
+        M::POST,
+        "/account/passkeys/confirm/start",
+        ANY_ROLE,
+        h::passkey_confirm_start,
+    )
+    .page(
+        M::POST,
+        "/account/passkeys/confirm/finish",
+        ANY_ROLE,
+        h::passkey_confirm_finish,
+    )
+    .page(
+        M::POST,
+        "/account/passkeys/{id}/rename",
+        ANY_ROLE,
+        h::passkey_rename,
+    )
+    .page(
+        M::POST,
+        "/account/passkeys/{id}/remove",
+        ANY_ROLE,
+        h::passkey_remove,
     )
     .page(M::POST, "/account/tokens", ANY_ROLE, h::create_token)
     .page(

@@ -213,6 +213,8 @@ pub struct SessionRow {
     pub created_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+    /// When the session last proved a second factor again (a passkey on the account page).
+    pub second_factor_at: Option<NaiveDateTime>,
 }
 
 pub fn insert_session(

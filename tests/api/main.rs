@@ -26,6 +26,8 @@ mod newsletter_staff;
 mod openapi;
 mod ops;
 mod outbox;
+mod passkeys;
+mod passkeys_browser;
 mod people;
 mod processes;
 mod reader_journeys;

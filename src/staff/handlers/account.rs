@@ -30,12 +30,14 @@ async fn account_page(
 ) -> Result<HttpResponse, AppError> {
     let user_id = staff.user.id.clone();
     let idle = TimeDelta::minutes(i64::from(state.settings.staff.session_idle_minutes));
-    let (sessions, tokens) = state
+    let (sessions, tokens, totp_on, passkeys) = state
         .db
         .run(move |conn| {
             Ok((
                 store::active_user_sessions(conn, &user_id, crate::db::now(), idle)?,
                 store::user_tokens(conn, &user_id)?,
+                two_factor::store::has_totp(conn, &user_id)?,
+                two_factor::passkeys::store::count(conn, &user_id)?,
             ))
         })
         .await?;
@@ -52,7 +54,8 @@ async fn account_page(
         .collect();
     let mut ctx = json!({
         "sessions": sessions, "tokens": tokens, "new_token": null,
-        "second_factor": staff.second_factor,
+        "second_factor": staff.second_factor, "totp_on": totp_on, "passkey_count": passkeys,
+        "recently_checked": super::two_factor::recently_checked(state, staff),
     });
     if let (Value::Object(ctx), Value::Object(extra)) = (&mut ctx, extra) {
         ctx.extend(extra);
@@ -180,8 +183,9 @@ pub struct TokenForm {
     code: String,
 }
 
-/// Creates a personal API token; an account with a second factor proves it again here (a
-/// token outlives the session that made it).
+/// Creates a personal API token; an account with a second factor proves it again here, with a
+/// current code or a passkey confirmed in the last minutes (a token outlives the session
+/// that made it).
 pub async fn create_token(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -189,20 +193,12 @@ pub async fn create_token(
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let checked = if staff.second_factor {
-        two_factor::verify_code(&state, &staff.user.id, &form.code)
-            .await?
-            .is_some()
-    } else {
-        true
-    };
-    let created = if checked {
-        service::create_token(&state.db, staff.user.id.clone(), form.label, staff.actor()).await
-    } else {
-        Err(AppError::field(
-            "code",
-            "Type the current code from your authenticator app (or a recovery code).",
-        ))
+    let created = match two_factor::passkeys::require_recent_check(&state, &staff, &form.code).await
+    {
+        Ok(()) => {
+            service::create_token(&state.db, staff.user.id.clone(), form.label, staff.actor()).await
+        }
+        Err(e) => Err(e),
     };
     form_page(
         created,

@@ -83,6 +83,10 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "block_lifted" => "The newsletter block is lifted: the address may subscribe again.",
         "two_factor_off" => "Two-factor sign-in is off for your account.",
         "two_factor_reset" => "The second factor was reset; the account signs in with its password until it sets up a new one.",
+        "passkey_added" => "The passkey was added.",
+        "passkey_renamed" => "The passkey was renamed.",
+        "passkey_removed" => "The passkey was removed.",
+        "passkey_confirmed" => "Confirmed: for the next minutes you can add or remove passkeys and create API tokens without a code.",
         "second_step_expired" => "That sign-in has expired or was already used; sign in again.",
         _ => return None,
     })

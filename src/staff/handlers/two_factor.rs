@@ -11,12 +11,13 @@ use crate::error::AppError;
 use crate::staff::access::Staff;
 use crate::staff::devices::Browser;
 use crate::staff::two_factor::signin::{pending_cookie, PENDING_COOKIE};
-use crate::staff::two_factor::{self, Enrolment, SecondStep};
+use crate::staff::two_factor::{self, passkeys, Enrolment, Proof, SecondStep};
 use crate::staff::ui::{form_page, see_other};
 use crate::state::AppState;
 use crate::web::ClientIp;
 
-async fn enrolment_page(
+/// The two-factor page: TOTP's state, the account's passkeys, and `extra` (errors, codes).
+pub(super) async fn show_enrolment(
     req: &HttpRequest,
     state: &AppState,
     staff: &Staff,
@@ -33,6 +34,9 @@ async fn enrolment_page(
         } => json!({ "state": "on", "recovery_codes_left": recovery_codes_left }),
     };
     ctx["required"] = json!(state.settings.staff.require_two_factor);
+    ctx["second_factor"] = json!(staff.second_factor);
+    ctx["passkeys"] = json!(passkeys::list(state, &staff.user.id).await?);
+    ctx["recently_checked"] = json!(recently_checked(state, staff));
     if let (Value::Object(ctx), Value::Object(extra)) = (&mut ctx, extra) {
         ctx.extend(extra);
     }
@@ -47,12 +51,19 @@ async fn enrolment_page(
     )
 }
 
+/// True when this session proved a passkey within the last minutes (no code needed then).
+pub(super) fn recently_checked(state: &AppState, staff: &Staff) -> bool {
+    staff.second_factor_at.is_some_and(|at| {
+        state.clock.now() - at < chrono::TimeDelta::minutes(passkeys::RECENT_CHECK_MINUTES)
+    })
+}
+
 pub async fn two_factor_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
-    enrolment_page(&req, &state, &staff, StatusCode::OK, json!({})).await
+    show_enrolment(&req, &state, &staff, StatusCode::OK, json!({})).await
 }
 
 /// Makes a new secret and shows it with its QR code.
@@ -81,7 +92,7 @@ pub async fn two_factor_confirm(
     form_page(
         confirmed,
         |codes| json!({ "recovery_codes": codes }),
-        |status, context| enrolment_page(&req, &state, &staff, status, context),
+        |status, context| show_enrolment(&req, &state, &staff, status, context),
     )
     .await
 }
@@ -96,7 +107,7 @@ pub async fn two_factor_disable(
     match two_factor::turn_off(&state, &staff.user, &form.code, staff.actor()).await {
         Ok(()) => Ok(see_other("/staff/account/two-factor?notice=two_factor_off")),
         Err(AppError::Validation(errors)) => {
-            enrolment_page(
+            show_enrolment(
                 &req,
                 &state,
                 &staff,
@@ -128,7 +139,8 @@ pub async fn reset_two_factor(
 
 // ---- the second step of signing in (before any session) ----
 
-fn removal(state: &AppState) -> actix_web::cookie::Cookie<'static> {
+/// A cookie that removes the pending sign-in's cookie.
+pub(super) fn pending_removal(state: &AppState) -> actix_web::cookie::Cookie<'static> {
     let mut cookie = pending_cookie(state.settings.is_https(), String::new());
     cookie.make_removal();
     cookie
@@ -194,7 +206,8 @@ pub async fn second_factor(
     };
     let client_hash = state.keys.hash("staff-ip", ip.0.to_string().as_bytes());
     let browser = Browser::from_request(&req, state.settings.is_https());
-    match two_factor::complete_sign_in(&state, pending.value(), &form.code, client_hash, &browser)
+    let proof = Proof::Code(form.code.clone());
+    match two_factor::complete_sign_in(&state, pending.value(), proof, client_hash, &browser)
         .await?
     {
         SecondStep::SignedIn { cookie, next } => {
@@ -202,7 +215,7 @@ pub async fn second_factor(
             res.add_cookie(&cookie).map_err(AppError::unexpected)?;
             res.add_cookie(&browser.cookie(state.settings.is_https()))
                 .map_err(AppError::unexpected)?;
-            res.add_cookie(&removal(&state))
+            res.add_cookie(&pending_removal(&state))
                 .map_err(AppError::unexpected)?;
             Ok(res)
         }
@@ -217,7 +230,7 @@ pub async fn second_factor(
         .await,
         SecondStep::Expired => {
             let mut res = start_again();
-            res.add_cookie(&removal(&state))
+            res.add_cookie(&pending_removal(&state))
                 .map_err(AppError::unexpected)?;
             res.headers_mut().insert(
                 header::CACHE_CONTROL,

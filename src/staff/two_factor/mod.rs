@@ -1,8 +1,10 @@
 //! Second factors of staff accounts: TOTP (an authenticator app) with ten single-use recovery
-//! codes. Enrolment from the account page (a QR code the service draws itself, the secret as
-//! text, a first code to confirm), the second step of signing in, turning it off, and an
-//! admin's or the operator's reset. Every change is audited and emailed to the account.
+//! codes, and passkeys (WebAuthn, [`passkeys`]). Enrolment from the account page (a QR code
+//! the service draws itself, the secret as text, a first code to confirm), the second step of
+//! signing in, turning it off, and an admin's or the operator's reset (which removes passkeys
+//! too). Every change is audited and emailed to the account.
 
+pub mod passkeys;
 pub mod recovery;
 pub mod signin;
 pub mod store;
@@ -21,7 +23,7 @@ use crate::staff::store as staff_store;
 use crate::state::AppState;
 
 pub use recovery::RecoveryCode;
-pub use signin::{begin_sign_in, complete_sign_in, is_pending, Pending, SecondStep};
+pub use signin::{begin_sign_in, complete_sign_in, is_pending, Pending, Proof, SecondStep};
 pub use totp::{TotpCode, TotpSecret};
 
 /// Which second factor proved a sign-in or a change.
@@ -29,6 +31,7 @@ pub use totp::{TotpCode, TotpSecret};
 pub enum Factor {
     Totp,
     RecoveryCode,
+    Passkey,
 }
 
 /// Where an account's enrolment stands.
@@ -152,7 +155,14 @@ pub async fn confirm_totp(
         .filter_map(|c| RecoveryCode::parse(c))
         .map(|c| c.hash(&state.keys, &user.id))
         .collect();
-    let email = changed_email(&state.mailer, &state.settings, user, Change::Added, &actor)?;
+    let email = changed_email(
+        &state.mailer,
+        &state.settings,
+        user,
+        Change::Added,
+        &actor,
+        None,
+    )?;
     let (id, keys) = (user.id.clone(), state.keys.clone());
     let (now, unix) = (state.clock.now(), state.clock.unix_seconds());
     state
@@ -218,7 +228,7 @@ pub async fn turn_off(
 }
 
 /// An admin or the operator resets a colleague's second factor (after a lost phone): it is
-/// removed with its recovery codes and pending sign-ins, so their next sign-in is by password
+/// removed with its recovery codes, passkeys and pending sign-ins, so their next sign-in is by password
 /// alone (and, where required, leads straight to enrolment). 404 when the account has none.
 pub async fn reset(
     db: &Db,
@@ -242,10 +252,15 @@ async fn remove(
     actor: Actor,
     change: Change,
 ) -> Result<(), AppError> {
-    let email = changed_email(mailer, settings, user, change, &actor)?;
+    let email = changed_email(mailer, settings, user, change, &actor, None)?;
     let id = user.id.clone();
     db.write(move |conn| {
-        if store::delete_second_factors(conn, &id)? == 0 {
+        // Turning TOTP off leaves passkeys; a reset removes every factor.
+        let removed = match change {
+            Change::Reset => store::delete_second_factors(conn, &id)?,
+            _ => store::delete_totp(conn, &id)?,
+        };
+        if removed == 0 {
             return Err(AppError::NotFound);
         }
         store::delete_user_pending(conn, &id)?;
@@ -263,30 +278,36 @@ async fn remove(
 }
 
 /// What happened to an account's second factor, for its audit entry and its email.
-#[derive(Debug, Clone, Copy)]
-enum Change {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
     Added,
     Removed,
     Reset,
+    PasskeyAdded,
+    PasskeyRemoved,
 }
 
 impl Change {
-    fn action(self) -> &'static str {
+    pub(crate) fn action(self) -> &'static str {
         match self {
             Change::Added => "staff.two_factor_enabled",
             Change::Removed => "staff.two_factor_disabled",
             Change::Reset => "staff.two_factor_reset",
+            Change::PasskeyAdded => "staff.passkey_added",
+            Change::PasskeyRemoved => "staff.passkey_removed",
         }
     }
 }
 
-/// The email telling the account's owner their second factor changed.
-fn changed_email(
+/// The email telling the account's owner their second factor changed (`passkey`: the name
+/// of the passkey added or removed).
+pub(crate) fn changed_email(
     mailer: &Mailer,
     settings: &Settings,
     user: &StaffUser,
     change: Change,
     actor: &Actor,
+    passkey: Option<&str>,
 ) -> Result<crate::mail::NewOutboxEmail, AppError> {
     let to: Mailbox = user.email.parse().map_err(AppError::unexpected)?;
     let by_self = actor.id.as_deref() == Some(user.id.as_str());
@@ -299,7 +320,10 @@ fn changed_email(
                 Change::Added => "added",
                 Change::Removed => "removed",
                 Change::Reset => "reset",
+                Change::PasskeyAdded => "passkey_added",
+                Change::PasskeyRemoved => "passkey_removed",
             },
+            "passkey": passkey,
             "by": if by_self { None } else { Some(actor.label.clone()) },
             "account_url": format!(
                 "{}/staff/account/two-factor",

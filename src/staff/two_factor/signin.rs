@@ -1,12 +1,13 @@
 //! The second step of signing in: a pending sign-in (the password was right) bound to the
 //! browser by an HttpOnly cookie, single use, expiring after [`PENDING_MINUTES`], that a code
-//! from the authenticator app or a recovery code turns into a session. Wrong codes count as
+//! from the authenticator app, a recovery code or a passkey turns into a session. Wrong codes count as
 //! failed sign-ins of the same (address, client) pair as wrong passwords, so the same limits
 //! apply; a pending sign-in also ends after [`MAX_ATTEMPTS`] wrong codes.
 
 use actix_web::cookie::{time, Cookie, SameSite};
 use chrono::TimeDelta;
 
+use super::passkeys::signin::{check_second_step, AssertionFinish};
 use super::store::{self, NewPending};
 use super::{verify_code, Factor};
 use crate::error::AppError;
@@ -91,12 +92,18 @@ pub async fn is_pending(state: &AppState, token: &str) -> Result<bool, AppError>
         .await
 }
 
+/// What the second step offers: a typed code (TOTP or recovery), or a passkey's answer.
+pub enum Proof {
+    Code(String),
+    Passkey(Box<AssertionFinish>),
+}
+
 /// Checks the second step for the pending sign-in `token`. `client_hash` is this request's
 /// client, counted with the address of the password step.
 pub async fn complete_sign_in(
     state: &AppState,
     token: &str,
-    input: &str,
+    proof: Proof,
     client_hash: String,
     browser: &Browser,
 ) -> Result<SecondStep, AppError> {
@@ -132,7 +139,13 @@ pub async fn complete_sign_in(
             retry_after_secs: wait,
         });
     }
-    let Some(factor) = verify_code(state, &user.id, input).await? else {
+    let factor = match &proof {
+        Proof::Code(input) => verify_code(state, &user.id, input).await?,
+        Proof::Passkey(answer) => check_second_step(state, &user.id, &hash, answer)
+            .await?
+            .then_some(Factor::Passkey),
+    };
+    let Some(factor) = factor else {
         let (account, client) = (pending.account_hash.clone(), client_hash);
         let attempts = state
             .db
@@ -181,6 +194,7 @@ impl Factor {
         match self {
             Factor::Totp => "totp",
             Factor::RecoveryCode => "recovery_code",
+            Factor::Passkey => "passkey",
         }
     }
 }

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{staff_pending_signins, staff_recovery_codes, staff_totp};
+use crate::db::schema::{staff_passkeys, staff_pending_signins, staff_recovery_codes, staff_totp};
 use crate::db::{new_id, DbConnection};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -25,8 +25,8 @@ pub fn totp(conn: &mut DbConnection, user_id: &str) -> QueryResult<Option<TotpRo
         .optional()
 }
 
-/// True when the account has a second factor turned on.
-pub fn has_second_factor(conn: &mut DbConnection, user_id: &str) -> QueryResult<bool> {
+/// True when the account has TOTP turned on (confirmed).
+pub fn has_totp(conn: &mut DbConnection, user_id: &str) -> QueryResult<bool> {
     let n: i64 = staff_totp::table
         .filter(staff_totp::user_id.eq(user_id))
         .filter(staff_totp::confirmed_at.is_not_null())
@@ -35,12 +35,25 @@ pub fn has_second_factor(conn: &mut DbConnection, user_id: &str) -> QueryResult<
     Ok(n > 0)
 }
 
-/// The accounts with a second factor turned on.
+/// True when the account has a second factor: TOTP turned on, or a passkey.
+pub fn has_second_factor(conn: &mut DbConnection, user_id: &str) -> QueryResult<bool> {
+    let passkeys: i64 = staff_passkeys::table
+        .filter(staff_passkeys::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    Ok(passkeys > 0 || has_totp(conn, user_id)?)
+}
+
+/// The accounts with a second factor (TOTP turned on, or a passkey).
 pub fn users_with_second_factor(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
-    staff_totp::table
+    let mut users: Vec<String> = staff_totp::table
         .filter(staff_totp::confirmed_at.is_not_null())
         .select(staff_totp::user_id)
-        .load(conn)
+        .load(conn)?;
+    users.extend(super::passkeys::store::users_with_passkeys(conn)?);
+    users.sort();
+    users.dedup();
+    Ok(users)
 }
 
 /// Stores a new, not yet confirmed secret in place of an earlier unconfirmed one. Returns 0
@@ -106,14 +119,21 @@ pub fn accept_step(conn: &mut DbConnection, user_id: &str, step: i64) -> QueryRe
     Ok(n == 1)
 }
 
-/// Removes every second factor of the account and its recovery codes; returns how many
-/// factors were on (confirmed).
-pub fn delete_second_factors(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
-    let on = usize::from(has_second_factor(conn, user_id)?);
+/// Removes the account's TOTP secret and its recovery codes; returns 1 when TOTP was on
+/// (confirmed), else 0.
+pub fn delete_totp(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
+    let on = usize::from(has_totp(conn, user_id)?);
     diesel::delete(staff_totp::table.filter(staff_totp::user_id.eq(user_id))).execute(conn)?;
     diesel::delete(staff_recovery_codes::table.filter(staff_recovery_codes::user_id.eq(user_id)))
         .execute(conn)?;
     Ok(on)
+}
+
+/// Removes every second factor of the account: TOTP with its recovery codes, and its
+/// passkeys; returns how many factors there were (TOTP on counts one, each passkey one).
+pub fn delete_second_factors(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
+    let totp = delete_totp(conn, user_id)?;
+    Ok(totp + super::passkeys::store::delete_all(conn, user_id)?)
 }
 
 /// Replaces the account's recovery codes with these hashes.
