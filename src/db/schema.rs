@@ -243,6 +243,7 @@ diesel::table! {
         confidential -> Bool,
         email_index -> Nullable<Text>,
         kept -> Bool,
+        lang -> Nullable<Text>,
     }
 }
 
@@ -317,6 +318,7 @@ diesel::table! {
         checkout_url -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        lang -> Nullable<Text>,
     }
 }
 
@@ -481,6 +483,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         anonymised_at -> Nullable<Timestamp>,
+        lang -> Nullable<Text>,
     }
 }
 
@@ -552,6 +555,7 @@ diesel::table! {
         confirmed_at -> Nullable<Timestamp>,
         unsubscribed_at -> Nullable<Timestamp>,
         last_confirmation_sent_at -> Nullable<Timestamp>,
+        lang -> Nullable<Text>,
     }
 }
 
