@@ -80,6 +80,10 @@ impl Application {
             .load_tips_key()
             .map_err(|e| anyhow::anyhow!(e))?;
         let templates = Templates::embedded();
+        templates
+            .catalogues()
+            .check()
+            .map_err(|e| anyhow::anyhow!("a message catalogue does not parse: {e}"))?;
         let mailer = Mailer::new(&settings, templates.clone());
         let metrics = Metrics::new();
         let limits = LimitStore::for_db(&db, &keys);
@@ -95,6 +99,7 @@ impl Application {
                 .per_minute(settings.limits.enabled, settings.limits.login_per_minute),
             limits,
             clock: options.clock.clone(),
+            languages: crate::i18n::Languages::from_settings(&settings),
         };
 
         let background = if settings.mail.worker_in_serve {
@@ -189,6 +194,7 @@ fn server(
     let body_limit = web::Data::new(BodyLimit(settings.server.max_body_bytes));
     let proxies = web::Data::new(TrustedProxies(settings.server.trusted_proxies.clone()));
     let public_limiter = web::Data::new(public_limiter);
+    let languages = web::Data::new(data.languages.clone());
     let mut server = HttpServer::new(move || {
         let (machine_routes, reader_scope) = api_routes().into_services(&settings);
         App::new()
@@ -202,6 +208,7 @@ fn server(
             .app_data(donations.clone())
             .app_data(feedback.clone())
             .app_data(newsletter_limiter.clone())
+            .app_data(languages.clone())
             .app_data(
                 web::FormConfig::default()
                     .limit(settings.server.max_body_bytes)

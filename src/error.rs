@@ -87,6 +87,19 @@ impl AppError {
         AppError::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// Both values, or one problem naming every failing field of the two when both are
+    /// validation failures (otherwise the first error).
+    pub fn both<A, B>(a: Result<A, AppError>, b: Result<B, AppError>) -> Result<(A, B), AppError> {
+        match (a, b) {
+            (Ok(a), Ok(b)) => Ok((a, b)),
+            (Err(AppError::Validation(mut x)), Err(AppError::Validation(y))) => {
+                x.extend(y);
+                Err(AppError::Validation(x))
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        }
+    }
+
     fn title_and_type(&self) -> (&'static str, &'static str) {
         match self {
             AppError::BadRequest(_) => ("Bad request", "about:blank"),

@@ -13,6 +13,7 @@ pub mod donations;
 pub mod embed;
 pub mod error;
 pub mod feedback;
+pub mod i18n;
 pub mod jobs;
 pub mod keys;
 pub mod mail;

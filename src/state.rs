@@ -31,4 +31,6 @@ pub struct AppState {
     pub login_limiter: RateLimiter,
     /// Now, for second-factor codes and pending sign-ins (tests move it forward).
     pub clock: Clock,
+    /// The languages readers may choose (`site.languages`).
+    pub languages: crate::i18n::Languages,
 }

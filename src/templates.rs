@@ -1,10 +1,20 @@
 //! Email templates embedded in the binary: `templates/email/<name>/{subject.txt, body.txt, body.html}`,
 //! rendered with minijinja (HTML autoescaped by file extension).
+//!
+//! Reader-facing text comes from the message catalogues: `{{ t("key", name=value) }}` formats
+//! `key` in the render's `lang` (a context variable the mailer and the page renderer set).
 
 use std::sync::Arc;
 
-use minijinja::Environment;
+use fluent_bundle::{FluentArgs, FluentValue};
+use minijinja::value::{Kwargs, ValueKind};
+use minijinja::{Environment, ErrorKind, State};
 use serde::Serialize;
+
+use crate::i18n::Catalogues;
+
+/// The language of a render whose context names none (staff and operator emails).
+pub const FALLBACK_LANG: &str = "en";
 
 /// The three rendered parts of an email.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +28,7 @@ pub struct Rendered {
 #[derive(Clone)]
 pub struct Templates {
     env: Arc<Environment<'static>>,
+    catalogues: Arc<Catalogues>,
 }
 
 impl Templates {
@@ -27,7 +38,23 @@ impl Templates {
         minijinja_embed::load_templates!(&mut env);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
         env.set_trim_blocks(true);
-        Templates { env: Arc::new(env) }
+        let catalogues = Arc::new(Catalogues::embedded());
+        let messages = catalogues.clone();
+        env.add_function(
+            "t",
+            move |state: &State, key: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+                translate(&messages, state, key, &kwargs)
+            },
+        );
+        Templates {
+            env: Arc::new(env),
+            catalogues,
+        }
+    }
+
+    /// The message catalogues the templates read.
+    pub fn catalogues(&self) -> &Catalogues {
+        &self.catalogues
     }
 
     pub fn env(&self) -> &Environment<'static> {
@@ -71,6 +98,54 @@ impl Templates {
     }
 }
 
+/// `t("key", name=value…)`: the message in the render's `lang`; numbers stay numbers, so
+/// Fluent picks the plural form by the language's rules.
+fn translate(
+    catalogues: &Catalogues,
+    state: &State,
+    key: &str,
+    kwargs: &Kwargs,
+) -> Result<String, minijinja::Error> {
+    let lang = state.lookup("lang");
+    let lang = lang
+        .as_ref()
+        .and_then(|v| v.as_str())
+        .unwrap_or(FALLBACK_LANG);
+    let mut args = FluentArgs::new();
+    for name in kwargs.args() {
+        let value: minijinja::Value = kwargs.get(name)?;
+        let value = match value.kind() {
+            ValueKind::Number => match value.as_i64() {
+                Some(i) => FluentValue::from(i),
+                None => FluentValue::from(f64::try_from(value).unwrap_or_default()),
+            },
+            ValueKind::Undefined | ValueKind::None => FluentValue::from(String::new()),
+            _ => FluentValue::from(value.to_string()),
+        };
+        args.set(name.to_string(), value);
+    }
+    catalogues
+        .message(lang, key, Some(&args))
+        .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e))
+}
+
+/// Every `t("key"` a template source names.
+pub fn message_keys_in(source: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut rest = source;
+    while let Some(at) = rest.find("t(\"") {
+        let before = rest[..at].chars().next_back();
+        let after = &rest[at + 3..];
+        if !before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            if let Some(end) = after.find('"') {
+                keys.push(after[..end].to_string());
+            }
+        }
+        rest = after;
+    }
+    keys
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +179,49 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_key_a_template_uses_is_in_every_catalogue() {
+        let t = Templates::embedded();
+        t.catalogues().check().expect("catalogues parse");
+        let mut used = 0;
+        for (name, template) in t.env().templates() {
+            for key in message_keys_in(template.source()) {
+                used += 1;
+                for lang in crate::i18n::embedded_languages() {
+                    assert!(
+                        t.catalogues().has(lang, &key),
+                        "{name} uses {key:?}, missing from locales/{lang}"
+                    );
+                }
+            }
+        }
+        assert!(used > 20, "only {used} message uses found");
+    }
+
+    #[test]
+    fn finds_message_keys() {
+        assert_eq!(
+            message_keys_in(r#"{{ t("a-b") }} {{ fmt("x") }} {{t("c", n=1)}}"#),
+            vec!["a-b", "c"]
+        );
+    }
+
+    #[test]
+    fn t_renders_in_the_context_language_with_plurals() {
+        let t = Templates::embedded();
+        let mut env = t.env().clone();
+        env.add_template("x", r#"{{ t("valid-days", count=n) }}"#)
+            .expect("adds");
+        let tpl = env.get_template("x").expect("template");
+        let es = tpl
+            .render(serde_json::json!({"lang": "es", "n": 1}))
+            .expect("renders");
+        let en = tpl
+            .render(serde_json::json!({"lang": "en", "n": 2}))
+            .expect("renders");
+        assert_eq!(es, "1 día");
+        assert_eq!(en, "2 days");
     }
 }

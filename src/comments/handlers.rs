@@ -12,7 +12,7 @@ use crate::comments::spam::{self, Recent};
 use crate::comments::store::{self, Comment};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::{ApiJson, ClientIp};
+use crate::web::{ApiJson, ClientIp, ReaderLang};
 
 /// Receives a reader's comment. Every comment is answered alike (202 with a reference);
 /// one that passes the spam rules is emailed to the staff inbox (`Reply-To` the reader) and
@@ -32,6 +32,7 @@ use crate::web::{ApiJson, ClientIp};
 pub async fn submit(
     state: web::Data<AppState>,
     ip: ClientIp,
+    reader: ReaderLang,
     body: ApiJson<CommentRequest>,
 ) -> Result<HttpResponse, AppError> {
     let request = body.into_inner();
@@ -46,7 +47,11 @@ pub async fn submit(
         (true, Some(key)) => Some(key),
         (false, _) => None,
     };
-    let comment = NewComment::parse(&request, &settings.site.article_hosts)?;
+    let lang = reader.pick(request.lang.as_deref());
+    let (comment, lang) = AppError::both(
+        NewComment::parse(&request, &settings.site.article_hosts),
+        lang,
+    )?;
     let now = Utc::now();
     let honeypot = request
         .website
@@ -78,6 +83,7 @@ pub async fn submit(
             &comment,
             &id,
             &reference,
+            &lang,
         )?,
         (true, Some(_)) => vec![confidential::notification(
             &state.mailer,
@@ -117,6 +123,7 @@ pub async fn submit(
         confidential: false,
         email_index: None,
         kept: false,
+        lang: Some(lang.to_string()),
     };
     if let Some(key) = tips {
         let sealed = confidential::seal(key, &id, &comment, &folded)?;

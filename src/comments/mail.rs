@@ -12,6 +12,7 @@ use crate::comments::model::{NewComment, ReplyText};
 use crate::comments::store::Comment;
 use crate::config::Settings;
 use crate::error::AppError;
+use crate::i18n::{Lang, Languages};
 use crate::mail::{Email, ExtraHeader, Mailer, NewOutboxEmail, ServiceText, UnverifiedContext};
 
 pub(crate) fn staff_inbox(settings: &Settings) -> Result<Mailbox, AppError> {
@@ -30,6 +31,7 @@ pub fn received_emails(
     comment: &NewComment,
     id: &str,
     reference: &str,
+    lang: &Lang,
 ) -> Result<Vec<NewOutboxEmail>, AppError> {
     let inbox = staff_inbox(settings)?;
     let reader = comment.mailbox();
@@ -55,6 +57,7 @@ pub fn received_emails(
         )
         .reply_to(inbox)
         .header(ExtraHeader::AutoSubmitted, "auto-replied")
+        .lang(lang)
         .reference("comment", id),
     )?;
     Ok(vec![staff, acknowledgement])
@@ -83,6 +86,7 @@ pub fn reply_email(
             .with("reply", ServiceText::new(text.as_str())),
     )
     .reply_to(staff_inbox(settings)?)
+    .lang(&Languages::from_settings(settings).stored(comment.lang.as_deref().unwrap_or_default()))
     .reference("comment", comment.id.clone());
     if let Some(last) = thread.last() {
         email = email

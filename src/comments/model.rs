@@ -55,6 +55,9 @@ pub struct CommentRequest {
     /// reference). 422 naming this field when the service has no tips key.
     #[serde(default)]
     pub confidential: bool,
+    #[serde(default)]
+    #[schema(schema_with = crate::web::openapi::lang_schema)]
+    pub lang: Option<String>,
 }
 
 /// The answer to a comment (the same for every comment, spam included).
@@ -320,6 +323,7 @@ mod tests {
             website: None,
             form_token: None,
             confidential: false,
+            lang: None,
         }
     }
 

@@ -47,6 +47,8 @@ pub struct Comment {
     pub email_index: Option<String>,
     /// A tip kept past `retention.confidential_tip_days` by a staff member.
     pub kept: bool,
+    /// The reader's language (a tag of site.languages); `None`: the site default.
+    pub lang: Option<String>,
 }
 
 /// Inserts a comment. Call inside the transaction that also queues its emails.

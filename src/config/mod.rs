@@ -137,6 +137,8 @@ impl Default for Settings {
                 timezone: "UTC".into(),
                 legal_name: "Newsroom".into(),
                 tax_id: None,
+                languages: vec!["en".into(), "es".into()],
+                default_language: "en".into(),
             },
             uploads: UploadSettings {
                 dir: PathBuf::from("data/uploads"),

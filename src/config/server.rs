@@ -66,6 +66,10 @@ pub struct SiteSettings {
     pub legal_name: String,
     /// The organisation's tax id (e.g. an EIN), printed on donation receipts when set.
     pub tax_id: Option<String>,
+    /// Reader-facing languages; each needs a catalogue under `locales/<tag>/`.
+    pub languages: Vec<String>,
+    /// The language of a reader who asks for none we offer; one of `languages`.
+    pub default_language: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

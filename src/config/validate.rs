@@ -25,6 +25,22 @@ impl Settings {
                 self.site.timezone
             ));
         }
+        if self.site.languages.is_empty() {
+            problems.push("site.languages: offer at least one language".into());
+        }
+        for lang in &self.site.languages {
+            if !crate::i18n::has_catalogue(lang) {
+                problems.push(format!(
+                    "site.languages: no catalogue for {lang:?} (add locales/{lang}/, see docs/translating.md)"
+                ));
+            }
+        }
+        if !self.site.languages.contains(&self.site.default_language) {
+            problems.push(format!(
+                "site.default_language: {:?} is not among site.languages",
+                self.site.default_language
+            ));
+        }
         if self.database.pool_size == 0 {
             problems.push("database.pool_size: must be at least 1".into());
         }

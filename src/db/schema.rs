@@ -273,6 +273,7 @@ diesel::table! {
         confidential -> Bool,
         email_index -> Nullable<Text>,
         kept -> Bool,
+        lang -> Nullable<Text>,
     }
 }
 
@@ -347,6 +348,7 @@ diesel::table! {
         checkout_url -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        lang -> Nullable<Text>,
     }
 }
 
@@ -531,6 +533,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         anonymised_at -> Nullable<Timestamp>,
+        lang -> Nullable<Text>,
     }
 }
 
@@ -602,6 +605,7 @@ diesel::table! {
         confirmed_at -> Nullable<Timestamp>,
         unsubscribed_at -> Nullable<Timestamp>,
         last_confirmation_sent_at -> Nullable<Timestamp>,
+        lang -> Nullable<Text>,
     }
 }
 

@@ -9,9 +9,10 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::EmailAddress;
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::mail::{outbox, Email, ServiceText, UnverifiedContext};
 use crate::state::AppState;
-use crate::web::{ApiJson, ClientIp};
+use crate::web::{ApiJson, ClientIp, ReaderLang};
 
 use super::model::{
     CreatedDonation, DonationInput, DonationOptions, DonationRequest, Frequency, ManageRequest,
@@ -155,6 +156,7 @@ pub async fn create(
     state: web::Data<AppState>,
     data: web::Data<Donations>,
     ip: ClientIp,
+    reader: ReaderLang,
     body: ApiJson<DonationRequest>,
 ) -> Result<HttpResponse, AppError> {
     let key = idempotency_key(&req)?;
@@ -162,7 +164,8 @@ pub async fn create(
     let request_hash = hex::encode(Sha256::digest(
         serde_json::to_vec(&request).map_err(AppError::unexpected)?,
     ));
-    let input = DonationInput::parse(request, &state.settings)?;
+    let lang = reader.pick(request.lang.as_deref());
+    let (input, lang) = AppError::both(DonationInput::parse(request, &state.settings), lang)?;
     let newsletter_wish =
         input
             .newsletter_opt_in
@@ -171,6 +174,7 @@ pub async fn create(
                 name: input.name.clone(),
                 lists: None,
                 source_url: input.attribution.source_url.clone(),
+                lang: None,
             });
     if let Some(key) = &key {
         if let Claim::Replay(body) = claim_key(&state, key.clone(), request_hash).await? {
@@ -180,7 +184,7 @@ pub async fn create(
                 .body(body));
         }
     }
-    let result = create_donation(&state, &data, ip, input, key.clone()).await;
+    let result = create_donation(&state, &data, ip, input, &lang, key.clone()).await;
     if let (Err(_), Some(key)) = (&result, key) {
         release_key(&state, key).await;
     }
@@ -188,7 +192,9 @@ pub async fn create(
     if let Some(wish) = newsletter_wish {
         // The wish is stored with the gift; the newsletter's double opt-in takes it from here.
         let requested = match crate::newsletter::model::Subscription::try_from(wish) {
-            Ok(subscription) => crate::newsletter::request_subscription(&state, subscription).await,
+            Ok(subscription) => {
+                crate::newsletter::request_subscription(&state, subscription, &lang).await
+            }
             Err(e) => Err(e),
         };
         if let Err(e) = requested {
@@ -208,6 +214,7 @@ async fn create_donation(
     data: &Donations,
     ip: ClientIp,
     input: DonationInput,
+    lang: &Lang,
     key: Option<String>,
 ) -> Result<CreatedDonation, AppError> {
     let email_normalized = input.email.normalized();
@@ -254,6 +261,7 @@ async fn create_donation(
         checkout_url: None,
         created_at: now,
         updated_at: now,
+        lang: Some(lang.to_string()),
     };
     let ctx = Ctx::from_state(state);
 
@@ -470,6 +478,7 @@ pub async fn manage(
     };
     let ctx = Ctx::from_state(&state);
     let address = service::donor_address(latest)?;
+    let lang = ctx.lang_of(latest);
     let hours = state.settings.donations.manage_link_hours;
     let normalized_for_link = normalized.clone();
     state
@@ -477,16 +486,19 @@ pub async fn manage(
         .write(move |conn| {
             // A new link replaces every older one.
             token::revoke_all(conn, &normalized_for_link, crate::db::now())?;
-            let row = ctx.mailer.compose(Email::unverified(
-                "donation_manage",
-                address,
-                UnverifiedContext::new()
-                    .with(
-                        "manage_url",
-                        ServiceText::new(ctx.manage_url(conn, &normalized_for_link)?),
-                    )
-                    .with("hours", hours),
-            ))?;
+            let row = ctx.mailer.compose(
+                Email::unverified(
+                    "donation_manage",
+                    address,
+                    UnverifiedContext::new()
+                        .with(
+                            "manage_url",
+                            ServiceText::new(ctx.manage_url(conn, &normalized_for_link)?),
+                        )
+                        .with("hours", hours),
+                )
+                .lang(&lang),
+            )?;
             Ok(outbox::enqueue(conn, &[row])?)
         })
         .await?;

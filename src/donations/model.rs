@@ -201,6 +201,9 @@ pub struct DonationRequest {
     /// The donor's wish to get the newsletter (confirmed through its double opt-in).
     #[serde(default)]
     pub newsletter_opt_in: Option<bool>,
+    #[serde(default)]
+    #[schema(schema_with = crate::web::openapi::lang_schema)]
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -223,6 +223,7 @@ impl OfflineGift {
             checkout_url: None,
             created_at: self.paid_at.min(now),
             updated_at: now,
+            lang: None,
         }
     }
 }

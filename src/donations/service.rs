@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::db::DbConnection;
 use crate::donations::model::{Frequency, PaymentMethod};
 use crate::error::AppError;
+use crate::i18n::{Lang, Languages};
 use crate::keys::Keys;
 use crate::mail::{outbox, Email, Mailer, NewOutboxEmail, ServiceText, UnverifiedContext};
 use crate::staff::audit::{self, Actor, Entry};
@@ -35,6 +36,15 @@ impl Ctx {
             mailer: state.mailer.clone(),
             settings: state.settings.clone(),
             keys: state.keys.clone(),
+        }
+    }
+
+    /// The language of `d`'s donor: the one they gave in, else the site default.
+    pub fn lang_of(&self, d: &Donation) -> Lang {
+        let languages = Languages::from_settings(&self.settings);
+        match d.lang.as_deref() {
+            Some(l) => languages.stored(l),
+            None => languages.default_lang().clone(),
         }
     }
 
@@ -130,6 +140,7 @@ pub fn pledge_email(
                     ServiceText::new(ctx.manage_url(conn, &d.email_normalized)?),
                 ),
         )
+        .lang(&ctx.lang_of(d))
         .reference("donation", d.id.clone()),
     )
 }
@@ -195,6 +206,7 @@ pub fn receipt_email(
                     ServiceText::new(ctx.manage_url(conn, &d.email_normalized)?),
                 ),
         )
+        .lang(&ctx.lang_of(d))
         .reference("donation_payment", p.id.clone()),
     )
 }
@@ -217,6 +229,7 @@ pub fn failed_payment_email(
                 )
                 .with("card_url", card_url(conn, ctx, d)?),
         )
+        .lang(&ctx.lang_of(d))
         .reference("donation", d.id.clone()),
     )
 }
@@ -255,6 +268,7 @@ pub fn followup_email(
                 .with("card_url", card_url(conn, ctx, d)?)
                 .with("reminder", i64::from(n)),
         )
+        .lang(&ctx.lang_of(d))
         .reference("donation", d.id.clone()),
     )
 }

@@ -228,6 +228,7 @@ fn statement_email(
                     ctx.settings.donations.no_goods_or_services,
                 ),
         )
+        .lang(&ctx.lang_of(donor))
         // Named by a gift of the donor's, so erasing the donor scrubs it from the outbox too.
         .reference(super::privacy::REF_KIND, donor.id.clone()),
     )

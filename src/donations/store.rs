@@ -49,6 +49,8 @@ pub struct Donation {
     pub checkout_url: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The donor's language (a tag of site.languages); `None`: the site default.
+    pub lang: Option<String>,
 }
 
 /// Money received for a gift: a one-time payment or one monthly installment.

@@ -10,7 +10,7 @@ use crate::feedback::model::{
 };
 use crate::feedback::{store, voter};
 use crate::state::AppState;
-use crate::web::{ApiJson, ClientIp};
+use crate::web::{ApiJson, ClientIp, ReaderLang};
 
 /// Records a vote. The first vote of a voter on an article answers 201; a changed or repeated
 /// vote answers 200 and changes the same row. Sets the `fd_voter` cookie when absent.
@@ -30,13 +30,15 @@ pub async fn vote(
     feedback: web::Data<super::Feedback>,
     req: HttpRequest,
     ip: ClientIp,
+    reader: ReaderLang,
     body: ApiJson<VoteRequest>,
 ) -> Result<HttpResponse, AppError> {
     let settings = &state.settings;
-    let ballot = Ballot::parse(
-        body.into_inner(),
-        &settings.feedback,
-        &settings.site.article_hosts,
+    let body = body.into_inner();
+    let lang = reader.pick(body.lang.as_deref());
+    let (ballot, _) = AppError::both(
+        Ballot::parse(body, &settings.feedback, &settings.site.article_hosts),
+        lang,
     )?;
     let cookie = voter::cookie_value(&req);
     let user_agent = req

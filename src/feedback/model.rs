@@ -24,6 +24,10 @@ pub struct VoteRequest {
     pub reason: Option<String>,
     /// At most 2,000 characters.
     pub comment: Option<String>,
+    /// Checked like every public body's (a vote stores no language: no email follows it).
+    #[serde(default)]
+    #[schema(schema_with = crate::web::openapi::lang_schema)]
+    pub lang: Option<String>,
 }
 
 /// The answer to a vote.
@@ -186,6 +190,7 @@ mod tests {
             helpful: false,
             reason: None,
             comment: None,
+            lang: None,
         }
     }
 
@@ -202,6 +207,7 @@ mod tests {
             VoteRequest {
                 reason: Some(" unclear ".into()),
                 comment: Some("  Too vague.\r\nWhat happened next?  ".into()),
+                lang: None,
                 ..request("http://LOCALHOST/story/?x=1")
             },
             &FeedbackSettings::default(),
@@ -222,6 +228,7 @@ mod tests {
             VoteRequest {
                 reason: Some("boring".into()),
                 comment: Some("x".repeat(MAX_COMMENT_CHARS + 1)),
+                lang: None,
                 ..request("https://elsewhere.example/story")
             },
             &FeedbackSettings::default(),
@@ -232,6 +239,7 @@ mod tests {
         let err = Ballot::parse(
             VoteRequest {
                 comment: Some("bell\u{7}".into()),
+                lang: None,
                 ..request("http://localhost/a")
             },
             &FeedbackSettings::default(),
@@ -247,6 +255,7 @@ mod tests {
             VoteRequest {
                 reason: Some("".into()),
                 comment: Some("   ".into()),
+                lang: None,
                 ..request("http://localhost/a")
             },
             &FeedbackSettings::default(),

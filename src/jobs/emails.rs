@@ -36,6 +36,7 @@ pub fn acknowledgement(
     posting: &Posting,
     input: &ApplicationInput,
     application_id: &str,
+    lang: &crate::i18n::Lang,
 ) -> Result<NewOutboxEmail, AppError> {
     mailer.compose(
         Email::unverified(
@@ -50,6 +51,7 @@ pub fn acknowledgement(
                 .with("reference", ServiceText::new(application_id))
                 .with("keep_on_file", input.keep_on_file),
         )
+        .lang(lang)
         .reference(REF_KIND, application_id),
     )
 }

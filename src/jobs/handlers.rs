@@ -89,6 +89,8 @@ pub struct ApplicationForm {
     consent: bool,
     /// `true` to be kept on file for future openings (default false).
     keep_on_file: Option<bool>,
+    #[schema(schema_with = crate::web::openapi::lang_schema)]
+    lang: Option<String>,
     /// PDF, DOCX or ODT, recognised by content; at most `uploads.max_bytes`.
     #[schema(value_type = String, format = Binary)]
     cv: Vec<u8>,

@@ -306,7 +306,8 @@ impl Question {
 // --- applications --------------------------------------------------------------------------
 
 /// The multipart fields an application may carry besides `cv` and `answer_<question id>`.
-pub const APPLICATION_FIELDS: [&str; 7] = [
+pub const APPLICATION_FIELDS: [&str; 8] = [
+    "lang",
     "name",
     "email",
     "phone",

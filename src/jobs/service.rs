@@ -13,6 +13,7 @@ use super::model::{ApplicationInput, Posting, Question};
 use super::store::{self, NewApplication, StoredCv};
 use super::upload::{self, ReceivedForm, StagedFile, UploadLimits};
 use crate::error::{AppError, FieldError};
+use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::ClientIp;
 
@@ -119,7 +120,14 @@ pub async fn apply(
     let uploads_dir = state.settings.uploads.dir.clone();
     let mut form = upload::receive(headers, payload, limits, &uploads_dir).await?;
     let values = std::mem::take(&mut form.fields);
-    match check(state, public, &values, form, ip).await {
+    let accept_language = headers
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    // The form's `lang` field, else the browser's languages, else the site default.
+    let lang = state
+        .languages
+        .choose(values.get("lang").map(String::as_str), accept_language);
+    match check(state, public, &values, form, lang, ip).await {
         Ok(received) => Ok(received),
         Err(error) => Err(Rejected { error, values }),
     }
@@ -130,6 +138,7 @@ async fn check(
     public: &PublicPosting,
     values: &BTreeMap<String, String>,
     form: ReceivedForm,
+    lang: Result<Lang, String>,
     ip: ClientIp,
 ) -> Result<Received, AppError> {
     let ReceivedForm {
@@ -138,6 +147,9 @@ async fn check(
         ..
     } = form;
     let input = ApplicationInput::parse(values, &public.questions);
+    let lang = lang
+        .map_err(|m| problems.push(FieldError::new("lang", m)))
+        .ok();
     let no_file = staged
         .as_ref()
         .is_none_or(|f| f.size == 0 && f.original_name.as_deref().unwrap_or_default().is_empty());
@@ -154,9 +166,11 @@ async fn check(
             None
         }
     };
-    let (input, kind, staged) = match (input, kind, staged) {
-        (Ok(input), Some(kind), Some(staged)) if problems.is_empty() => (input, kind, staged),
-        (input, _, _) => {
+    let (input, kind, staged, lang) = match (input, kind, staged, lang) {
+        (Ok(input), Some(kind), Some(staged), Some(lang)) if problems.is_empty() => {
+            (input, kind, staged, lang)
+        }
+        (input, _, _, _) => {
             if let Err(errors) = input {
                 problems.extend(errors);
             }
@@ -179,6 +193,7 @@ async fn check(
         posting,
         &input,
         &id,
+        &lang,
     )?];
     emails.extend(emails::notifications(
         &state.mailer,
@@ -230,6 +245,7 @@ async fn check(
                     privacy_notice_version: &version,
                     ip_hash: Some(&ip_hash),
                     now,
+                    lang: &lang,
                 },
             )
             .map_err(|e| match AppError::from(e) {

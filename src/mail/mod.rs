@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 
 use crate::config::Settings;
 use crate::error::AppError;
+use crate::i18n::Lang;
 pub use crate::templates::{Rendered, Templates};
 pub use outbox::NewOutboxEmail;
 pub use unverified::{ServiceText, UnverifiedContext};
@@ -77,6 +78,8 @@ pub struct Email {
     headers: Vec<(ExtraHeader, String)>,
     /// The record that caused it, e.g. `("comment", id)`: for staff views and erasure.
     reference: Option<(&'static str, String)>,
+    /// The reader's language; the site default when unset (staff emails).
+    lang: Option<Lang>,
 }
 
 impl Email {
@@ -91,6 +94,7 @@ impl Email {
             context,
             headers: Vec::new(),
             reference: None,
+            lang: None,
         }
     }
 
@@ -118,6 +122,12 @@ impl Email {
         self.reference = Some((kind, id.into()));
         self
     }
+
+    /// Renders the email in `lang` (its messages, subject and site wording).
+    pub fn lang(mut self, lang: &Lang) -> Self {
+        self.lang = Some(lang.clone());
+        self
+    }
 }
 
 /// Renders emails into outbox rows and wakes the local worker after a commit.
@@ -127,6 +137,7 @@ pub struct Mailer {
     site_name: String,
     public_url: String,
     message_id_domain: String,
+    default_lang: String,
     wake: Arc<Notify>,
 }
 
@@ -135,6 +146,7 @@ impl Mailer {
         Mailer {
             templates,
             site_name: settings.site.name.clone(),
+            default_lang: settings.site.default_language.clone(),
             public_url: settings
                 .server
                 .public_url
@@ -199,6 +211,10 @@ impl Mailer {
         context
             .entry("public_url")
             .or_insert_with(|| Value::String(self.public_url.clone()));
+        let lang = email
+            .lang
+            .map_or_else(|| self.default_lang.clone(), |l| l.to_string());
+        context.insert("lang".into(), Value::String(lang));
         let rendered = self
             .templates
             .render_email(email.template, Value::Object(context))

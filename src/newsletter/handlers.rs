@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::mail::{mask_email, Email, ServiceText, UnverifiedContext};
 use crate::state::AppState;
 use crate::web::page;
-use crate::web::{ApiJson, ClientIp, RateLimiter};
+use crate::web::{ApiJson, ClientIp, RateLimiter, ReaderLang};
 
 use super::model::{ListSlug, Subscription, SubscriptionRequest};
 use super::store::{self, SubscribeInput, SubscribeOutcome, TokenLookup};
@@ -57,16 +58,19 @@ pub struct SubscriptionAccepted {
     request_body = SubscriptionRequest,
     responses(
         (status = 202, body = SubscriptionAccepted),
-        (status = 422, description = "Invalid email, name, source_url, or an unknown list", body = crate::error::Problem),
+        (status = 422, description = "Invalid email, name, source_url, lang, or an unknown list", body = crate::error::Problem),
         (status = 429, description = "Too many requests for this address or from this client", body = crate::error::Problem),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn subscribe(
     state: web::Data<AppState>,
     limiter: web::Data<AddressLimiter>,
+    reader: ReaderLang,
     body: ApiJson<SubscriptionRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let subscription = Subscription::try_from(body.into_inner())?;
+    let body = body.into_inner();
+    let lang = reader.pick(body.lang.as_deref());
+    let (subscription, lang) = AppError::both(Subscription::try_from(body), lang)?;
     let address_key = state
         .keys
         .hash("newsletter-rate", subscription.email.as_str().as_bytes());
@@ -75,7 +79,7 @@ pub async fn subscribe(
         .check("newsletter-address", &address_key)
         .await?;
 
-    request_subscription(&state, subscription).await?;
+    request_subscription(&state, subscription, &lang).await?;
     Ok(HttpResponse::Accepted().json(SubscriptionAccepted { status: "pending" }))
 }
 
@@ -85,6 +89,7 @@ pub async fn subscribe(
 pub async fn request_subscription(
     state: &AppState,
     subscription: Subscription,
+    lang: &Lang,
 ) -> Result<(), AppError> {
     let slugs = subscription.lists.clone();
     let lists = state
@@ -112,21 +117,24 @@ pub async fn request_subscription(
         .as_str()
         .parse()
         .map_err(|e| AppError::field("email", format!("This is not an email address: {e}")))?;
-    let email = state.mailer.compose(Email::unverified(
-        "newsletter_confirm",
-        to,
-        UnverifiedContext::new()
-            .with("confirm_url", ServiceText::new(confirm_url))
-            // The lists' names are staff's.
-            .with(
-                "lists",
-                lists
-                    .iter()
-                    .map(|l| ServiceText::new(&l.name))
-                    .collect::<Vec<_>>(),
-            )
-            .with("valid_days", settings.confirm_token_days),
-    ))?;
+    let email = state.mailer.compose(
+        Email::unverified(
+            "newsletter_confirm",
+            to,
+            UnverifiedContext::new()
+                .with("confirm_url", ServiceText::new(confirm_url))
+                // The lists' names are staff's.
+                .with(
+                    "lists",
+                    lists
+                        .iter()
+                        .map(|l| ServiceText::new(&l.name))
+                        .collect::<Vec<_>>(),
+                )
+                .with("valid_days", settings.confirm_token_days),
+        )
+        .lang(lang),
+    )?;
     let now = crate::db::now();
     let masked = mask_email(subscription.email.as_str());
     let input = SubscribeInput {
@@ -138,6 +146,7 @@ pub async fn request_subscription(
         now,
         token_valid_until: now + chrono::TimeDelta::days(i64::from(settings.confirm_token_days)),
         min_interval: chrono::TimeDelta::minutes(i64::from(settings.confirmation_interval_minutes)),
+        lang: lang.clone(),
     };
     let outcome = state
         .db

@@ -135,6 +135,9 @@ pub struct SubscriptionRequest {
     pub lists: Option<Vec<String>>,
     /// The page the reader signed up on.
     pub source_url: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = crate::web::openapi::lang_schema)]
+    pub lang: Option<String>,
 }
 
 /// A checked subscription request. `lists` are slugs that still have to exist (the store
@@ -396,6 +399,7 @@ mod tests {
     #[test]
     fn subscription_names_every_failing_field() {
         let err = Subscription::try_from(SubscriptionRequest {
+            lang: None,
             email: "nope".into(),
             name: Some("a\u{7}".into()),
             lists: Some(vec!["ok".into(), "Not OK".into()]),

@@ -7,6 +7,7 @@ pub mod client_ip;
 pub mod csv;
 pub mod headers;
 pub mod json;
+pub mod lang;
 pub mod metrics;
 pub mod openapi;
 pub mod page;
@@ -17,4 +18,5 @@ pub mod route;
 
 pub use client_ip::ClientIp;
 pub use json::ApiJson;
+pub use lang::ReaderLang;
 pub use rate_limit::{LimitStore, RateLimiter};

@@ -323,6 +323,27 @@ pub fn or_null(mut schema: Object) -> Object {
     schema
 }
 
+/// The `lang` field of a public POST body: one of the languages with a catalogue, or null
+/// (absent: `Accept-Language`, else the site default).
+pub fn lang_schema() -> Object {
+    let mut values: Vec<serde_json::Value> = crate::i18n::embedded_languages()
+        .into_iter()
+        .map(serde_json::Value::from)
+        .collect();
+    values.push(serde_json::Value::Null);
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::String,
+            Type::Null,
+        ]))
+        .enum_values(Some(values))
+        .description(Some(
+            "The reader's language, stored for later emails; absent or null: the request's \
+             Accept-Language, else the site default. Unknown: 422 naming lang.",
+        ))
+        .build()
+}
+
 /// A string that is one of `values` (for values a parser matches that no enum type holds).
 pub fn string_enum(values: &[&str]) -> Object {
     ObjectBuilder::new()

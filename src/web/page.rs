@@ -24,6 +24,9 @@ pub fn render(
     context
         .entry("site_name")
         .or_insert_with(|| Value::String(settings.site.name.clone()));
+    context
+        .entry("lang")
+        .or_insert_with(|| Value::String(settings.site.default_language.clone()));
     context.entry("public_url").or_insert_with(|| {
         Value::String(
             settings

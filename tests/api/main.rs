@@ -18,6 +18,7 @@ mod feedback;
 mod feedback_staff;
 mod jobs;
 mod jobs_staff;
+mod languages;
 mod limits;
 mod migrations;
 mod monthly_donors;

@@ -33,6 +33,8 @@ pub struct NewApplication<'a> {
     pub privacy_notice_version: &'a str,
     pub ip_hash: Option<&'a str>,
     pub now: NaiveDateTime,
+    /// The applicant's language, for later emails (a rejection).
+    pub lang: &'a crate::i18n::Lang,
 }
 
 /// Whether this address already applied to this posting.
@@ -78,6 +80,7 @@ pub fn insert_application(conn: &mut DbConnection, new: &NewApplication<'_>) -> 
                 apps::privacy_notice_version.eq(new.privacy_notice_version),
                 apps::keep_on_file.eq(input.keep_on_file),
                 apps::keep_on_file_at.eq(input.keep_on_file.then_some(new.now)),
+                apps::lang.eq(Some(new.lang.as_str())),
                 apps::ip_hash.eq(new.ip_hash),
                 apps::created_at.eq(new.now),
                 apps::updated_at.eq(new.now),

@@ -141,6 +141,8 @@ pub struct SubscribeInput {
     pub token_valid_until: NaiveDateTime,
     /// No second confirmation email to one address within this interval.
     pub min_interval: chrono::TimeDelta,
+    /// The language the reader asked in; kept for every later email.
+    pub lang: crate::i18n::Lang,
 }
 
 /// What happened to a subscription request (never told to the client).
@@ -177,6 +179,7 @@ pub fn subscribe(conn: &mut DbConnection, input: &SubscribeInput) -> QueryResult
                     subs::name.eq(sub.name.as_ref().map(|n| n.as_str())),
                     subs::status.eq(SubscriberStatus::Pending),
                     subs::source.eq("form"),
+                    subs::lang.eq(Some(input.lang.as_str())),
                     subs::created_at.eq(now),
                     subs::updated_at.eq(now),
                 ))
@@ -216,6 +219,7 @@ pub fn subscribe(conn: &mut DbConnection, input: &SubscribeInput) -> QueryResult
         .set((
             subs::status.eq(SubscriberStatus::Pending),
             subs::last_confirmation_sent_at.eq(Some(now)),
+            subs::lang.eq(Some(input.lang.as_str())),
             subs::updated_at.eq(now),
         ))
         .execute(conn)?;
