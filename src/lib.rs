@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod comments;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod domain;
 pub mod donations;

@@ -1,10 +1,22 @@
 //! Email templates embedded in the binary: `templates/email/<name>/{subject.txt, body.txt, body.html}`,
 //! rendered with minijinja (HTML autoescaped by file extension).
+//!
+//! The filters every page may use are registered here, in one place:
+//! - `when`: a stored UTC time as `<time datetime="ISO">3 Dec 2026, 08:16</time>` in
+//!   `site.timezone` ([`time`]);
+//! - `ago`: its age by the service's clock ("3 days");
+//! - `label`: a stored code as words ("One-time") ([`labels`]);
+//! - `bytes`: a size as "1.5 MB".
+
+pub mod labels;
+pub mod time;
 
 use std::sync::Arc;
 
-use minijinja::Environment;
+use minijinja::{Environment, Value};
 use serde::Serialize;
+
+use crate::clock::Clock;
 
 /// The three rendered parts of an email.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,12 +33,26 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// Loads the templates embedded at build time.
+    /// Loads the templates embedded at build time, showing times in UTC by the system clock.
     pub fn embedded() -> Self {
+        Templates::for_site(chrono_tz::UTC, Clock::system())
+    }
+
+    /// Loads the templates embedded at build time, showing times in `tz` and measuring ages
+    /// by `clock`.
+    pub fn for_site(tz: chrono_tz::Tz, clock: Clock) -> Self {
         let mut env = Environment::new();
         minijinja_embed::load_templates!(&mut env);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
         env.set_trim_blocks(true);
+        env.add_filter("when", move |value: Value| time::when(tz, &value));
+        env.add_filter("ago", move |value: Value| time::ago(&clock, &value));
+        env.add_filter("label", |value: Value| match value.as_str() {
+            Some(code) => labels::label(code),
+            None if value.is_none() || value.is_undefined() => String::new(),
+            None => value.to_string(),
+        });
+        env.add_filter("bytes", |n: u64| labels::bytes(n));
         Templates { env: Arc::new(env) }
     }
 

@@ -3,6 +3,7 @@
 //! inbox queries ([`store`]) and [`reply`].
 
 pub mod confidential;
+pub mod figures;
 pub mod handlers;
 pub mod mail;
 pub mod model;

@@ -5,6 +5,7 @@
 
 pub mod accounting;
 pub mod donor;
+pub mod figures;
 pub mod handlers;
 
 pub mod model;

@@ -8,6 +8,7 @@
 
 pub mod cv;
 pub mod emails;
+pub mod figures;
 mod handlers;
 pub mod jsonld;
 pub mod markdown;

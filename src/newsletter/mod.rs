@@ -12,6 +12,7 @@
 
 pub mod csv_io;
 pub mod dispatch;
+pub mod figures;
 mod handlers;
 mod links;
 pub mod model;

@@ -129,7 +129,6 @@ pub fn routes(r: &mut StaffRoutes) {
             .insert_header(("location", "/staff/"))
             .finish()
     })
-    .page(M::GET, "/", ANY_ROLE, h::dashboard)
     .enrolment_page(M::POST, "/logout", ANY_ROLE, h::logout)
     .page(M::GET, "/account", ANY_ROLE, h::account)
     .page(M::POST, "/account/password", ANY_ROLE, h::change_password)

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod comments;
 mod crash_recovery;
+mod dashboard;
 mod deployment;
 mod donations;
 mod donors;
