@@ -153,6 +153,57 @@ async fn each_role_sees_its_panels_with_the_recorded_numbers(backend: Backend) {
     assert!(!page.contains("<script"), "no script");
 }
 
+async fn a_sent_issue_is_on_the_dashboard_with_its_report(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.staff_token("fundraising").await;
+    let res = app
+        .staff(&token)
+        .post_json(
+            "/api/v1/staff/newsletters",
+            json!({"subject": "Water week", "body_markdown": "Hello readers."}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let res = app
+        .staff(&token)
+        .post(&format!("/api/v1/staff/newsletters/{id}/send"))
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+
+    // The issue starts going out in the background; the dashboard lists it once it has.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let issue = loop {
+        let (_, d) = app.staff(&token).get_json("/api/v1/staff/dashboard").await;
+        if let Some(issue) = d["newsletter"]["last_issues"].get(0).cloned() {
+            break issue;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never listed: {d}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(issue["id"], id.as_str());
+    assert_eq!(issue["subject"], "Water week");
+    assert_eq!(issue["unsubscribed_after"], 0);
+
+    app.signed_in("fundraising").await;
+    let report = app.get(&format!("/staff/newsletters/{id}/report")).await;
+    assert_eq!(report.status(), 200);
+    let report = report.text().await.expect("report");
+    assert!(report.contains("Report: Water week"), "{report}");
+    assert!(report.contains("Unsubscribed in the week after"), "{report}");
+
+    // Hiring may not read newsletter reports.
+    let hiring = app.staff_token("hiring").await;
+    let res = app
+        .staff(&hiring)
+        .get(&format!("/api/v1/staff/newsletters/{id}"))
+        .await;
+    assert_eq!(res.status(), 403);
+}
+
 async fn staff_pages_show_human_dates_and_labels(backend: Backend) {
     let app = spawn_app(backend).await;
     seed(&app).await;
@@ -210,5 +261,6 @@ fn regex_free_micro(page: &str) -> bool {
 
 both_backends!(
     each_role_sees_its_panels_with_the_recorded_numbers,
+    a_sent_issue_is_on_the_dashboard_with_its_report,
     staff_pages_show_human_dates_and_labels,
 );
