@@ -294,6 +294,7 @@ pub fn staff_routes() -> StaffRoutes {
     let mut routes = StaffRoutes::default();
     crate::staff::routes(&mut routes);
     crate::dashboard::staff_routes(&mut routes);
+    crate::search::staff_routes(&mut routes);
     crate::donations::staff_routes(&mut routes);
     crate::feedback::staff::staff_routes(&mut routes);
     crate::comments::staff::staff_routes(&mut routes);
@@ -355,6 +356,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::newsletter::StaffApiDoc::openapi());
     doc.merge(crate::people::ApiDoc::openapi());
     doc.merge(crate::dashboard::ApiDoc::openapi());
+    doc.merge(crate::search::ApiDoc::openapi());
 
     let staff = access_rules()
         .into_iter()

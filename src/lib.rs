@@ -23,6 +23,7 @@ pub mod ops;
 pub mod people;
 pub mod retention;
 pub mod sealed;
+pub mod search;
 pub mod staff;
 pub mod state;
 pub mod telemetry;

@@ -8,6 +8,7 @@ pub mod handlers;
 pub mod mail;
 pub mod model;
 pub mod privacy;
+pub mod search;
 pub mod spam;
 pub mod staff;
 pub mod store;

@@ -17,6 +17,7 @@ mod pages;
 pub mod postings;
 pub mod privacy;
 pub mod retention;
+pub mod search;
 pub mod service;
 pub mod staff;
 pub mod store;

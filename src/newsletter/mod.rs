@@ -18,6 +18,7 @@ mod links;
 pub mod model;
 pub mod privacy;
 pub mod render;
+pub mod search;
 pub mod staff;
 pub mod store;
 mod webhook;

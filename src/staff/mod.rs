@@ -14,6 +14,7 @@ pub mod password;
 pub mod permissions;
 pub mod recovery;
 pub mod routes;
+pub mod search;
 pub mod service;
 pub mod store;
 pub mod two_factor;

@@ -193,7 +193,10 @@ async fn a_sent_issue_is_on_the_dashboard_with_its_report(backend: Backend) {
     assert_eq!(report.status(), 200);
     let report = report.text().await.expect("report");
     assert!(report.contains("Report: Water week"), "{report}");
-    assert!(report.contains("Unsubscribed in the week after"), "{report}");
+    assert!(
+        report.contains("Unsubscribed in the week after"),
+        "{report}"
+    );
 
     // Hiring may not read newsletter reports.
     let hiring = app.staff_token("hiring").await;

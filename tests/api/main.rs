@@ -30,6 +30,7 @@ mod people;
 mod processes;
 mod reader_journeys;
 mod retention;
+mod search;
 mod shared_limits;
 mod staff;
 mod staff_access;

@@ -35,8 +35,14 @@ pub async fn issue_report_page(
         ("Delivered to the mail server", p.sent),
         ("Failed", p.failed),
         ("Still queued", p.pending),
-        ("Skipped (unsubscribed or suppressed at send time)", p.skipped),
-        ("Bounced or complained in the week after", report.bounced_after),
+        (
+            "Skipped (unsubscribed or suppressed at send time)",
+            p.skipped,
+        ),
+        (
+            "Bounced or complained in the week after",
+            report.bounced_after,
+        ),
         ("Unsubscribed in the week after", report.unsubscribed_after),
     ]
     .into_iter()
