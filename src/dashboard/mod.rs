@@ -33,7 +33,7 @@ pub fn staff_routes(r: &mut StaffRoutes) {
         service::Fundraising,
         service::Newsletter,
         service::Editors,
-        service::Health,
+        service::ServiceHealth,
         service::StatusCount,
         crate::donations::figures::CurrencySum,
         crate::donations::figures::Source,

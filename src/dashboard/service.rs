@@ -44,7 +44,7 @@ pub struct Dashboard {
     pub newsletter: Option<Newsletter>,
     pub editors: Option<Editors>,
     pub hiring: Option<Hiring>,
-    pub health: Option<Health>,
+    pub health: Option<ServiceHealth>,
 }
 
 /// One calendar month of giving.
@@ -105,7 +105,7 @@ pub struct Editors {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Health {
+pub struct ServiceHealth {
     /// Emails per outbox state.
     pub outbox: Vec<StatusCount>,
     /// When the email that has waited longest in the queue was queued.
@@ -222,7 +222,7 @@ fn health(
     conn: &mut DbConnection,
     settings: &Settings,
     now: NaiveDateTime,
-) -> Result<Health, AppError> {
+) -> Result<ServiceHealth, AppError> {
     let backups = crate::backup::runs::health(conn, settings, now)?;
     let at = |run: Option<&crate::backup::runs::RunView>| {
         run.and_then(|r| Moment::parse(&r.at))
@@ -232,7 +232,7 @@ fn health(
             })
     };
     let (uploads_bytes, uploads_files) = disk_use(&settings.uploads.dir);
-    Ok(Health {
+    Ok(ServiceHealth {
         outbox: counts(crate::mail::outbox::counts_by_state(conn)?),
         oldest_queued_at: crate::mail::outbox::oldest_queued(conn)?.map(|t| t.and_utc()),
         backup_schedule: backups.schedule.clone(),
