@@ -79,7 +79,7 @@ impl Application {
             .security
             .load_tips_key()
             .map_err(|e| anyhow::anyhow!(e))?;
-        let templates = Templates::embedded();
+        let templates = Templates::for_site(settings.site.tz(), options.clock.clone());
         templates
             .catalogues()
             .check()
@@ -300,6 +300,8 @@ fn spawn_session_cleanup(state: AppState) {
 pub fn staff_routes() -> StaffRoutes {
     let mut routes = StaffRoutes::default();
     crate::staff::routes(&mut routes);
+    crate::dashboard::staff_routes(&mut routes);
+    crate::search::staff_routes(&mut routes);
     crate::donations::staff_routes(&mut routes);
     crate::feedback::staff::staff_routes(&mut routes);
     crate::comments::staff::staff_routes(&mut routes);
@@ -360,6 +362,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(crate::newsletter::ApiDoc::openapi());
     doc.merge(crate::newsletter::StaffApiDoc::openapi());
     doc.merge(crate::people::ApiDoc::openapi());
+    doc.merge(crate::dashboard::ApiDoc::openapi());
+    doc.merge(crate::search::ApiDoc::openapi());
 
     let staff = access_rules()
         .into_iter()

@@ -3,14 +3,25 @@
 //!
 //! Reader-facing text comes from the message catalogues: `{{ t("key", name=value) }}` formats
 //! `key` in the render's `lang` (a context variable the mailer and the page renderer set).
+//!
+//! The filters every page may use are registered here, in one place:
+//! - `when`: a stored UTC time as `<time datetime="ISO">3 Dec 2026, 08:16</time>` in
+//!   `site.timezone` ([`time`]);
+//! - `ago`: its age by the service's clock ("3 days");
+//! - `label`: a stored code as words ("One-time") ([`labels`]);
+//! - `bytes`: a size as "1.5 MB".
+
+pub mod labels;
+pub mod time;
 
 use std::sync::Arc;
 
 use fluent_bundle::{FluentArgs, FluentValue};
 use minijinja::value::{Kwargs, ValueKind};
-use minijinja::{Environment, ErrorKind, State};
+use minijinja::{Environment, ErrorKind, State, Value};
 use serde::Serialize;
 
+use crate::clock::Clock;
 use crate::i18n::Catalogues;
 
 /// The language of a render whose context names none (staff and operator emails).
@@ -32,12 +43,26 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// Loads the templates embedded at build time.
+    /// Loads the templates embedded at build time, showing times in UTC by the system clock.
     pub fn embedded() -> Self {
+        Templates::for_site(chrono_tz::UTC, Clock::system())
+    }
+
+    /// Loads the templates embedded at build time, showing times in `tz` and measuring ages
+    /// by `clock`.
+    pub fn for_site(tz: chrono_tz::Tz, clock: Clock) -> Self {
         let mut env = Environment::new();
         minijinja_embed::load_templates!(&mut env);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
         env.set_trim_blocks(true);
+        env.add_filter("when", move |value: Value| time::when(tz, &value));
+        env.add_filter("ago", move |value: Value| time::ago(&clock, &value));
+        env.add_filter("label", |value: Value| match value.as_str() {
+            Some(code) => labels::label(code),
+            None if value.is_none() || value.is_undefined() => String::new(),
+            None => value.to_string(),
+        });
+        env.add_filter("bytes", |n: u64| labels::bytes(n));
         let catalogues = Arc::new(Catalogues::embedded());
         let messages = catalogues.clone();
         env.add_function(

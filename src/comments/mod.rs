@@ -3,10 +3,12 @@
 //! inbox queries ([`store`]) and [`reply`].
 
 pub mod confidential;
+pub mod figures;
 pub mod handlers;
 pub mod mail;
 pub mod model;
 pub mod privacy;
+pub mod search;
 pub mod spam;
 pub mod staff;
 pub mod store;

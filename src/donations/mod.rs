@@ -5,7 +5,9 @@
 
 pub mod accounting;
 pub mod donor;
+pub mod figures;
 pub mod handlers;
+pub mod search;
 
 pub mod model;
 pub mod offline;

@@ -2,6 +2,7 @@
 //! comment; the per-article summary the article page shows; and, for the staff side, the
 //! helpfulness report and the queue of comments left with votes (see [`store`]).
 
+pub mod figures;
 pub mod handlers;
 pub mod model;
 pub mod privacy;

@@ -8,6 +8,7 @@
 
 pub mod cv;
 pub mod emails;
+pub mod figures;
 mod handlers;
 pub mod jsonld;
 pub mod markdown;
@@ -16,6 +17,7 @@ mod pages;
 pub mod postings;
 pub mod privacy;
 pub mod retention;
+pub mod search;
 pub mod service;
 pub mod staff;
 pub mod store;

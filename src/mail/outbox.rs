@@ -338,6 +338,14 @@ pub fn counts_by_state(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)
         .load(conn)
 }
 
+/// When the email that has waited longest in the queue was queued.
+pub fn oldest_queued(conn: &mut DbConnection) -> QueryResult<Option<NaiveDateTime>> {
+    outbox::table
+        .filter(outbox::state.eq(OutboxState::Queued.as_str()))
+        .select(diesel::dsl::min(outbox::created_at))
+        .get_result(conn)
+}
+
 /// Loads one row.
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<OutboxRow> {
     outbox::table

@@ -12,11 +12,13 @@
 
 pub mod csv_io;
 pub mod dispatch;
+pub mod figures;
 mod handlers;
 mod links;
 pub mod model;
 pub mod privacy;
 pub mod render;
+pub mod search;
 pub mod staff;
 pub mod store;
 mod webhook;

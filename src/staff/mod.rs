@@ -14,6 +14,7 @@ pub mod password;
 pub mod permissions;
 pub mod recovery;
 pub mod routes;
+pub mod search;
 pub mod service;
 pub mod store;
 pub mod two_factor;
@@ -145,7 +146,6 @@ pub fn routes(r: &mut StaffRoutes) {
             .insert_header(("location", "/staff/"))
             .finish()
     })
-    .page(M::GET, "/", ANY_ROLE, h::dashboard)
     .enrolment_page(M::POST, "/logout", ANY_ROLE, h::logout)
     .page(M::GET, "/account", ANY_ROLE, h::account)
     .page(M::POST, "/account/password", ANY_ROLE, h::change_password)

@@ -766,7 +766,9 @@ async fn schedule_form_reads_and_shows_the_newsrooms_time_zone(backend: Backend)
     assert_eq!(winter.status(), 303);
     assert_eq!(issue["send_at"], "2099-01-01T08:00:00Z", "stored in UTC");
     assert!(
-        page.contains("2099-01-01 09:00 (Europe&#x2f;Berlin)"),
+        page.contains(
+            "<time datetime=\"2099-01-01T08:00:00Z\">1 Jan 2099, 09:00</time> (Europe&#x2f;Berlin)"
+        ),
         "{page}"
     );
     assert!(page.contains("value=\"2099-01-01T09:00\""), "{page}");

@@ -6,10 +6,12 @@
 mod api;
 mod forms;
 mod pages;
+mod report;
 mod subscribers;
 
 pub use api::*;
 pub use pages::*;
+pub use report::*;
 pub use subscribers::*;
 
 use actix_web::http::Method;
@@ -85,6 +87,12 @@ pub fn staff_routes(r: &mut StaffRoutes) {
         .page(M::GET, "/newsletters/new", NEWSLETTERS, compose_page)
         .page(M::POST, "/newsletters/new", NEWSLETTERS, compose_submit)
         .page(M::GET, "/newsletters/{id}", NEWSLETTERS, issue_page)
+        .page(
+            M::GET,
+            "/newsletters/{id}/report",
+            NEWSLETTERS,
+            issue_report_page,
+        )
         .page(M::POST, "/newsletters/{id}", NEWSLETTERS, edit_submit)
         .page(M::POST, "/newsletters/{id}/test", NEWSLETTERS, test_page)
         .page(M::POST, "/newsletters/{id}/send", NEWSLETTERS, send_page)

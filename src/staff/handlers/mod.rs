@@ -1,4 +1,4 @@
-//! The staff area's own pages and JSON endpoints: sign-in, password recovery, first-run setup, dashboard,
+//! The staff area's own pages and JSON endpoints: sign-in, password recovery, first-run setup,
 //! account, staff accounts, audit log, outbox.
 //!
 //! One module per area; everything is re-exported here so `crate::staff::handlers::X` (the
@@ -8,7 +8,6 @@
 mod account;
 mod accounts;
 mod audit;
-mod dashboard;
 mod frame;
 mod outbox;
 mod passkeys;
@@ -19,7 +18,6 @@ mod two_factor;
 pub use account::*;
 pub use accounts::*;
 pub use audit::*;
-pub use dashboard::*;
 pub use frame::*;
 pub use outbox::*;
 pub use passkeys::*;
