@@ -20,7 +20,7 @@ both_backends!(
     the_donor_page_sends_a_receipt_or_a_statement_again,
 );
 
-async fn spawn_stripe(backend: Backend) -> (TestApp, FakeStripe) {
+pub(crate) async fn spawn_stripe(backend: Backend) -> (TestApp, FakeStripe) {
     let fake = FakeStripe::start().await;
     let app = spawn_app_with(backend, |s| {
         fake.configure(s);
@@ -38,7 +38,7 @@ async fn donation_count(app: &TestApp) -> usize {
         .expect("count")
 }
 
-fn monthly(email: &str) -> Value {
+pub(crate) fn monthly(email: &str) -> Value {
     json!({"amount_minor": 1500, "currency": "USD", "frequency": "monthly", "email": email})
 }
 
@@ -430,7 +430,7 @@ async fn the_accounting_export_has_one_row_per_movement_and_agrees_with_the_repo
 }
 
 /// A monthly gift paid once through the fake processor: its session.
-async fn monthly_gift(
+pub(crate) async fn monthly_gift(
     app: &TestApp,
     fake: &FakeStripe,
     email: &str,
@@ -677,7 +677,7 @@ async fn yearly_statements_go_once_to_each_donor_when_interrupted_resumed_or_run
 }
 
 /// The token of a fresh self-service link for `email` (asked for as a donor would).
-async fn donor_token(app: &TestApp, email: &str) -> String {
+pub(crate) async fn donor_token(app: &TestApp, email: &str) -> String {
     let res = app
         .client
         .post(app.url("/api/v1/donations/manage"))

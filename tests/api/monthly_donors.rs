@@ -6,8 +6,9 @@ use frontdesk::donations::store;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::fake_stripe::{deliver, FakeStripe, Session};
-use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp};
+use crate::donors::{donor_token, monthly, monthly_gift, spawn_stripe};
+use crate::fake_stripe::deliver;
+use crate::helpers::{spawn_app, Backend, TestApp};
 
 both_backends!(
     a_monthly_donor_pauses_and_resumes_on_their_page_or_at_the_processor,
@@ -15,65 +16,6 @@ both_backends!(
     fundraising_records_offline_gifts_follows_failing_gifts_and_sends_statements_from_pages,
     the_command_line_sends_a_years_statements_once_each_with_progress,
 );
-
-async fn spawn_stripe(backend: Backend) -> (TestApp, FakeStripe) {
-    let fake = FakeStripe::start().await;
-    let app = spawn_app_with(backend, |s| {
-        fake.configure(s);
-        s.limits.enabled = false;
-    })
-    .await;
-    (app, fake)
-}
-
-fn monthly(email: &str) -> Value {
-    json!({"amount_minor": 1500, "currency": "USD", "frequency": "monthly", "email": email})
-}
-
-/// A monthly gift paid once through the fake processor: its session.
-async fn monthly_gift(app: &TestApp, fake: &FakeStripe, email: &str) -> Session {
-    let res = app.donations().donate(&monthly(email), None).await;
-    assert_eq!(res.status(), 201);
-    let body: Value = res.json().await.expect("json");
-    let session = fake.session_for(body["id"].as_str().expect("id"));
-    for event in [
-        fake.session_event("checkout.session.completed", &session, "paid"),
-        fake.invoice_event(
-            "invoice.paid",
-            &session,
-            &format!("in_first_{}", session.id),
-        ),
-    ] {
-        assert_eq!(deliver(app, &event).await.status(), 200);
-    }
-    session
-}
-
-/// The token of a fresh self-service link for `email` (asked for as a donor would).
-async fn donor_token(app: &TestApp, email: &str) -> String {
-    let res = app
-        .client
-        .post(app.url("/api/v1/donations/manage"))
-        .json(&json!({ "email": email }))
-        .send()
-        .await
-        .expect("manage");
-    assert_eq!(res.status(), 202);
-    app.drain_outbox().await;
-    let mail = app
-        .smtp
-        .received()
-        .into_iter()
-        .rev()
-        .find(|m| m.rcpt_to[0] == email)
-        .expect("link mail");
-    let text = mail.text_body().expect("text");
-    let link = text
-        .split_whitespace()
-        .find(|w| w.contains("/donations/manage?token="))
-        .expect("link");
-    link.split("token=").nth(1).expect("token").to_string()
-}
 
 /// The gift as stored, with its pause (when one is stored).
 struct Stored {
