@@ -67,6 +67,31 @@ pub async fn passkey_confirm_finish(
     })))
 }
 
+/// A passkey form's answer: back to the two-factor page with `notice`, or that page again
+/// with the fields' errors (422).
+async fn back_to_page(
+    req: &HttpRequest,
+    state: &AppState,
+    staff: &Staff,
+    result: Result<(), AppError>,
+    notice: &str,
+) -> Result<HttpResponse, AppError> {
+    match result {
+        Ok(()) => Ok(see_other(format!("{TWO_FACTOR_PAGE}?notice={notice}"))),
+        Err(AppError::Validation(errors)) => {
+            super::two_factor::show_enrolment(
+                req,
+                state,
+                staff,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "errors": errors }),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct RenameForm {
     #[serde(default)]
@@ -80,22 +105,8 @@ pub async fn passkey_rename(
     path: web::Path<String>,
     form: web::Form<RenameForm>,
 ) -> Result<HttpResponse, AppError> {
-    match passkeys::rename(&state, &staff, path.into_inner(), &form.name).await {
-        Ok(()) => Ok(see_other(format!(
-            "{TWO_FACTOR_PAGE}?notice=passkey_renamed"
-        ))),
-        Err(AppError::Validation(errors)) => {
-            super::two_factor::show_enrolment(
-                &req,
-                &state,
-                &staff,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({ "errors": errors }),
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    let result = passkeys::rename(&state, &staff, path.into_inner(), &form.name).await;
+    back_to_page(&req, &state, &staff, result, "passkey_renamed").await
 }
 
 #[derive(Deserialize)]
@@ -112,22 +123,8 @@ pub async fn passkey_remove(
     path: web::Path<String>,
     form: web::Form<RemoveForm>,
 ) -> Result<HttpResponse, AppError> {
-    match passkeys::remove(&state, &staff, path.into_inner(), &form.code).await {
-        Ok(()) => Ok(see_other(format!(
-            "{TWO_FACTOR_PAGE}?notice=passkey_removed"
-        ))),
-        Err(AppError::Validation(errors)) => {
-            super::two_factor::show_enrolment(
-                &req,
-                &state,
-                &staff,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({ "errors": errors }),
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    let result = passkeys::remove(&state, &staff, path.into_inner(), &form.code).await;
+    back_to_page(&req, &state, &staff, result, "passkey_removed").await
 }
 
 // ---- signing in (no session yet) ----
