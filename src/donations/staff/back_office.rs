@@ -15,6 +15,8 @@ use crate::state::AppState;
 use super::super::donor::fiscal_year_of;
 use super::super::model::{format_amount, parse_major};
 use super::super::offline::OfflineGiftRequest;
+use super::super::service::Ctx;
+use super::super::statements::{self, Progress};
 use super::ledger::{record_offline, recoveries, start_statements, RecoveriesQuery};
 
 /// The choices of the offline gift form: the configured currencies and the methods.
@@ -198,15 +200,15 @@ fn year_of(state: &AppState, raw: &Option<String>) -> Result<i32, AppError> {
     }
 }
 
-async fn statements_page_for(
+/// The statements page for `progress` (`started`: sending was asked for just now).
+fn statements_page_for(
     req: &HttpRequest,
     state: &AppState,
     staff: &Staff,
-    year: i32,
+    progress: Progress,
     started: bool,
 ) -> Result<HttpResponse, AppError> {
-    let ctx = super::super::service::Ctx::from_state(state);
-    let progress = super::super::statements::progress(&state.db, &ctx, year).await?;
+    let year = progress.year;
     let running = started || (progress.sent > 0 && progress.sent < progress.donors);
     handlers::page(
         req,
@@ -232,7 +234,9 @@ pub async fn statements_page(
     query: web::Query<YearQuery>,
 ) -> Result<HttpResponse, AppError> {
     let year = year_of(&state, &query.year)?;
-    statements_page_for(&req, &state, &staff, year, false).await
+    let ctx = Ctx::from_state(&state);
+    let progress = statements::progress(&state.db, &ctx, year).await?;
+    statements_page_for(&req, &state, &staff, progress, false)
 }
 
 /// Sends (or resumes sending) a year's statements, then follows their progress.
@@ -243,6 +247,7 @@ pub async fn send_statements_page(
     form: web::Form<YearQuery>,
 ) -> Result<HttpResponse, AppError> {
     let year = year_of(&state, &form.year)?;
-    start_statements(&state, &staff, year).await?;
-    statements_page_for(&req, &state, &staff, year, true).await
+    // The progress when sending started: the page refreshes itself to follow it.
+    let progress = start_statements(&state, &staff, year).await?;
+    statements_page_for(&req, &state, &staff, progress, true)
 }
