@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -148,10 +148,12 @@ pub fn load(
     };
     let editors = if role.permits(EDITORS) {
         let days = windows::day_starts(tz, now, DAYS);
-        let since = days.first().copied().unwrap_or(now);
+        // The ranking covers the days the chart shows, the last one whole.
+        let from = days.first().copied().unwrap_or(now);
+        let to = days.last().map_or(now, |d| *d + TimeDelta::days(1));
         Some(Editors {
             votes_per_day: feedback::per_day(conn, &days)?,
-            needing_improvement: feedback::needing_improvement(conn, since, TOP)?,
+            needing_improvement: feedback::needing_improvement(conn, from, to, TOP)?,
             unanswered_comments: comments::unanswered(conn)?,
         })
     } else {

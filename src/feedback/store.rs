@@ -364,11 +364,24 @@ pub enum RankOrder {
     MostHelpfulFirst,
 }
 
-/// Filters of the helpfulness report. Dates apply to when a vote was last cast or changed.
+/// Which time of a vote the report's dates apply to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RankTime {
+    /// When the vote was last cast or changed (the helpfulness report).
+    #[default]
+    Changed,
+    /// When the vote was first cast (the dashboard, beside its votes per day; read from the
+    /// covering index `feedback_votes_created`).
+    Cast,
+}
+
+/// Filters of the helpfulness report.
 #[derive(Debug, Clone, Default)]
 pub struct RankFilter {
     pub from: Option<NaiveDateTime>,
     pub to: Option<NaiveDateTime>,
+    /// Whether `from` and `to` apply to when votes were changed or first cast.
+    pub time: RankTime,
     /// Only articles with at least one vote giving this reason.
     pub reason: Option<String>,
     /// Articles with fewer votes (in the range) are left out.
@@ -411,13 +424,27 @@ pub fn ranked_articles(
         .group_by((fv::article_url, fv::reason))
         .select((fv::article_url, fv::reason, count_star()))
         .into_boxed();
-    if let Some(from) = filter.from {
-        counts = counts.filter(fv::updated_at.ge(from));
-        reasons = reasons.filter(fv::updated_at.ge(from));
-    }
-    if let Some(to) = filter.to {
-        counts = counts.filter(fv::updated_at.lt(to));
-        reasons = reasons.filter(fv::updated_at.lt(to));
+    match filter.time {
+        RankTime::Changed => {
+            if let Some(from) = filter.from {
+                counts = counts.filter(fv::updated_at.ge(from));
+                reasons = reasons.filter(fv::updated_at.ge(from));
+            }
+            if let Some(to) = filter.to {
+                counts = counts.filter(fv::updated_at.lt(to));
+                reasons = reasons.filter(fv::updated_at.lt(to));
+            }
+        }
+        RankTime::Cast => {
+            if let Some(from) = filter.from {
+                counts = counts.filter(fv::created_at.ge(from));
+                reasons = reasons.filter(fv::created_at.ge(from));
+            }
+            if let Some(to) = filter.to {
+                counts = counts.filter(fv::created_at.lt(to));
+                reasons = reasons.filter(fv::created_at.lt(to));
+            }
+        }
     }
     let counts: Vec<(String, bool, i64)> = counts.load(conn)?;
     let reasons: Vec<(String, Option<String>, i64)> = reasons.load(conn)?;

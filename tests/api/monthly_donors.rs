@@ -426,6 +426,7 @@ async fn the_command_line_sends_a_years_statements_once_each_with_progress(backe
         app.state.settings.donations.fiscal_year_start_month,
     );
     let dir = tempfile::tempdir().expect("dir");
+    // The command's whole output, for the assertions' messages.
     let run = |year: String| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_frontdesk"));
         cmd.current_dir(dir.path())
@@ -436,25 +437,27 @@ async fn the_command_line_sends_a_years_statements_once_each_with_progress(backe
                 app.state.settings.database.url.expose(),
             )
             .args(["donations", "statements", "--year", &year]);
-        cmd.output().expect("run")
+        let out = cmd.output().expect("run");
+        let printed = format!(
+            "status {}\nstdout:\n{}\nstderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), printed)
     };
-    let out = run(year.to_string());
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let (ok, printed) = run(year.to_string());
+    assert!(ok, "{printed}");
     assert!(
-        out.status.success(),
-        "{stdout} {}",
-        String::from_utf8_lossy(&out.stderr)
+        printed.contains("3 donors, 0 statements queued before"),
+        "{printed}"
     );
+    assert!(printed.contains("3 of 3 statements queued"), "{printed}");
+    let (ok, printed) = run(year.to_string());
+    assert!(ok, "{printed}");
     assert!(
-        stdout.contains("3 donors, 0 statements queued before"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("3 of 3 statements queued"), "{stdout}");
-    let out = run(year.to_string());
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        stdout.contains("3 donors, 3 statements queued before"),
-        "{stdout}"
+        printed.contains("3 donors, 3 statements queued before"),
+        "{printed}"
     );
     app.drain_outbox().await;
     let statements = app
@@ -471,7 +474,7 @@ async fn the_command_line_sends_a_years_statements_once_each_with_progress(backe
         statements, 3,
         "one statement per donor, however often it runs"
     );
-    let out = run("1999".into());
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--year"));
+    let (ok, printed) = run("1999".into());
+    assert!(!ok, "{printed}");
+    assert!(printed.contains("--year"), "{printed}");
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::db::DbConnection;
 use crate::error::{AppError, FieldError};
 use crate::feedback::model::{clean_text, CommentStatus};
-use crate::feedback::store::{self, CommentQueueFilter, QueuedComment, RankFilter};
+use crate::feedback::store::{self, CommentQueueFilter, QueuedComment, RankFilter, RankTime};
 use crate::staff::audit::{self, Entry};
 use crate::staff::ui::{present, range_bound};
 use crate::staff::Staff;
@@ -116,6 +116,7 @@ impl RankingQuery {
         Ok(RankFilter {
             from,
             to,
+            time: RankTime::Changed,
             reason,
             min_votes,
             order,
