@@ -145,7 +145,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve { no_migrate: false }) {
         Command::Serve { no_migrate } => serve(settings, !no_migrate).await,
         Command::Migrate => {
-            let db = Db::connect(&settings.database)?;
+            let db = Db::connect_for_command(&settings.database)?;
             let applied = tokio::task::spawn_blocking(move || db.migrate()).await??;
             tracing::info!(applied, "migrations applied");
             Ok(())
@@ -192,7 +192,7 @@ async fn tips(settings: Settings, command: TipsCommand) -> anyhow::Result<()> {
     if new.id() == old.id() {
         anyhow::bail!("--new-key-file holds the key already configured");
     }
-    let db = Db::connect(&settings.database)?;
+    let db = Db::connect_for_command(&settings.database)?;
     let migrate = db.clone();
     tokio::task::spawn_blocking(move || migrate.migrate()).await??;
     let done = crate::comments::confidential::rotate_key(&db, old, new.clone(), |done, total| {
@@ -216,7 +216,7 @@ async fn tips(settings: Settings, command: TipsCommand) -> anyhow::Result<()> {
 async fn statements(settings: Settings, year: i32) -> anyhow::Result<()> {
     use crate::donations::{service::Ctx, statements};
     use crate::staff::audit::{self, Actor, Entry};
-    let db = Db::connect(&settings.database)?;
+    let db = Db::connect_for_command(&settings.database)?;
     let migrate = db.clone();
     tokio::task::spawn_blocking(move || migrate.migrate()).await??;
     let keys = load_keys(&settings, &db).await?;
@@ -279,7 +279,7 @@ async fn load_keys(settings: &Settings, db: &Db) -> anyhow::Result<crate::keys::
 }
 
 async fn backup(settings: Settings, to: PathBuf) -> anyhow::Result<()> {
-    let db = Db::connect(&settings.database)?;
+    let db = Db::connect_for_command(&settings.database)?;
     let taken = crate::backup::take(Arc::new(settings), db, to.clone()).await?;
     let m = &taken.manifest;
     print_stdout(&format!(
@@ -313,7 +313,7 @@ async fn restore(settings: Settings, from: PathBuf, force: bool) -> anyhow::Resu
 
 async fn staff(settings: Settings, command: StaffCommand) -> anyhow::Result<()> {
     use crate::staff::{audit::Actor, service, store};
-    let db = Db::connect(&settings.database)?;
+    let db = Db::connect_for_command(&settings.database)?;
     let migrate = db.clone();
     tokio::task::spawn_blocking(move || migrate.migrate()).await??;
     let actor = Actor::system("command line");
@@ -480,7 +480,7 @@ async fn worker(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn send_test_email(settings: Settings, to: &str) -> anyhow::Result<()> {
-    let db = Db::connect(&settings.database)?;
+    let db = Db::connect_for_command(&settings.database)?;
     let mailer = Mailer::new(&settings, Templates::embedded());
     let mailbox = to
         .parse()

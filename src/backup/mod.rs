@@ -228,7 +228,7 @@ fn restore_blocking(settings: &Settings, dir: &Path, force: bool) -> anyhow::Res
     }
     let file = dir.join(manifest::safe_relative(&database.path).map_err(anyhow::Error::msg)?);
     snapshot::load(&settings.database, &file, database.format)?;
-    let db = Db::connect(&settings.database)?;
+    let db = Db::connect_for_command(&settings.database)?;
     let restored = snapshot::contents(&mut *db.get().map_err(|e| anyhow::anyhow!("{e:#}"))?)?;
     if restored.tables != manifest.tables {
         let mut differences: Vec<String> = manifest

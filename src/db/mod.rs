@@ -132,8 +132,21 @@ pub struct Db {
 }
 
 impl Db {
-    /// Builds the pool. SQLite files and their folders are created when missing.
+    /// Builds the pool for a long-running process (`serve`, `worker`): one connection is kept
+    /// open while idle. SQLite files and their folders are created when missing.
     pub fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
+        Db::open(settings, 1)
+    }
+
+    /// Builds the pool for a one-shot CLI command: no idle connection is kept. With one kept,
+    /// r2d2 opens its replacement on a thread of its own; a command that exits meanwhile runs
+    /// OpenSSL's exit-time cleanup under libpq's TLS handshake on that thread, and the process
+    /// dies with SIGSEGV after the command's work is done (seen in CI on PostgreSQL).
+    pub fn connect_for_command(settings: &DatabaseSettings) -> anyhow::Result<Db> {
+        Db::open(settings, 0)
+    }
+
+    fn open(settings: &DatabaseSettings, min_idle: u32) -> anyhow::Result<Db> {
         let url = DatabaseUrl::parse(settings.url.expose()).map_err(anyhow::Error::msg)?;
         if let DatabaseUrl::Sqlite(path) = &url {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -157,7 +170,7 @@ impl Db {
         };
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size)
-            .min_idle(Some(1))
+            .min_idle(Some(min_idle))
             .connection_timeout(Duration::from_secs(settings.connect_timeout_seconds.max(1)))
             .build(manager)
             .map_err(|e| {
