@@ -195,6 +195,7 @@ fn server(
     let proxies = web::Data::new(TrustedProxies(settings.server.trusted_proxies.clone()));
     let public_limiter = web::Data::new(public_limiter);
     let languages = web::Data::new(data.languages.clone());
+    let widget_messages = web::Data::new(crate::embed::WidgetMessages::build(&data.languages)?);
     let mut server = HttpServer::new(move || {
         let (machine_routes, reader_scope) = api_routes().into_services(&settings);
         App::new()
@@ -209,6 +210,7 @@ fn server(
             .app_data(feedback.clone())
             .app_data(newsletter_limiter.clone())
             .app_data(languages.clone())
+            .app_data(widget_messages.clone())
             .app_data(
                 web::FormConfig::default()
                     .limit(settings.server.max_body_bytes)

@@ -1,7 +1,8 @@
 /*! Frontdesk reader widgets: donate, helpful, comment, newsletter, jobs.
  * One dependency-free script; no build step. Usage and options: docs/embedding.md.
  * Each <div data-frontdesk="KIND"> becomes a widget in its own shadow root, talking only
- * to the Frontdesk API (by default the origin this script was loaded from). */
+ * to the Frontdesk API (by default the origin this script was loaded from). Its words come
+ * from /embed/i18n/LANG.json, the reader's language only (docs/translating.md). */
 (() => {
   'use strict';
   const script = document.currentScript;
@@ -43,16 +44,59 @@
     return option(host, 'articleUrl', canonical ? canonical.href : location.href.split('#')[0]);
   }
 
-  function heading(host, text) {
-    const level = Math.min(6, Math.max(2, parseInt(option(host, 'headingLevel', '2'), 10) || 2));
-    return h('h' + level, { class: 'fd-title', text: option(host, 'heading', text) });
+  /** A text option in the widget's language (`data-heading-es`), else for every language
+   * (`data-heading`), else the catalogue's message `key`. */
+  function text(w, name, key) {
+    return option(w.host, name + w.t.lang.replace(/^./, (c) => c.toUpperCase()), '') || option(w.host, name, '') || w.t(key);
+  }
+
+  function heading(w, key) {
+    const level = Math.min(6, Math.max(2, parseInt(option(w.host, 'headingLevel', '2'), 10) || 2));
+    return h('h' + level, { class: 'fd-title', text: text(w, 'heading', key) });
+  }
+
+  // ---- language ----
+
+  const catalogues = {};
+
+  /** The widget's `data-lang`, else the script tag's, else the page's, else the site's. */
+  function langOf(host) {
+    const page = (document.documentElement.lang || '').split('-')[0];
+    return (host.dataset.lang || defaults.lang || page || 'default').toLowerCase();
+  }
+
+  /** The messages of `lang` (one request per language and page), else the site default's. */
+  function catalogue(base, lang) {
+    const get = (l) => fetch(scriptUrl ? new URL('i18n/' + l + '.json' + scriptUrl.search, scriptUrl).href : base + '/embed/i18n/' + l + '.json',
+      { mode: 'cors', credentials: 'omit' }).then((r) => (r.ok ? r.json() : Promise.reject(r)));
+    return catalogues[lang] || (catalogues[lang] = get(lang).catch((e) => (lang === 'default' ? Promise.reject(e) : catalogue(base, 'default'))));
+  }
+
+  /** `t(key, args)`: the message with `{name}` replaced (numbers formatted for the language);
+   * a plural message is an object of variants, picked by `Intl.PluralRules`.
+   * `t.parts(key, args)` keeps argument values that are elements as elements. */
+  function translator({ lang, messages }) {
+    const plural = new Intl.PluralRules(lang);
+    const number = new Intl.NumberFormat(lang);
+    const t = (key, args = {}) => {
+      let m = messages[key];
+      if (m && typeof m === 'object') {
+        const n = args[m.$];
+        m = m['=' + n] ?? m[plural.select(n)] ?? m['*'];
+      }
+      return m == null ? key : m.replace(/\{(\w+)\}/g, (_, k) => (typeof args[k] === 'number' ? number.format(args[k]) : args[k] ?? ''));
+    };
+    t.lang = lang;
+    t.parts = (key, args) => t(key, Object.fromEntries(Object.keys(args).map((k) => [k, '\0' + k + '\0'])))
+      .split('\0').map((s, i) => (i % 2 ? args[s] : s));
+    return t;
   }
 
   /** A JSON API call. Rejects with `{status, problem}` (problem+json) or `{status: 0}`. */
-  async function call(base, path, { method = 'GET', body, headers = {}, credentials = 'omit' } = {}) {
+  async function call(w, path, { method = 'GET', body, headers = {}, credentials = 'omit' } = {}) {
     let res;
     try {
-      res = await fetch(base + path, {
+      res = await fetch(w.base + path, {
         method,
         mode: 'cors',
         credentials,
@@ -61,21 +105,21 @@
           body ? { 'Content-Type': 'application/json' } : {},
           headers
         ),
-        body: body ? JSON.stringify(body) : undefined,
+        body: body ? JSON.stringify(Object.assign({ lang: w.t.lang }, body)) : undefined,
       });
     } catch (e) {
-      throw { status: 0, problem: { detail: 'We could not reach the server. Check your connection and try again.' } };
+      throw { status: 0, problem: { detail: w.t('widget-error-network') } };
     }
     const data = await res.json().catch(() => null);
-    if (!res.ok) throw { status: res.status, problem: data || { detail: 'Something went wrong; please try again.' } };
+    if (!res.ok) throw { status: res.status, problem: data || { detail: w.t('widget-error-generic') } };
     return data;
   }
 
-  function money(minor, currency, decimals) {
+  function money(lang, minor, currency, decimals) {
     const unit = 10 ** decimals;
     const places = minor % unit ? decimals : 0;
     try {
-      return new Intl.NumberFormat(document.documentElement.lang || undefined, {
+      return new Intl.NumberFormat(lang, {
         style: 'currency',
         currency,
         minimumFractionDigits: places,
@@ -118,7 +162,7 @@
       const hintEl = hint ? h('p', { class: 'fd-hint', id: id + '-hint', text: hint }) : null;
       if (hintEl) control.setAttribute('aria-describedby', hintEl.id);
       const isBox = control.type === 'checkbox';
-      const labelEl = h('label', { for: id }, label, optional ? h('span', { class: 'fd-optional', text: ' (optional)' }) : null);
+      const labelEl = h('label', { for: id }, label, optional ? h('span', { class: 'fd-optional', text: ' ' + this.widget.t('widget-optional') }) : null);
       const wrap = h('div', { class: 'fd-field' + (isBox ? ' fd-check' : '') + (cls ? ' ' + cls : '') },
         isBox ? [control, labelEl] : [labelEl, control], hintEl, error);
       this.fields[name] = { control, error, hint: hintEl, wrap };
@@ -169,8 +213,8 @@
         else unplaced.push(e.message);
       }
       const summary = (problem.errors || []).length
-        ? ['Please correct the marked fields.'].concat(unplaced).join(' ')
-        : problem.detail || problem.title || 'Something went wrong; please try again.';
+        ? [this.widget.t('widget-error-fix-fields')].concat(unplaced).join(' ')
+        : problem.detail || problem.title || this.widget.t('widget-error-generic');
       this.widget.say(summary, 'error');
       if (first) first.focus();
     }
@@ -195,6 +239,8 @@
     return {
       host,
       box,
+      // Until the catalogue arrives; its only use is saying that it did not.
+      t: translator({ lang: 'en', messages: { 'widget-error-load': 'This part of the page could not be loaded. Please try again later.' } }),
       status,
       base: option(host, 'api', scriptUrl ? scriptUrl.origin : location.origin).replace(/\/+$/, ''),
       say(text, tone) {
@@ -209,25 +255,27 @@
   const widgets = {};
 
   widgets.donate = async (w) => {
-    const host = w.host;
-    w.box.append(heading(host, 'Support our journalism'), h('p', { class: 'fd-lead', text: option(host, 'intro', 'Your gift keeps our reporting independent and free for everyone.') }));
+    const { host, t } = w;
+    const fmt = (minor, code, decimals) => money(t.lang, minor, code, decimals);
+    w.box.append(heading(w, 'widget-donate-heading'), h('p', { class: 'fd-lead', text: text(w, 'intro', 'widget-donate-intro') }));
     let options;
     try {
-      options = await call(w.base, '/api/v1/donations/options');
+      options = await call(w, '/api/v1/donations/options');
     } catch (e) {
       w.box.append(w.status);
-      w.say('Donations cannot be taken right now. Please try again later.', 'error');
+      w.say(t('widget-donate-unavailable'), 'error');
       return;
     }
     const wanted = (option(host, 'currency', '') || '').toUpperCase();
     let currency = options.currencies.find((c) => c.code === wanted) || options.currencies[0];
     let frequency = option(host, 'frequency', 'one_time') === 'monthly' ? 'monthly' : 'one_time';
     let preset = null;
-    let pending = null; // {key, body} of a request that never got an answer
-    const form = new Form(w, 'Donate', submit);
+    let pending = null; // {key, sent} of a request that never got an answer
+    const decimalComma = new Intl.NumberFormat(t.lang).formatToParts(1.5).some((p) => p.type === 'decimal' && p.value === ',');
+    const form = new Form(w, t('widget-donate-button'), submit);
 
-    const freqBox = h('fieldset', { class: 'fd-segmented' }, h('legend', { text: 'How often' }));
-    for (const [value, label] of [['one_time', 'One time'], ['monthly', 'Monthly']]) {
+    const freqBox = h('fieldset', { class: 'fd-segmented' }, h('legend', { text: t('widget-donate-frequency') }));
+    for (const [value, label] of [['one_time', t('widget-donate-one-time')], ['monthly', t('widget-donate-monthly')]]) {
       const id = 'fd' + ++uid;
       freqBox.append(h('input', {
         type: 'radio', name: 'frequency', id, value, checked: value === frequency,
@@ -240,33 +288,33 @@
       options.currencies.map((c) => h('option', { value: c.code, selected: c === currency, text: c.code })));
     const presetBox = h('div', { class: 'fd-presets' });
     const custom = h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off', oninput: () => { if (custom.value.trim()) { preset = null; syncPresets(); } update(); } });
-    const amountBox = h('fieldset', { class: 'fd-amount' }, h('legend', { text: 'Amount' }), presetBox,
-      form.field('custom_amount', 'Other amount', custom, { cls: 'fd-custom' }));
+    const amountBox = h('fieldset', { class: 'fd-amount' }, h('legend', { text: t('widget-donate-amount') }), presetBox,
+      form.field('custom_amount', t('widget-donate-other-amount'), custom, { cls: 'fd-custom' }));
     form.group('amount_minor', amountBox, custom);
 
     const cover = h('input', { type: 'checkbox', onchange: () => update() });
-    const coverField = form.field('cover_fees', 'Cover the processing fee', cover);
+    const coverField = form.field('cover_fees', t('widget-donate-cover-fees'), cover);
     const dedicate = h('input', { type: 'checkbox', onchange: () => { dedication.hidden = !dedicate.checked; } });
-    const kind = h('select', {}, h('option', { value: 'honor', text: 'In honor of' }), h('option', { value: 'memory', text: 'In memory of' }));
+    const kind = h('select', {}, h('option', { value: 'honor', text: t('widget-donate-honor') }), h('option', { value: 'memory', text: t('widget-donate-memory') }));
     const honoree = h('input', { type: 'text', autocomplete: 'off' });
     const dedication = h('div', { class: 'fd-dedication', hidden: true },
-      form.field('dedication.kind', 'Dedication', kind), form.field('dedication.name', 'Their name', honoree));
+      form.field('dedication.kind', t('widget-donate-dedication'), kind), form.field('dedication.name', t('widget-donate-honoree'), honoree));
     const email = h('input', { type: 'email', autocomplete: 'email', required: true, 'aria-required': 'true' });
     const name = h('input', { type: 'text', autocomplete: 'name' });
     const optIn = h('input', { type: 'checkbox' });
 
     put(form.el,
       freqBox,
-      options.currencies.length > 1 ? form.field('currency', 'Currency', currencySelect) : null,
+      options.currencies.length > 1 ? form.field('currency', t('widget-donate-currency'), currencySelect) : null,
       amountBox,
       coverField,
-      form.field('dedicate', 'Dedicate this gift to someone', dedicate),
+      form.field('dedicate', t('widget-donate-dedicate'), dedicate),
       dedication,
-      form.field('email', 'Email', email, { hint: 'For your receipt.' }),
-      form.field('name', 'Name', name, { optional: true }),
-      option(host, 'newsletter', '') === 'true' ? form.field('newsletter_opt_in', 'Also send me the newsletter', optIn) : null,
+      form.field('email', t('widget-email'), email, { hint: t('widget-donate-email-hint') }),
+      form.field('name', t('widget-name'), name, { optional: true }),
+      option(host, 'newsletter', '') === 'true' ? form.field('newsletter_opt_in', t('widget-donate-newsletter'), optIn) : null,
       form.button,
-      h('p', { class: 'fd-hint', text: options.redirects_to_checkout ? 'You will pay on our payment provider\u2019s secure page.' : 'We will email you how to pay.' })
+      h('p', { class: 'fd-hint', text: t(options.redirects_to_checkout ? 'widget-donate-checkout-hint' : 'widget-donate-pledge-hint') })
     );
     w.box.append(form.el, w.status);
     renderPresets();
@@ -278,7 +326,7 @@
       if (preset == null && !custom.value.trim() && amounts.length) preset = amounts[Math.min(1, amounts.length - 1)];
       presetBox.replaceChildren(...amounts.map((minor) => h('button', {
         type: 'button', class: 'fd-preset', 'data-amount': String(minor), 'aria-pressed': String(minor === preset),
-        text: money(minor, currency.code, currency.decimals) + (frequency === 'monthly' ? '/mo' : ''),
+        text: frequency === 'monthly' ? t('widget-donate-per-month', { amount: fmt(minor, currency.code, currency.decimals) }) : fmt(minor, currency.code, currency.decimals),
         onclick: () => { preset = minor; custom.value = ''; syncPresets(); update(); },
       })));
     }
@@ -287,13 +335,19 @@
       for (const b of presetBox.children) b.setAttribute('aria-pressed', String(Number(b.dataset.amount) === preset));
     }
 
-    /** The amount in minor units, `null` when none is chosen, or `NaN` when unreadable. */
+    /** The amount in minor units, `null` when none is chosen, or `NaN` when unreadable;
+     * typed with the language's decimal mark (12.50 or 12,50), group marks ignored. */
     function amount() {
       if (preset != null) return preset;
-      const raw = custom.value.replace(/[\s,]/g, '');
+      const raw = decimalComma ? custom.value.replace(/[\s.]/g, '').replace(',', '.') : custom.value.replace(/[\s,]/g, '');
       if (!raw) return null;
       const re = currency.decimals ? new RegExp('^\\d+(\\.\\d{1,' + currency.decimals + '})?$') : /^\d+$/;
       return re.test(raw) ? Math.round(parseFloat(raw) * 10 ** currency.decimals) : NaN;
+    }
+
+    function example() {
+      const d = currency.decimals;
+      return new Intl.NumberFormat(t.lang, { minimumFractionDigits: d, maximumFractionDigits: d, useGrouping: false }).format(d ? 12.5 : 250);
     }
 
     function fee(minor) {
@@ -306,18 +360,18 @@
       const ok = Number.isFinite(minor) && minor > 0;
       const total = ok ? minor + (cover.checked ? fee(minor) : 0) : 0;
       form.fields.cover_fees.wrap.querySelector('label').textContent = ok
-        ? 'Add ' + money(fee(minor), currency.code, currency.decimals) + ' to cover the processing fee'
-        : 'Cover the processing fee';
+        ? t('widget-donate-cover-fees-amount', { fee: fmt(fee(minor), currency.code, currency.decimals) })
+        : t('widget-donate-cover-fees');
       form.button.textContent = ok
-        ? 'Donate ' + money(total, currency.code, currency.decimals) + (frequency === 'monthly' ? ' monthly' : '')
-        : 'Donate';
+        ? t(frequency === 'monthly' ? 'widget-donate-button-monthly' : 'widget-donate-button-amount', { amount: fmt(total, currency.code, currency.decimals) })
+        : t('widget-donate-button');
     }
 
     async function submit() {
       const minor = amount();
       if (minor == null || Number.isNaN(minor)) {
-        form.setError('amount_minor', minor == null ? 'Choose or enter an amount.' : 'Enter an amount like 25 or 12.50.');
-        w.say('Please correct the marked fields.', 'error');
+        form.setError('amount_minor', minor == null ? t('widget-donate-amount-missing') : t('widget-donate-amount-invalid', { whole: '25', decimal: example() }));
+        w.say(t('widget-error-fix-fields'), 'error');
         custom.focus();
         return;
       }
@@ -337,75 +391,71 @@
         utm: Object.keys(utm).length ? utm : undefined,
         newsletter_opt_in: optIn.checked || undefined,
       };
-      const text = JSON.stringify(body);
+      const sent = JSON.stringify(body);
       // A retry of a request that got no answer keeps its key: the server answers it once.
-      const key = pending && pending.text === text ? pending.key : (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
-      pending = { key, text };
+      const key = pending && pending.sent === sent ? pending.key : (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
+      pending = { key, sent };
       let gift;
       try {
-        gift = await call(w.base, '/api/v1/donations', { method: 'POST', body, headers: { 'Idempotency-Key': key } });
+        gift = await call(w, '/api/v1/donations', { method: 'POST', body, headers: { 'Idempotency-Key': key } });
       } catch (e) {
         if (e.status) pending = null;
         throw e;
       }
       pending = null;
+      const paid = fmt(gift.total_minor, gift.currency, currency.decimals);
       if (gift.checkout_url) {
-        w.say('Taking you to the secure payment page\u2026', 'success');
+        w.say(t('widget-donate-redirecting'), 'success');
         location.assign(gift.checkout_url);
         return;
       }
       form.el.hidden = true;
       w.box.append(h('div', { class: 'fd-done', tabindex: '-1' },
-        h('p', { class: 'fd-big', text: 'Thank you for your pledge!' }),
-        h('p', { text: 'Your ' + (gift.frequency === 'monthly' ? 'monthly ' : '') + 'gift of ' + money(gift.total_minor, gift.currency, currency.decimals) + ' is recorded. We have emailed you how to pay.' })));
-      w.say('Thank you! Your pledge of ' + money(gift.total_minor, gift.currency, currency.decimals) + ' is recorded; check your email for how to pay.', 'success');
+        h('p', { class: 'fd-big', text: t('widget-donate-thanks') }),
+        h('p', { text: t(gift.frequency === 'monthly' ? 'widget-donate-recorded-monthly' : 'widget-donate-recorded', { amount: paid }) })));
+      w.say(t('widget-donate-status', { amount: paid }), 'success');
       w.box.querySelector('.fd-done').focus();
     }
   };
 
   // ---- helpful ----
 
-  const REASONS = {
-    factual_error: 'It has a factual error',
-    unclear: 'It was unclear',
-    missing_context: 'It is missing context',
-    too_long: 'It was too long',
-    other: 'Something else',
-  };
+  const REASONS = ['factual_error', 'unclear', 'missing_context', 'too_long', 'other'];
 
   widgets.helpful = async (w) => {
-    const host = w.host;
+    const { host, t } = w;
     const article = articleUrl(host);
     const qid = 'fd' + ++uid;
     let vote = null;
     const buttons = [true, false].map((helpful) => h('button', {
       type: 'button', class: 'fd-button fd-vote', 'aria-pressed': 'false', 'data-helpful': String(helpful),
-      text: helpful ? 'Yes' : 'No', onclick: () => send(helpful),
+      text: t(helpful ? 'widget-helpful-yes' : 'widget-helpful-no'), onclick: () => send(helpful),
     }));
-    const more = new Form(w, 'Send', async () => {
-      await call(w.base, '/api/v1/feedback', {
+    const more = new Form(w, t('widget-helpful-send'), async () => {
+      await call(w, '/api/v1/feedback', {
         method: 'POST', credentials: 'include',
         body: { article_url: article, helpful: vote, reason: reason.value || undefined, comment: comment.value || undefined },
       });
       more.el.hidden = true;
-      w.say('Thank you, your answer was sent.', 'success');
+      w.say(t('widget-helpful-sent'), 'success');
     });
-    const reason = h('select', {}, h('option', { value: '', text: 'Choose a reason' }));
+    const reason = h('select', {}, h('option', { value: '', text: t('widget-helpful-choose-reason') }));
     const comment = h('textarea', { rows: '3', maxlength: '2000' });
-    const reasonField = more.field('reason', 'What could be better?', reason, { optional: true });
-    more.el.append(h('p', { class: 'fd-lead', text: 'Tell us more' }), reasonField,
-      more.field('comment', 'Your comment', comment, { optional: true }), more.button);
+    const reasonField = more.field('reason', t('widget-helpful-reason'), reason, { optional: true });
+    more.el.append(h('p', { class: 'fd-lead', text: t('widget-helpful-more') }), reasonField,
+      more.field('comment', t('widget-helpful-comment'), comment, { optional: true }), more.button);
     more.el.hidden = true;
-    w.box.append(h('p', { class: 'fd-question', id: qid, text: option(host, 'heading', 'Was this content helpful?') }),
+    w.box.append(h('p', { class: 'fd-question', id: qid, text: text(w, 'heading', 'widget-helpful-question') }),
       h('div', { class: 'fd-choices', role: 'group', 'aria-labelledby': qid }, buttons), w.status, more.el);
 
     let reasonsLoaded = false;
     async function loadReasons() {
       if (reasonsLoaded) return;
       reasonsLoaded = true;
-      const opts = await call(w.base, '/api/v1/feedback/options').catch(() => ({ reasons: Object.keys(REASONS) }));
+      const opts = await call(w, '/api/v1/feedback/options').catch(() => ({ reasons: REASONS }));
       reason.dataset.loaded = 'true';
-      reason.append(...opts.reasons.map((r) => h('option', { value: r, text: REASONS[r] || r.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()) })));
+      const label = (r) => { const m = t('widget-reason-' + r); return m === 'widget-reason-' + r ? r.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()) : m; };
+      reason.append(...opts.reasons.map((r) => h('option', { value: r, text: label(r) })));
     }
 
     async function send(helpful) {
@@ -413,20 +463,20 @@
       buttons.forEach((b) => { b.disabled = true; });
       w.say('');
       try {
-        await call(w.base, '/api/v1/feedback', { method: 'POST', credentials: 'include', body: { article_url: article, helpful } });
+        await call(w, '/api/v1/feedback', { method: 'POST', credentials: 'include', body: { article_url: article, helpful } });
         vote = helpful;
         buttons.forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.helpful === String(helpful))));
-        let line = 'Thanks for your feedback.';
+        let line = t('widget-helpful-thanks');
         try {
-          const s = await call(w.base, '/api/v1/feedback/summary?article_url=' + encodeURIComponent(article));
-          line += ' ' + s.helpful + ' of ' + s.total + (s.total === 1 ? ' reader' : ' readers') + ' found this helpful.';
+          const s = await call(w, '/api/v1/feedback/summary?article_url=' + encodeURIComponent(article));
+          line += ' ' + t('widget-helpful-summary', { helpful: s.helpful, total: s.total });
         } catch (e) { /* the vote counts; the summary is a courtesy */ }
         w.say(line, 'success');
         reasonField.hidden = helpful;
         more.el.hidden = false;
         loadReasons();
       } catch (e) {
-        w.say((e.problem && (e.problem.errors || [])[0] ? e.problem.errors[0].message : e.problem && e.problem.detail) || 'Your answer could not be sent.', 'error');
+        w.say((e.problem && (e.problem.errors || [])[0] ? e.problem.errors[0].message : e.problem && e.problem.detail) || t('widget-helpful-failed'), 'error');
       } finally {
         buttons.forEach((b) => { b.disabled = false; });
       }
@@ -436,11 +486,11 @@
   // ---- comment ----
 
   widgets.comment = async (w) => {
-    const host = w.host;
+    const { host, t } = w;
     let token = null;
-    const form = new Form(w, 'Send comment', async () => {
+    const form = new Form(w, t('widget-comment-send'), async () => {
       const tip = secret.checked;
-      const reply = await call(w.base, '/api/v1/comments', {
+      const reply = await call(w, '/api/v1/comments', {
         method: 'POST',
         body: {
           name: name.value, email: email.value, subject: subject.value || undefined, message: message.value,
@@ -450,11 +500,11 @@
       });
       form.el.hidden = true;
       const done = h('div', { class: 'fd-done', tabindex: '-1' },
-        h('p', { class: 'fd-big', text: tip ? 'Your confidential tip is received.' : 'Thank you for your comment.' }),
-        h('p', {}, 'Your reference is ', h('strong', { class: 'fd-reference', text: reply.reference }),
-          tip ? '. Note it: we send no email about a tip.' : '. We read every message and reply when we can.'));
+        h('p', { class: 'fd-big', text: t(tip ? 'widget-comment-tip-received' : 'widget-comment-thanks') }),
+        h('p', {}, t.parts(tip ? 'widget-comment-reference-tip' : 'widget-comment-reference-reply',
+          { reference: h('strong', { class: 'fd-reference', text: reply.reference }) })));
       w.box.append(done);
-      w.say('Comment sent. Your reference is ' + reply.reference + '.', 'success');
+      w.say(t('widget-comment-status', { reference: reply.reference }), 'success');
       done.focus();
     });
     const name = h('input', { type: 'text', autocomplete: 'name', required: true, 'aria-required': 'true' });
@@ -464,29 +514,27 @@
     const trap = h('input', { type: 'text', name: 'website', tabindex: '-1', autocomplete: 'off' });
     // Offered only when the newsroom takes confidential tips (the token's answer says so).
     const secret = h('input', { type: 'checkbox' });
-    const secretField = form.field('confidential', 'Send as a confidential tip', secret, {
-      hint: 'Stored encrypted, read only by named editors, never sent by email. We cannot protect your own device or network, or hide that and when you wrote to us.',
-    });
+    const secretField = form.field('confidential', t('widget-comment-confidential'), secret, { hint: t('widget-comment-confidential-hint') });
     secretField.hidden = true;
     form.el.append(
-      form.field('name', 'Name', name),
-      form.field('email', 'Email', email, { hint: 'We reply to this address; it is never published.' }),
-      form.field('subject', 'Subject', subject, { optional: true }),
-      form.field('message', 'Your comment', message),
+      form.field('name', t('widget-name'), name),
+      form.field('email', t('widget-email'), email, { hint: t('widget-comment-email-hint') }),
+      form.field('subject', t('widget-comment-subject'), subject, { optional: true }),
+      form.field('message', t('widget-comment-message'), message),
       secretField,
-      h('div', { class: 'fd-trap', 'aria-hidden': 'true' }, h('label', { text: 'Leave this field empty' }, trap)),
+      h('div', { class: 'fd-trap', 'aria-hidden': 'true' }, h('label', { text: t('widget-comment-trap') }, trap)),
       form.button
     );
-    const open = h('button', { type: 'button', class: 'fd-button fd-secondary', 'aria-expanded': 'false', text: option(host, 'buttonLabel', 'Send us your comments') });
-    w.box.append(heading(host, 'What are your thoughts?'), open, form.el, w.status);
+    const open = h('button', { type: 'button', class: 'fd-button fd-secondary', 'aria-expanded': 'false', text: text(w, 'buttonLabel', 'widget-comment-open') });
+    w.box.append(heading(w, 'widget-comment-heading'), open, form.el, w.status);
 
     // The time-trap token starts when the form is shown.
     async function fetchToken() {
-      const t = await call(w.base, '/api/v1/comments/token').catch(() => ({}));
-      token = t.token;
-      if (t.confidential && secretField.hidden) {
+      const answer = await call(w, '/api/v1/comments/token').catch(() => ({}));
+      token = answer.token;
+      if (answer.confidential && secretField.hidden) {
         secretField.hidden = false;
-        if (t.secure_contact_note) secretField.append(h('p', { class: 'fd-hint', text: t.secure_contact_note }));
+        if (answer.secure_contact_note) secretField.append(h('p', { class: 'fd-hint', text: answer.secure_contact_note }));
       }
     }
     async function show() {
@@ -510,36 +558,36 @@
   // ---- newsletter ----
 
   widgets.newsletter = async (w) => {
-    const host = w.host;
+    const { host, t } = w;
     const fixed = (option(host, 'lists', '') || '').split(',').map((s) => s.trim()).filter(Boolean);
     const email = h('input', { type: 'email', autocomplete: 'email', required: true, 'aria-required': 'true' });
     const boxes = [];
-    const form = new Form(w, 'Subscribe', async () => {
+    const form = new Form(w, t('widget-newsletter-subscribe'), async () => {
       const lists = fixed.length ? fixed : boxes.filter((b) => b.checked).map((b) => b.value);
       if (boxes.length && !lists.length) {
-        form.setError('lists', 'Choose at least one newsletter.');
-        w.say('Please correct the marked fields.', 'error');
+        form.setError('lists', t('widget-newsletter-choose-one'));
+        w.say(t('widget-error-fix-fields'), 'error');
         boxes[0].focus();
         return;
       }
-      await call(w.base, '/api/v1/newsletter/subscriptions', {
+      await call(w, '/api/v1/newsletter/subscriptions', {
         method: 'POST',
         body: { email: email.value, lists: lists.length ? lists : undefined, source_url: articleUrl(host) },
       });
       form.el.hidden = true;
       const done = h('div', { class: 'fd-done', tabindex: '-1' },
-        h('p', { class: 'fd-big', text: 'Check your inbox' }),
-        h('p', { text: 'We sent a confirmation link to ' + email.value.trim() + '. Your subscription starts when you open it.' }));
+        h('p', { class: 'fd-big', text: t('widget-newsletter-check-inbox') }),
+        h('p', { text: t('widget-newsletter-sent', { email: email.value.trim() }) }));
       w.box.append(done);
-      w.say('Almost done: check your inbox to confirm your subscription.', 'success');
+      w.say(t('widget-newsletter-status'), 'success');
       done.focus();
     });
-    w.box.append(heading(host, 'Get our newsletter'), h('p', { class: 'fd-lead', text: option(host, 'intro', 'Our best reporting in your inbox. Unsubscribe at any time.') }), form.el, w.status);
-    form.el.append(form.field('email', 'Email', email));
+    w.box.append(heading(w, 'widget-newsletter-heading'), h('p', { class: 'fd-lead', text: text(w, 'intro', 'widget-newsletter-intro') }), form.el, w.status);
+    form.el.append(form.field('email', t('widget-email'), email));
     if (!fixed.length) {
-      const lists = await call(w.base, '/api/v1/newsletter/lists').catch(() => []);
+      const lists = await call(w, '/api/v1/newsletter/lists').catch(() => []);
       if (lists.length > 1) {
-        const set = h('fieldset', { class: 'fd-lists' }, h('legend', { text: 'Newsletters' }));
+        const set = h('fieldset', { class: 'fd-lists' }, h('legend', { text: t('widget-newsletter-lists') }));
         for (const l of lists) {
           const box = h('input', { type: 'checkbox', value: l.slug, checked: true });
           boxes.push(box);
@@ -555,28 +603,27 @@
 
   // ---- jobs ----
 
-  const EMPLOYMENT = { full_time: 'Full-time', part_time: 'Part-time', contractor: 'Contract', temporary: 'Temporary', intern: 'Internship', volunteer: 'Volunteer', per_diem: 'Per diem', other: 'Other' };
-  const WORKPLACE = { remote: 'Remote', hybrid: 'Hybrid', on_site: 'On-site' };
-
   widgets.jobs = async (w) => {
-    const host = w.host;
-    w.box.append(heading(host, 'Work with us'), w.status);
+    const { host, t } = w;
+    /** A value's label (`widget-employment-full_time`), else the value as sent. */
+    const label = (prefix, value) => { const m = value && t(prefix + value); return m === prefix + value ? value : m; };
+    w.box.append(heading(w, 'widget-jobs-heading'), w.status);
     let jobs;
     try {
-      jobs = await call(w.base, '/api/v1/jobs');
+      jobs = await call(w, '/api/v1/jobs');
     } catch (e) {
-      w.say('Open positions cannot be shown right now.', 'error');
+      w.say(t('widget-jobs-unavailable'), 'error');
       return;
     }
     const limit = parseInt(option(host, 'limit', '0'), 10) || jobs.length;
     if (!jobs.length) {
-      w.say('There are no open positions right now.');
+      w.say(t('widget-jobs-none'));
       return;
     }
     w.box.insertBefore(h('ul', { class: 'fd-job-list' }, jobs.slice(0, limit).map((j) => h('li', { class: 'fd-job' },
       h('a', { href: j.url, class: 'fd-job-title', text: j.title }),
-      h('p', { class: 'fd-meta', text: [j.location, EMPLOYMENT[j.employment_type] || j.employment_type, WORKPLACE[j.remote] || j.remote].filter(Boolean).join(' \u00b7 ') +
-        (j.closes_at ? ' \u00b7 Apply by ' + new Date(j.closes_at).toLocaleDateString(document.documentElement.lang || undefined, { day: 'numeric', month: 'long', year: 'numeric' }) : '') }),
+      h('p', { class: 'fd-meta', text: [j.location, label('widget-employment-', j.employment_type), label('widget-workplace-', j.remote)].filter(Boolean).join(' \u00b7 ') +
+        (j.closes_at ? ' \u00b7 ' + t('widget-jobs-apply-by', { date: new Date(j.closes_at).toLocaleDateString(t.lang, { day: 'numeric', month: 'long', year: 'numeric' }) }) : '') }),
       j.summary ? h('p', { text: j.summary }) : null))), w.status);
   };
 
@@ -586,10 +633,12 @@
     const kind = host.dataset.frontdesk;
     if (!widgets[kind] || host.shadowRoot || !host.attachShadow) return;
     const w = frame(host, kind);
-    widgets[kind](w).catch(() => {
-      if (!w.status.isConnected) w.box.append(w.status);
-      w.say('This part of the page could not be loaded. Please try again later.', 'error');
-    });
+    catalogue(w.base, langOf(host))
+      .then((messages) => { w.t = translator(messages); host.setAttribute('data-frontdesk-lang', w.t.lang); return widgets[kind](w); })
+      .catch(() => {
+        if (!w.status.isConnected) w.box.append(w.status);
+        w.say(w.t('widget-error-load'), 'error');
+      });
   }
 
   function start(root) {

@@ -8,6 +8,7 @@
 use std::sync::LazyLock;
 
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
@@ -23,24 +24,47 @@ static VERSION: LazyLock<String> = LazyLock::new(|| {
     hash.update(SCRIPT.as_bytes());
     hash.update([0]);
     hash.update(STYLESHEET.as_bytes());
+    // The widgets' messages are fetched with the same `v`, so they change it too.
+    for (lang, text) in crate::i18n::embedded_in_every_language(super::messages::FILE) {
+        hash.update([0]);
+        hash.update(lang.as_bytes());
+        hash.update([0]);
+        hash.update(text.as_bytes());
+    }
     hex::encode(hash.finalize())[..12].to_string()
 });
 
-/// A short hash of both files: the `v` query value that makes their URLs immutable.
+/// A short hash of both files and the widgets' catalogues: the `v` query value that makes their URLs immutable.
 pub fn version() -> &'static str {
     &VERSION
 }
 
 pub async fn script(req: HttpRequest) -> HttpResponse {
-    serve(&req, SCRIPT, "text/javascript; charset=utf-8")
+    serve_static(&req, SCRIPT, "text/javascript; charset=utf-8")
 }
 
 pub async fn stylesheet(req: HttpRequest) -> HttpResponse {
-    serve(&req, STYLESHEET, "text/css; charset=utf-8")
+    serve_static(&req, STYLESHEET, "text/css; charset=utf-8")
 }
 
-fn serve(req: &HttpRequest, body: &'static str, content_type: &str) -> HttpResponse {
+fn serve_static(req: &HttpRequest, body: &'static str, content_type: &str) -> HttpResponse {
     let etag = format!("W/\"{}-{}\"", version(), body.len());
+    serve(
+        req,
+        &etag,
+        Bytes::from_static(body.as_bytes()),
+        content_type,
+    )
+}
+
+/// Answers with `body` (or 304 when `If-None-Match` names `etag`), cached for a year when
+/// the URL carries the current `?v=`, else five minutes; any origin may read it.
+pub(super) fn serve(
+    req: &HttpRequest,
+    etag: &str,
+    body: Bytes,
+    content_type: &str,
+) -> HttpResponse {
     let versioned = url::form_urlencoded::parse(req.query_string().as_bytes())
         .any(|(k, v)| k == "v" && v == version());
     let cache = if versioned { LONG_CACHE } else { SHORT_CACHE };

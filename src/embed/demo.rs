@@ -1,5 +1,7 @@
 //! `GET /demo/article`: a newsroom's article page (the seed story) with every reader widget
 //! embedded as a newsroom would: one script tag and a `data-frontdesk` element per widget.
+//! `?lang=es` shows the page's chrome in that language (from `locales/<lang>/demo.ftl`) with
+//! `data-lang` on its widgets; the article itself is the newsroom's English edition.
 //! 404 unless `demo.enabled`. It stores and seeds nothing.
 
 use actix_web::http::{header, StatusCode};
@@ -25,10 +27,24 @@ pub fn article_url(state: &AppState) -> String {
     )
 }
 
-pub async fn article(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+#[derive(Debug, serde::Deserialize)]
+pub struct ArticleQuery {
+    lang: Option<String>,
+}
+
+/// The page in `?lang=` when it is an offered language, else in the site's default.
+pub async fn article(
+    state: web::Data<AppState>,
+    query: web::Query<ArticleQuery>,
+) -> Result<HttpResponse, AppError> {
     if !state.settings.demo.enabled {
         return Err(AppError::NotFound);
     }
+    let lang = query
+        .lang
+        .as_deref()
+        .and_then(|l| state.languages.parse(l).ok())
+        .unwrap_or_else(|| state.languages.default_lang().clone());
     let mut response = render(
         &state.templates,
         &state.settings,
@@ -37,6 +53,8 @@ pub async fn article(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
         json!({
             "article_url": article_url(&state),
             "version": super::assets::version(),
+            "lang": lang,
+            "widget_lang": query.lang.is_some().then_some(&lang),
         }),
     )?;
     response.headers_mut().insert(

@@ -21,6 +21,16 @@ pub fn embedded_languages() -> Vec<&'static str> {
     set.into_iter().collect()
 }
 
+/// Every language's text of one catalogue file (e.g. `"widgets.ftl"`), sorted by language;
+/// a language without that file is left out.
+pub fn embedded_in_every_language(file: &str) -> Vec<(&'static str, &'static str)> {
+    EMBEDDED
+        .iter()
+        .filter(|(_, f, _)| *f == file)
+        .map(|(lang, _, text)| (*lang, *text))
+        .collect()
+}
+
 /// One Fluent bundle per embedded language.
 pub struct Catalogues {
     bundles: BTreeMap<&'static str, FluentBundle<FluentResource>>,

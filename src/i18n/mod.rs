@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use catalogue::embedded_in_every_language;
 pub use catalogue::{embedded_languages, has_catalogue, message_ids, CatalogueError, Catalogues};
 
 /// One of the configured reader languages. Only [`Languages`] makes one, so a `Lang` is
