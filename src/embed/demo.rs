@@ -40,10 +40,13 @@ pub async fn article(
     if !state.settings.demo.enabled {
         return Err(AppError::NotFound);
     }
-    let lang = query
+    // Chosen on the URL: the widgets are told too (`data-lang`); else the page's lang decides.
+    let chosen = query
         .lang
         .as_deref()
-        .and_then(|l| state.languages.parse(l).ok())
+        .and_then(|l| state.languages.parse(l).ok());
+    let lang = chosen
+        .clone()
         .unwrap_or_else(|| state.languages.default_lang().clone());
     let mut response = render(
         &state.templates,
@@ -54,7 +57,7 @@ pub async fn article(
             "article_url": article_url(&state),
             "version": super::assets::version(),
             "lang": lang,
-            "widget_lang": query.lang.is_some().then_some(&lang),
+            "widget_lang": chosen,
         }),
     )?;
     response.headers_mut().insert(

@@ -9,22 +9,28 @@ use crate::helpers::{spawn_app, spawn_app_with, Backend};
 
 both_backends!(
     embed_assets_are_compressed_cached_and_within_budget,
+    widget_messages_are_served_per_language_and_cached,
     demo_article_embeds_every_widget_and_is_off_when_disabled,
+    demo_article_speaks_spanish_with_lang_es,
     donation_options_follow_the_configuration,
     feedback_options_name_the_configured_reasons,
     public_api_allows_the_demo_origin_and_allowed_origins_only,
 );
 
-/// Script and stylesheet together, gzipped as served, must stay within 20 KiB.
+/// Script, stylesheet and the larger of the widgets' catalogues (a reader loads one),
+/// gzipped as served, must stay within 20 KiB together.
 const BUDGET_GZIPPED: usize = 20 * 1024;
 
 async fn embed_assets_are_compressed_cached_and_within_budget(backend: Backend) {
     let app = spawn_app(backend).await;
     let mut gzipped = 0;
+    let mut largest_catalogue = 0;
     let mut etags = Vec::new();
     for (path, content_type) in [
         ("/embed/frontdesk.js", "text/javascript; charset=utf-8"),
         ("/embed/frontdesk.css", "text/css; charset=utf-8"),
+        ("/embed/i18n/en.json", "application/json"),
+        ("/embed/i18n/es.json", "application/json"),
     ] {
         let plain = app.get(path).await;
         assert_eq!(plain.status(), 200);
@@ -58,7 +64,11 @@ async fn embed_assets_are_compressed_cached_and_within_budget(backend: Backend) 
             "{path}: {packed_len} of {plain_len}"
         );
         eprintln!("{path}: {plain_len} bytes, {packed_len} gzipped");
-        gzipped += packed_len;
+        if path.starts_with("/embed/i18n/") {
+            largest_catalogue = largest_catalogue.max(packed_len);
+        } else {
+            gzipped += packed_len;
+        }
 
         // Revalidation and the versioned, immutable URL.
         let again = app
@@ -82,9 +92,115 @@ async fn embed_assets_are_compressed_cached_and_within_budget(backend: Backend) 
         );
         etags.push(etag);
     }
-    eprintln!("embed assets: {gzipped} bytes gzipped (budget {BUDGET_GZIPPED})");
-    assert!(gzipped <= BUDGET_GZIPPED, "{gzipped} bytes gzipped");
-    assert_ne!(etags[0], etags[1]);
+    eprintln!(
+        "embed assets: script and styles {gzipped} + largest catalogue {largest_catalogue} = {} bytes gzipped (budget {BUDGET_GZIPPED})",
+        gzipped + largest_catalogue
+    );
+    assert!(largest_catalogue > 0);
+    let total = gzipped + largest_catalogue;
+    assert!(total <= BUDGET_GZIPPED, "{total} bytes gzipped");
+    let distinct: std::collections::BTreeSet<_> = etags.iter().collect();
+    assert_eq!(distinct.len(), etags.len(), "{etags:?}");
+}
+
+async fn widget_messages_are_served_per_language_and_cached(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut keys = Vec::new();
+    for (lang, donate, summary_one) in [
+        (
+            "en",
+            "Donate",
+            "{helpful} of {total} reader found this helpful.",
+        ),
+        (
+            "es",
+            "Donar",
+            "A {helpful} de {total} lector le resultó útil.",
+        ),
+    ] {
+        let res = app.get(&format!("/embed/i18n/{lang}.json")).await;
+        assert_eq!(res.status(), 200, "{lang}");
+        assert_eq!(res.headers()[header::CONTENT_TYPE], "application/json");
+        assert_eq!(res.headers()[header::CACHE_CONTROL], "public, max-age=300");
+        assert_eq!(res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        let etag = res.headers()[header::ETAG]
+            .to_str()
+            .expect("etag")
+            .to_string();
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["lang"], lang);
+        let messages = body["messages"].as_object().expect("messages");
+        assert_eq!(messages["widget-donate-button"], donate);
+        assert_eq!(
+            messages["widget-donate-button-monthly"]
+                .as_str()
+                .map(|m| m.contains("{amount}")),
+            Some(true),
+            "{lang}: arguments stay for the script"
+        );
+        // A plural is sent as its variants; the script picks one with Intl.PluralRules.
+        let summary = &messages["widget-helpful-summary"];
+        assert_eq!(summary["$"], "total");
+        assert_eq!(summary["one"], summary_one);
+        assert_eq!(summary["*"], summary["other"]);
+        // Only the widgets' catalogue: no email or page messages.
+        assert!(messages.keys().all(|k| k.starts_with("widget-")), "{lang}");
+        keys.push(messages.keys().cloned().collect::<Vec<_>>());
+
+        let again = app
+            .client
+            .get(app.url(&format!("/embed/i18n/{lang}.json")))
+            .header(header::IF_NONE_MATCH, &etag)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(again.status(), 304);
+        let version = frontdesk::embed::assets::version();
+        let versioned = app
+            .get(&format!("/embed/i18n/{lang}.json?v={version}"))
+            .await;
+        assert_eq!(
+            versioned.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(versioned.headers()[header::ETAG], etag.as_str());
+    }
+    assert_eq!(keys[0], keys[1], "both languages have the same messages");
+
+    // default.json is the site's default language.
+    let default: Value = app
+        .get("/embed/i18n/default.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(default["lang"], "en");
+    let spanish_site = spawn_app_with(backend, |s| s.site.default_language = "es".into()).await;
+    let default: Value = spanish_site
+        .get("/embed/i18n/default.json")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(default["lang"], "es");
+    assert_eq!(default["messages"]["widget-helpful-yes"], "Sí");
+
+    // A language the site does not offer is a 404 problem.
+    for path in [
+        "/embed/i18n/fr.json",
+        "/embed/i18n/EN.json",
+        "/embed/i18n/en",
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 404, "{path}");
+        if path.ends_with(".json") {
+            assert_eq!(
+                res.headers()[header::CONTENT_TYPE],
+                "application/problem+json",
+                "{path}"
+            );
+        }
+    }
 }
 
 async fn demo_article_embeds_every_widget_and_is_off_when_disabled(backend: Backend) {
@@ -120,6 +236,8 @@ async fn demo_article_embeds_every_widget_and_is_off_when_disabled(backend: Back
     ] {
         assert!(page.contains(text), "{text}");
     }
+    assert!(page.contains("<html lang=\"en\">"));
+    assert!(!page.contains("data-lang="), "the page's lang decides");
     assert_eq!(app.get("/demo/article.css").await.status(), 200);
 
     let off = spawn_app_with(backend, |s| s.demo.enabled = false).await;
@@ -127,6 +245,43 @@ async fn demo_article_embeds_every_widget_and_is_off_when_disabled(backend: Back
     assert_eq!(off.get("/demo/article.css").await.status(), 404);
     // The widgets themselves are served either way: newsrooms embed them.
     assert_eq!(off.get("/embed/frontdesk.js").await.status(), 200);
+}
+
+async fn demo_article_speaks_spanish_with_lang_es(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let page = app
+        .get("/demo/article?lang=es")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("<html lang=\"es\">"));
+    for kind in ["helpful", "donate", "comment", "newsletter", "jobs"] {
+        assert!(
+            page.contains(&format!("data-frontdesk=\"{kind}\" data-lang=\"es\"")),
+            "{kind}"
+        );
+    }
+    for text in [
+        "Artículo de demostración servido por Frontdesk",
+        "Contenido relacionado",
+        "Sobre InSight Crime",
+        "data-heading-es=\"Apoye a InSight Crime\"",
+        // The story is the newsroom's English edition.
+        "Iran to Train Bolivia Police in Drug Ops",
+    ] {
+        assert!(page.contains(text), "{text}");
+    }
+    assert!(!page.contains("Related Content"));
+    // A language the site does not offer shows the default.
+    let page = app
+        .get("/demo/article?lang=fr")
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("<html lang=\"en\">") && page.contains("Related Content"));
+    assert!(!page.contains("data-lang="));
 }
 
 async fn donation_options_follow_the_configuration(backend: Backend) {
