@@ -33,6 +33,7 @@ mod passkeys_browser;
 mod people;
 mod processes;
 mod reader_journeys;
+mod reader_journeys_es;
 mod retention;
 mod search;
 mod shared_limits;

@@ -1,17 +1,23 @@
 //! Every reader journey, walked in a real browser on the demo article page (`/demo/article`),
-//! then checked through the staff JSON API and the SMTP sink. SQLite only: the UI does not
-//! change with the database, and the features' own tests cover both backends.
+//! then checked through the staff JSON API, the database and the SMTP sink. SQLite only: the
+//! UI does not change with the database, and the features' own tests cover both backends.
+//!
+//! The journeys are written once, for the [`Words`] of a language: this file walks them in
+//! English ([`ENGLISH`]), `reader_journeys_es.rs` in Spanish on `/demo/article?lang=es`.
 //!
 //! Each test saves a screenshot under `target/screenshots/`. With
-//! `FRONTDESK_UPDATE_DOCS_SCREENSHOT=1`, the job application test (the one with an open
-//! position to show) also refreshes `docs/embedding-demo.png`.
+//! `FRONTDESK_SCREENSHOTS=1` (or `FRONTDESK_UPDATE_DOCS_SCREENSHOT=1`), the job application
+//! test (the one with an open position to show) also refreshes the language's
+//! `docs/embedding-demo*.png`.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use diesel::prelude::*;
 use fantoccini::Locator;
 use frontdesk::config::Settings;
+use frontdesk::db::schema::{comments, donations, newsletter_subscribers};
 use serde_json::{json, Value};
 
 use crate::browser::Browser;
@@ -19,6 +25,66 @@ use crate::fake_stripe::{self, FakeStripe};
 use crate::helpers::{spawn_app_with, Backend, TestApp};
 
 const WAIT: Duration = Duration::from_secs(15);
+
+/// What the journeys open, type and expect to read in one language. Texts of the reader
+/// pages the journeys pass through (the newsletter confirmation, the thanks pages) are
+/// checked in English only; in another language they are waited for by their element, and
+/// the outcome is checked through the staff API.
+pub(crate) struct Words {
+    /// The `lang` the widgets send and the database stores.
+    pub lang: &'static str,
+    /// The demo article's address.
+    pub page: &'static str,
+    /// The prefix of the screenshots' names.
+    pub shots: &'static str,
+    /// The docs screenshot this language refreshes.
+    pub docs_screenshot: &'static str,
+    pub helpful_question: &'static str,
+    pub helpful_one_of_one: &'static str,
+    pub helpful_none_of_one: &'static str,
+    pub helpful_sent: &'static str,
+    pub fix_fields: &'static str,
+    pub your_reference: &'static str,
+    pub check_inbox: &'static str,
+    /// Too small an amount, typed with the language's decimal mark.
+    pub too_little: &'static str,
+    /// The server's bounds message beside the amount (`""`: any message).
+    pub amount_bounds: &'static str,
+    pub monthly: &'static str,
+    /// The donate button for 50 a month with the fee covered (no-break spaces as spaces).
+    pub donate_monthly_label: &'static str,
+    pub pledge_thanks: &'static str,
+    pub checkout_hint: &'static str,
+    pub donate_heading: &'static str,
+    /// Reader pages' texts (English only, see above; `""` waits for the element).
+    pub confirm_page: &'static str,
+    pub subscribed_page: &'static str,
+    pub thanks_page: &'static str,
+}
+
+pub(crate) const ENGLISH: Words = Words {
+    lang: "en",
+    page: "/demo/article",
+    shots: "reader",
+    docs_screenshot: "docs/embedding-demo.png",
+    helpful_question: "Was this content helpful?",
+    helpful_one_of_one: "1 of 1 reader found this helpful",
+    helpful_none_of_one: "0 of 1 reader found this helpful",
+    helpful_sent: "your answer was sent",
+    fix_fields: "Please correct the marked fields",
+    your_reference: "Your reference is",
+    check_inbox: "Check your inbox",
+    too_little: "0.50",
+    amount_bounds: "Give between 1.00 USD",
+    monthly: "monthly",
+    donate_monthly_label: "Donate $51.81 monthly",
+    pledge_thanks: "Thank you for your pledge",
+    checkout_hint: "secure page",
+    donate_heading: "Support InSight Crime",
+    confirm_page: "Confirm your subscription",
+    subscribed_page: "You're subscribed",
+    thanks_page: "Thank you",
+};
 
 /// An app whose `public_url` is its real address (links in emails, the demo's canonical
 /// article URL and its CORS origin must point at it), on a port picked before it starts.
@@ -38,18 +104,37 @@ async fn spawn_demo(configure: impl FnOnce(&mut Settings)) -> TestApp {
     .await
 }
 
-/// A browser on the demo article, or `None` (skipped) without one.
-async fn open_demo(app: &TestApp) -> Option<Browser> {
+/// A browser on the demo article in `words`' language, its widgets speaking it, or `None`
+/// (skipped) without one.
+async fn open_demo(app: &TestApp, words: &Words) -> Option<Browser> {
     let browser = Browser::start().await?;
     browser
         .client
-        .goto(&app.url("/demo/article"))
+        .goto(&app.url(words.page))
         .await
         .expect("open the demo article");
     browser
         .wait_for_text("h1", "Iran to Train Bolivia Police")
         .await;
+    browser
+        .wait_in_widget("helpful", ".fd-question", words.helpful_question)
+        .await;
+    browser
+        .wait_in_widget("donate", ".fd-title", words.donate_heading)
+        .await;
     Some(browser)
+}
+
+/// The `lang` stored with the row `query` finds.
+async fn stored_lang(
+    app: &TestApp,
+    query: impl FnOnce(&mut frontdesk::db::DbConnection) -> QueryResult<Option<String>> + Send + 'static,
+) -> Option<String> {
+    app.state
+        .db
+        .run(move |conn| Ok(query(conn)?))
+        .await
+        .expect("stored lang")
 }
 
 async fn staff_json(app: &TestApp, token: &str, path: &str) -> Value {
@@ -101,13 +186,51 @@ async fn field_error(browser: &Browser, kind: &str, field_css: &str) -> (String,
 }
 
 fn docs_screenshot_wanted() -> bool {
-    std::env::var("FRONTDESK_UPDATE_DOCS_SCREENSHOT").is_ok_and(|v| v == "1")
+    ["FRONTDESK_SCREENSHOTS", "FRONTDESK_UPDATE_DOCS_SCREENSHOT"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| v == "1"))
 }
 
 #[tokio::test]
 async fn helpful_vote_then_change_of_mind_stores_one_vote() {
+    helpful_vote(&ENGLISH).await;
+}
+
+#[tokio::test]
+async fn comment_with_a_bad_name_is_corrected_then_sent_and_acknowledged() {
+    comment_corrected_then_sent(&ENGLISH).await;
+}
+
+#[tokio::test]
+async fn newsletter_subscription_is_confirmed_from_the_emailed_link() {
+    newsletter_confirmed(&ENGLISH).await;
+}
+
+#[tokio::test]
+async fn monthly_pledge_with_fees_and_dedication_after_a_too_small_amount() {
+    monthly_pledge(&ENGLISH).await;
+}
+
+#[tokio::test]
+async fn card_gift_goes_through_the_processor_checkout_and_gets_a_receipt() {
+    card_gift(&ENGLISH).await;
+}
+
+#[tokio::test]
+async fn reader_applies_to_the_open_position_with_a_pdf() {
+    job_application(&ENGLISH).await;
+}
+
+#[tokio::test]
+async fn widgets_fit_a_320_pixel_wide_screen() {
+    narrow_screen(&ENGLISH).await;
+}
+
+/// A vote, a change of mind, then the optional reason and comment. (A vote stores no
+/// language: no email follows it.)
+pub(crate) async fn helpful_vote(words: &Words) {
     let app = spawn_demo(|_| {}).await;
-    let Some(browser) = open_demo(&app).await else {
+    let Some(browser) = open_demo(&app, words).await else {
         return;
     };
     // Yes, then the reader changes their mind.
@@ -115,14 +238,14 @@ async fn helpful_vote_then_change_of_mind_stores_one_vote() {
         .click_in_widget("helpful", "button[data-helpful='true']")
         .await;
     browser
-        .wait_in_widget("helpful", ".fd-status", "1 of 1 reader found this helpful")
+        .wait_in_widget("helpful", ".fd-status", words.helpful_one_of_one)
         .await;
     browser.in_widget("helpful", "form textarea").await; // the follow-up is offered
     browser
         .click_in_widget("helpful", "button[data-helpful='false']")
         .await;
     browser
-        .wait_in_widget("helpful", ".fd-status", "0 of 1 reader found this helpful")
+        .wait_in_widget("helpful", ".fd-status", words.helpful_none_of_one)
         .await;
     let no = browser
         .in_widget("helpful", "button[data-helpful='false']")
@@ -146,9 +269,11 @@ async fn helpful_vote_then_change_of_mind_stores_one_vote() {
         .click_in_widget("helpful", "form button[type='submit']")
         .await;
     browser
-        .wait_in_widget("helpful", ".fd-status", "your answer was sent")
+        .wait_in_widget("helpful", ".fd-status", words.helpful_sent)
         .await;
-    browser.screenshot("reader-helpful").await;
+    browser
+        .screenshot(&format!("{}-helpful", words.shots))
+        .await;
 
     let editor = app.staff_token("editor").await;
     let report = staff_json(&app, &editor, "/api/v1/staff/feedback?min_votes=1").await;
@@ -173,10 +298,9 @@ async fn helpful_vote_then_change_of_mind_stores_one_vote() {
     browser.client.clone().close().await.expect("close");
 }
 
-#[tokio::test]
-async fn comment_with_a_bad_name_is_corrected_then_sent_and_acknowledged() {
+pub(crate) async fn comment_corrected_then_sent(words: &Words) {
     let app = spawn_demo(|_| {}).await;
-    let Some(browser) = open_demo(&app).await else {
+    let Some(browser) = open_demo(&app, words).await else {
         return;
     };
     browser
@@ -206,12 +330,14 @@ async fn comment_with_a_bad_name_is_corrected_then_sent_and_acknowledged() {
         .click_in_widget("comment", "form button[type='submit']")
         .await;
     browser
-        .wait_in_widget("comment", ".fd-status", "Please correct the marked fields")
+        .wait_in_widget("comment", ".fd-status", words.fix_fields)
         .await;
     let (invalid, message) = field_error(&browser, "comment", "input[name='name']").await;
     assert_eq!(invalid, "true");
     assert!(!message.is_empty(), "the server's message is shown");
-    browser.screenshot("reader-comment-error").await;
+    browser
+        .screenshot(&format!("{}-comment-error", words.shots))
+        .await;
 
     // Corrected, after a reader's pause (the time-trap wants at least a second).
     browser
@@ -224,7 +350,7 @@ async fn comment_with_a_bad_name_is_corrected_then_sent_and_acknowledged() {
         .click_in_widget("comment", "form button[type='submit']")
         .await;
     let done = browser
-        .wait_in_widget("comment", ".fd-status", "Your reference is")
+        .wait_in_widget("comment", ".fd-status", words.your_reference)
         .await;
     let reference = done
         .trim_end_matches('.')
@@ -232,7 +358,9 @@ async fn comment_with_a_bad_name_is_corrected_then_sent_and_acknowledged() {
         .next()
         .expect("reference")
         .to_string();
-    browser.screenshot("reader-comment").await;
+    browser
+        .screenshot(&format!("{}-comment", words.shots))
+        .await;
 
     let mails = app.smtp.wait_for(2, WAIT).await;
     let staff = mail_to(&mails, &app.settings.mail.staff_inbox);
@@ -250,13 +378,21 @@ async fn comment_with_a_bad_name_is_corrected_then_sent_and_acknowledged() {
     assert_eq!(item["reference"], reference.as_str(), "{comments}");
     assert_eq!(item["status"], "new", "not taken for spam: {comments}");
     assert_eq!(item["article_url"], app.url("/demo/article"));
+    let lang = stored_lang(&app, |conn| {
+        comments::table.select(comments::lang).first(conn)
+    })
+    .await;
+    assert_eq!(
+        lang.as_deref(),
+        Some(words.lang),
+        "the comment keeps its language"
+    );
     browser.client.clone().close().await.expect("close");
 }
 
-#[tokio::test]
-async fn newsletter_subscription_is_confirmed_from_the_emailed_link() {
+pub(crate) async fn newsletter_confirmed(words: &Words) {
     let app = spawn_demo(|_| {}).await;
-    let Some(browser) = open_demo(&app).await else {
+    let Some(browser) = open_demo(&app, words).await else {
         return;
     };
     browser
@@ -279,9 +415,23 @@ async fn newsletter_subscription_is_confirmed_from_the_emailed_link() {
         .click_in_widget("newsletter", "button[type='submit']")
         .await;
     browser
-        .wait_in_widget("newsletter", ".fd-done", "Check your inbox")
+        .wait_in_widget("newsletter", ".fd-done", words.check_inbox)
         .await;
-    browser.screenshot("reader-newsletter").await;
+    browser
+        .screenshot(&format!("{}-newsletter", words.shots))
+        .await;
+    let lang = stored_lang(&app, |conn| {
+        newsletter_subscribers::table
+            .filter(newsletter_subscribers::email.eq("nora.reader@example.org"))
+            .select(newsletter_subscribers::lang)
+            .first(conn)
+    })
+    .await;
+    assert_eq!(
+        lang.as_deref(),
+        Some(words.lang),
+        "the subscriber's language"
+    );
 
     let mails = app.smtp.wait_for(1, WAIT).await;
     let confirm = mail_to(&mails, "nora.reader@example.org");
@@ -296,35 +446,37 @@ async fn newsletter_subscription_is_confirmed_from_the_emailed_link() {
     assert!(link.starts_with(&app.address), "{link}");
 
     browser.client.goto(&link).await.expect("open the link");
-    browser
-        .wait_for_text("h1", "Confirm your subscription")
-        .await;
+    browser.wait_for_text("h1", words.confirm_page).await;
     browser.click("main form button[type='submit']").await;
-    browser.wait_for_text("h1", "You're subscribed").await;
+    browser.wait_for_text("h1", words.subscribed_page).await;
 
+    // The confirmation page's text is checked in English only: wait for the answer.
     let fundraiser = app.staff_token("fundraising").await;
-    let subscribers = staff_json(
-        &app,
-        &fundraiser,
-        "/api/v1/staff/subscribers?email=nora.reader@example.org",
-    )
-    .await;
-    assert_eq!(
-        subscribers["items"][0]["status"], "confirmed",
-        "{subscribers}"
-    );
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let subscribers = staff_json(
+            &app,
+            &fundraiser,
+            "/api/v1/staff/subscribers?email=nora.reader@example.org",
+        )
+        .await;
+        if subscribers["items"][0]["status"] == "confirmed" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never confirmed: {subscribers}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     browser.client.clone().close().await.expect("close");
 }
 
-#[tokio::test]
-async fn monthly_pledge_with_fees_and_dedication_after_a_too_small_amount() {
+pub(crate) async fn monthly_pledge(words: &Words) {
     let app = spawn_demo(|_| {}).await;
-    let Some(browser) = open_demo(&app).await else {
+    let Some(browser) = open_demo(&app, words).await else {
         return;
     };
     // Too little: the server's bounds come back beside the amount.
     browser
-        .fill_in_widget("donate", "input[name='custom_amount']", "0.50")
+        .fill_in_widget("donate", "input[name='custom_amount']", words.too_little)
         .await;
     browser
         .fill_in_widget("donate", "input[name='email']", "dora.donor@example.org")
@@ -332,19 +484,22 @@ async fn monthly_pledge_with_fees_and_dedication_after_a_too_small_amount() {
     browser
         .click_in_widget("donate", "form > button[type='submit']")
         .await;
-    browser
+    let bounds = browser
         .wait_in_widget(
             "donate",
             "fieldset.fd-amount > .fd-error",
-            "Give between 1.00 USD",
+            words.amount_bounds,
         )
         .await;
+    assert!(!bounds.is_empty(), "the server's bounds are shown");
     let amount = browser.in_widget("donate", "fieldset.fd-amount").await;
     assert_eq!(
         amount.attr("aria-invalid").await.expect("attr").as_deref(),
         Some("true")
     );
-    browser.screenshot("reader-donate-error").await;
+    browser
+        .screenshot(&format!("{}-donate-error", words.shots))
+        .await;
 
     // Monthly, 50 dollars, covering the fee, in memory of someone.
     browser
@@ -372,16 +527,22 @@ async fn monthly_pledge_with_fees_and_dedication_after_a_too_small_amount() {
         .fill_in_widget("donate", "input[name='name']", "Dora Donor")
         .await;
     let label = browser
-        .wait_in_widget("donate", "form > button[type='submit']", "monthly")
+        .wait_in_widget("donate", "form > button[type='submit']", words.monthly)
         .await;
-    assert_eq!(label, "Donate $51.81 monthly", "50 + fee gross-up");
+    assert_eq!(
+        label.replace('\u{a0}', " "),
+        words.donate_monthly_label,
+        "50 + fee gross-up"
+    );
     browser
         .click_in_widget("donate", "form > button[type='submit']")
         .await;
     browser
-        .wait_in_widget("donate", ".fd-done", "Thank you for your pledge")
+        .wait_in_widget("donate", ".fd-done", words.pledge_thanks)
         .await;
-    browser.screenshot("reader-donate-pledge").await;
+    browser
+        .screenshot(&format!("{}-donate-pledge", words.shots))
+        .await;
 
     let mails = app.smtp.wait_for(1, WAIT).await;
     let pledge = mail_to(&mails, "dora.donor@example.org");
@@ -402,18 +563,22 @@ async fn monthly_pledge_with_fees_and_dedication_after_a_too_small_amount() {
     assert_eq!(gift["dedication_name"], "Rosa Knott");
     assert_eq!(gift["campaign"], "article-appeal");
     assert_eq!(gift["source_url"], app.url("/demo/article"));
+    let lang = stored_lang(&app, |conn| {
+        donations::table.select(donations::lang).first(conn)
+    })
+    .await;
+    assert_eq!(lang.as_deref(), Some(words.lang), "the donor's language");
     browser.client.clone().close().await.expect("close");
 }
 
-#[tokio::test]
-async fn card_gift_goes_through_the_processor_checkout_and_gets_a_receipt() {
+pub(crate) async fn card_gift(words: &Words) {
     let stripe = FakeStripe::start_hosted().await;
     let app = spawn_demo(|s| stripe.configure(s)).await;
-    let Some(browser) = open_demo(&app).await else {
+    let Some(browser) = open_demo(&app, words).await else {
         return;
     };
     browser
-        .wait_in_widget("donate", ".fd-form > .fd-hint", "secure page")
+        .wait_in_widget("donate", ".fd-form > .fd-hint", words.checkout_hint)
         .await;
     browser
         .click_in_widget("donate", ".fd-preset[data-amount='2500']")
@@ -436,8 +601,10 @@ async fn card_gift_goes_through_the_processor_checkout_and_gets_a_receipt() {
         .starts_with(&stripe.url));
     browser.click("#pay").await;
     browser.wait_for_path("/donate/thanks").await;
-    browser.wait_for_text("h1", "Thank you").await;
-    browser.screenshot("reader-donate-checkout").await;
+    browser.wait_for_text("h1", words.thanks_page).await;
+    browser
+        .screenshot(&format!("{}-donate-checkout", words.shots))
+        .await;
 
     // The processor's webhook says the session is paid; one receipt follows.
     let donation_id = stripe.requests_to("/v1/checkout/sessions")[0]
@@ -459,11 +626,18 @@ async fn card_gift_goes_through_the_processor_checkout_and_gets_a_receipt() {
     )
     .await;
     assert_eq!(gift["status"], "paid", "{gift}");
+    let lang = stored_lang(&app, move |conn| {
+        donations::table
+            .find(donation_id)
+            .select(donations::lang)
+            .first(conn)
+    })
+    .await;
+    assert_eq!(lang.as_deref(), Some(words.lang), "the donor's language");
     browser.client.clone().close().await.expect("close");
 }
 
-#[tokio::test]
-async fn reader_applies_to_the_open_position_with_a_pdf() {
+pub(crate) async fn job_application(words: &Words) {
     let app = spawn_demo(|_| {}).await;
     let hiring = app.staff_token("admin").await;
     let contact = app.staff_account("hiring").await.email;
@@ -492,7 +666,7 @@ async fn reader_applies_to_the_open_position_with_a_pdf() {
         res.text().await.unwrap_or_default()
     );
 
-    let Some(browser) = open_demo(&app).await else {
+    let Some(browser) = open_demo(&app, words).await else {
         return;
     };
     if docs_screenshot_wanted() {
@@ -506,7 +680,7 @@ async fn reader_applies_to_the_open_position_with_a_pdf() {
             .await
             .expect("resize");
         let png = browser.client.screenshot().await.expect("screenshot");
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/embedding-demo.png");
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(words.docs_screenshot);
         std::fs::write(&path, png).expect("write docs screenshot");
         browser
             .client
@@ -542,10 +716,11 @@ async fn reader_applies_to_the_open_position_with_a_pdf() {
         .expect("choose the file");
     browser.click("#f-consent input[name='consent']").await;
     browser.click("main form button[type='submit']").await;
+    let thanked = browser.wait_for_text("h1", "Pat Applicant").await;
+    assert!(thanked.contains(words.thanks_page), "{thanked}");
     browser
-        .wait_for_text("h1", "Thank you, Pat Applicant")
+        .screenshot(&format!("{}-job-application", words.shots))
         .await;
-    browser.screenshot("reader-job-application").await;
 
     let mails = app.smtp.wait_for(2, WAIT).await;
     assert_eq!(
@@ -564,10 +739,9 @@ async fn reader_applies_to_the_open_position_with_a_pdf() {
     browser.client.clone().close().await.expect("close");
 }
 
-#[tokio::test]
-async fn widgets_fit_a_320_pixel_wide_screen() {
+pub(crate) async fn narrow_screen(words: &Words) {
     let app = spawn_demo(|_| {}).await;
-    let Some(browser) = open_demo(&app).await else {
+    let Some(browser) = open_demo(&app, words).await else {
         return;
     };
     browser
@@ -606,6 +780,6 @@ async fn widgets_fit_a_320_pixel_wide_screen() {
         )
         .await
         .expect("scroll");
-    browser.screenshot("reader-320px").await;
+    browser.screenshot(&format!("{}-320px", words.shots)).await;
     browser.client.clone().close().await.expect("close");
 }
