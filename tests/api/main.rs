@@ -39,6 +39,7 @@ mod search;
 mod shared_limits;
 mod staff;
 mod staff_access;
+mod staff_browser;
 mod staff_recovery;
 mod staff_sessions;
 mod tips;
