@@ -21,6 +21,14 @@ pub fn embedded_languages() -> Vec<&'static str> {
     set.into_iter().collect()
 }
 
+/// The text of one embedded catalogue file (`embedded_file("en", "problems.ftl")`).
+pub fn embedded_file(lang: &str, file: &str) -> Option<&'static str> {
+    EMBEDDED
+        .iter()
+        .find(|(l, f, _)| *l == lang && *f == file)
+        .map(|(_, _, text)| *text)
+}
+
 /// One Fluent bundle per embedded language.
 pub struct Catalogues {
     bundles: BTreeMap<&'static str, FluentBundle<FluentResource>>,

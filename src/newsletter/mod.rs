@@ -50,6 +50,13 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         web::resource("/newsletter/unsubscribe")
             .route(web::get().to(handlers::unsubscribe_page))
             .route(web::post().to(handlers::unsubscribe)),
+    )
+    .service(
+        web::resource("/newsletter/language")
+            .wrap(actix_web::middleware::from_fn(
+                crate::web::problem_lang::localize,
+            ))
+            .route(web::post().to(handlers::change_language)),
     );
 }
 
