@@ -204,33 +204,29 @@ pub async fn localize(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let http = req.request().clone();
-    let response = match next.call(req).await {
-        Ok(r) => r.map_into_boxed_body(),
-        Err(e) => ServiceResponse::new(http.clone(), e.error_response()),
-    };
+    // No clone of the request is held across the call: the services inside need it unshared.
+    // An error a middleware inside returns (not a handler's) passes unchanged.
+    let response = next.call(req).await?.map_into_boxed_body();
     let is_problem = response
         .headers()
         .get(CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    let Some(state) = http.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(response);
-    };
     if !is_problem {
         return Ok(response);
     }
-    let lang = http
-        .extensions()
-        .get::<ChosenLang>()
-        .map(|c| c.0.clone())
-        .unwrap_or_else(|| {
-            let languages: &Languages = &state.languages;
-            languages.negotiate(
-                http.headers()
-                    .get(ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok()),
-            )
-        });
+    let http = response.request();
+    let Some(state) = http.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(response);
+    };
+    let chosen = http.extensions().get::<ChosenLang>().map(|c| c.0.clone());
+    let lang = chosen.unwrap_or_else(|| {
+        let languages: &Languages = &state.languages;
+        languages.negotiate(
+            http.headers()
+                .get(ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        )
+    });
     if lang.as_str() == SOURCE_LANG {
         return Ok(response);
     }
