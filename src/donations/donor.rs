@@ -552,20 +552,22 @@ pub async fn thanks(
     )
 }
 
-#[derive(Debug, Deserialize)]
-pub struct LanguageForm {
-    lang: Option<String>,
-}
-
 /// `POST /donations/manage/language?token=T`: the donor page's language form. Stores the
 /// language with every gift of the address (every later donor email follows it) and answers
 /// 303 back to the donor page; an unoffered tag is a 422 problem naming `lang`. The link
 /// stays usable, as for changing the amount.
+#[utoipa::path(post, path = "/donations/manage/language", tag = "donations", operation_id = "change_donor_language",
+    params(("token" = String, Query, description = "the donor link's token")),
+    request_body(content = page::LanguageForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Stored with every gift of the address; back to the donor page (`Location`), which says so"),
+        (status = 422, description = "`lang` is not an offered language", body = crate::error::Problem),
+    ))]
 pub async fn change_language(
     state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
     req: HttpRequest,
-    form: web::Form<LanguageForm>,
+    form: web::Form<page::LanguageForm>,
 ) -> Result<HttpResponse, AppError> {
     let token = query.token.clone().unwrap_or_default();
     let email = match donor(&state, &req, Some(&token)).await {

@@ -84,7 +84,7 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
     cfg.route("/donations/manage", web::get().to(donor::manage_page))
         .route("/donations/manage/cancel", web::post().to(donor::cancel))
         .service(
-            web::resource("/donations/manage/language")
+            web::resource(crate::web::page::DONOR_LANGUAGE_FORM)
                 .wrap(actix_web::middleware::from_fn(
                     crate::web::problem_lang::localize,
                 ))
@@ -112,6 +112,7 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         handlers::show,
         handlers::stripe_webhook,
         handlers::manage,
+        donor::change_language,
         staff::list_json,
         staff::export_csv,
         staff::reports_json,

@@ -234,22 +234,23 @@ async fn stored_lang(state: &AppState, subscriber_id: &str) -> Result<Option<Str
         .await
 }
 
-/// The language form of the preferences page.
-#[derive(Debug, Deserialize)]
-pub struct LanguageForm {
-    lang: Option<String>,
-}
-
 /// `POST /newsletter/language?token=T`: the preferences page's language form. Stores the
 /// subscriber's language (every later email follows it) and answers 303 back to the
 /// preferences page; an unoffered tag is a 422 problem naming `lang`. The token is the
 /// preferences link's, as for unsubscribing (no cookie, no CSRF token).
+#[utoipa::path(post, path = "/newsletter/language", tag = "newsletter", operation_id = "change_newsletter_language",
+    params(("token" = String, Query, description = "the preferences link's token")),
+    request_body(content = page::LanguageForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Stored; back to the preferences page (`Location`), which says so"),
+        (status = 422, description = "`lang` is not an offered language", body = crate::error::Problem),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn change_language(
     state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
     req: HttpRequest,
-    form: web::Form<LanguageForm>,
+    form: web::Form<page::LanguageForm>,
 ) -> Result<HttpResponse, AppError> {
     let Some(token) = query.token().map(str::to_string) else {
         return not_found_page(&state, &req);

@@ -52,7 +52,7 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(handlers::unsubscribe)),
     )
     .service(
-        web::resource("/newsletter/language")
+        web::resource(crate::web::page::NEWSLETTER_LANGUAGE_FORM)
             .wrap(actix_web::middleware::from_fn(
                 crate::web::problem_lang::localize,
             ))
@@ -62,8 +62,14 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(handlers::subscribe, handlers::public_lists, webhook::mail_webhook),
+    paths(
+        handlers::subscribe,
+        handlers::public_lists,
+        webhook::mail_webhook,
+        handlers::change_language
+    ),
     components(schemas(
+        crate::web::page::LanguageForm,
         model::SubscriptionRequest,
         handlers::SubscriptionAccepted,
         handlers::PublicList,

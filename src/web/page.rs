@@ -106,6 +106,22 @@ pub fn text(templates: &Templates, lang: &Lang, id: &str) -> String {
         .unwrap_or_else(|_| id.to_string())
 }
 
+/// Where the newsletter preferences page's language form posts.
+pub const NEWSLETTER_LANGUAGE_FORM: &str = "/newsletter/language";
+/// Where the donor page's language form posts.
+pub const DONOR_LANGUAGE_FORM: &str = "/donations/manage/language";
+/// The language forms: reader pages' form targets outside `/api/v1` that the API document
+/// describes too.
+pub const LANGUAGE_FORMS: [&str; 2] = [NEWSLETTER_LANGUAGE_FORM, DONOR_LANGUAGE_FORM];
+
+/// The body of a language form (`application/x-www-form-urlencoded`).
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct LanguageForm {
+    /// The language for the reader's pages and every later email to them.
+    #[schema(schema_with = crate::web::openapi::lang_schema)]
+    pub lang: Option<String>,
+}
+
 /// A `lang` form field sent to a language-change endpoint: an offered tag, or a 422 problem
 /// naming `lang`.
 pub fn offered_lang(languages: &Languages, sent: Option<&str>) -> Result<Lang, crate::error::AppError> {
