@@ -15,9 +15,9 @@ use super::model::{EmploymentType, Posting, QuestionKind, SalaryPeriod, Workplac
 use super::service::{self, PublicPosting, Received, Rejected};
 use crate::error::{AppError, FieldError};
 use crate::i18n::Lang;
+use crate::state::AppState;
 use crate::web::page;
 use crate::web::problem_lang::ProblemText;
-use crate::state::AppState;
 use crate::web::ClientIp;
 
 const POSTING_PAGE: &str = "pages/jobs/posting.html";
@@ -68,7 +68,11 @@ fn salary_text(posting: &Posting, text: impl Fn(&str) -> String) -> Option<Strin
         (None, Some(max)) => format!("{} {}", text("job-salary-up-to"), amount(max)),
         (None, None) => return None,
     };
-    Some(format!("{} {range} {}", s.currency, text(period_label(s.period))))
+    Some(format!(
+        "{} {range} {}",
+        s.currency,
+        text(period_label(s.period))
+    ))
 }
 
 /// What the form shows: the values sent back, the problems, a notice above it.

@@ -124,7 +124,10 @@ pub struct LanguageForm {
 
 /// A `lang` form field sent to a language-change endpoint: an offered tag, or a 422 problem
 /// naming `lang`.
-pub fn offered_lang(languages: &Languages, sent: Option<&str>) -> Result<Lang, crate::error::AppError> {
+pub fn offered_lang(
+    languages: &Languages,
+    sent: Option<&str>,
+) -> Result<Lang, crate::error::AppError> {
     languages
         .parse(sent.unwrap_or_default().trim())
         .map_err(|m| crate::error::AppError::field("lang", m))

@@ -72,8 +72,7 @@ impl ProblemText {
                 let piece = match element {
                     PatternElement::TextElement { value } => Piece::Text(value.to_string()),
                     PatternElement::Placeable {
-                        expression:
-                            Expression::Inline(InlineExpression::VariableReference { id }),
+                        expression: Expression::Inline(InlineExpression::VariableReference { id }),
                     } => Piece::Var(id.name.to_string()),
                     PatternElement::Placeable { .. } => continue 'messages,
                 };
@@ -89,9 +88,9 @@ impl ProblemText {
 
     /// The message id and variables an English sentence is, if any message describes it.
     fn recognise(&self, sentence: &str) -> Option<(&str, Vec<(String, String)>)> {
-        self.patterns.iter().find_map(|(id, pieces)| {
-            matches(pieces, sentence).map(|vars| (id.as_str(), vars))
-        })
+        self.patterns
+            .iter()
+            .find_map(|(id, pieces)| matches(pieces, sentence).map(|vars| (id.as_str(), vars)))
     }
 
     /// `sentence` in `lang`; unchanged when `lang` is the source language, when no message
@@ -125,12 +124,7 @@ impl ProblemText {
     }
 
     /// Every field error's message in `lang`.
-    pub fn field_errors(
-        &self,
-        catalogues: &Catalogues,
-        lang: &str,
-        errors: &mut [FieldError],
-    ) {
+    pub fn field_errors(&self, catalogues: &Catalogues, lang: &str, errors: &mut [FieldError]) {
         for e in errors {
             e.message = self.translate(catalogues, lang, &e.message);
         }
@@ -277,7 +271,10 @@ mod tests {
             text().translate(&c, "en", "Please correct: email."),
             "Please correct: email."
         );
-        assert_eq!(text().translate(&c, "es", "Unknown words."), "Unknown words.");
+        assert_eq!(
+            text().translate(&c, "es", "Unknown words."),
+            "Unknown words."
+        );
     }
 
     #[test]

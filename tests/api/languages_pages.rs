@@ -215,8 +215,10 @@ async fn donors_change_their_language_on_their_page(backend: Backend) {
     let res = app
         .client
         .post(app.url("/api/v1/donations"))
-        .json(&json!({"amount_minor": 2500, "currency": "USD", "frequency": "one_time",
-                      "email": "ana@example.org", "lang": "en"}))
+        .json(
+            &json!({"amount_minor": 2500, "currency": "USD", "frequency": "one_time",
+                      "email": "ana@example.org", "lang": "en"}),
+        )
         .send()
         .await
         .expect("donate");
@@ -242,7 +244,9 @@ async fn donors_change_their_language_on_their_page(backend: Backend) {
         "stored English wins: {html}"
     );
     assert!(
-        html.contains(&format!(r#"action="/donations/manage/language?token={token}""#)),
+        html.contains(&format!(
+            r#"action="/donations/manage/language?token={token}""#
+        )),
         "{html}"
     );
 
@@ -258,7 +262,10 @@ async fn donors_change_their_language_on_their_page(backend: Backend) {
         .to_str()
         .expect("ascii")
         .to_string();
-    assert!(location.starts_with("/donations/manage?token="), "{location}");
+    assert!(
+        location.starts_with("/donations/manage?token="),
+        "{location}"
+    );
     let stored = app
         .state
         .db
@@ -336,7 +343,11 @@ async fn public_problems_are_in_the_request_language(backend: Backend) {
     assert_eq!(problem["detail"], "Please correct: email.");
 
     // A refused `lang` answers in the browser's language, naming it.
-    let problem = post(json!({"email": "ana@example.org", "lang": "fr"}), Some("es")).await;
+    let problem = post(
+        json!({"email": "ana@example.org", "lang": "fr"}),
+        Some("es"),
+    )
+    .await;
     assert_eq!(problem["errors"][0]["field"], "lang");
     assert_eq!(
         problem["errors"][0]["message"],
@@ -439,8 +450,10 @@ fn the_checker_finds_literals_and_skips_messages() {
         literals(r#"<p title="Hello">{{ t("x") }} Thanks, {{ name }}!</p>"#),
         vec![r#"title="Hello""#, "Thanks,"]
     );
-    assert!(literals(r#"{% macro m(x) %}{% if x %} aria-invalid="true"{% endif %}{% endmacro %}"#)
-        .is_empty());
+    assert!(
+        literals(r#"{% macro m(x) %}{% if x %} aria-invalid="true"{% endif %}{% endmacro %}"#)
+            .is_empty()
+    );
     assert_eq!(
         literals(r#"{% macro m(x) %}<p>Oops</p>{% endmacro %}"#),
         vec!["Oops"]
