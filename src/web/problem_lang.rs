@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderValue, ACCEPT_LANGUAGE, CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::http::header::{ACCEPT_LANGUAGE, CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 use fluent_bundle::{FluentArgs, FluentValue};
@@ -230,9 +230,8 @@ pub async fn localize(
     let localized = localize_document(state.templates.catalogues(), lang.as_str(), &bytes)
         .and_then(|doc| serde_json::to_vec(&doc).ok())
         .unwrap_or_else(|| bytes.to_vec());
-    response
-        .headers_mut()
-        .insert(CONTENT_LENGTH, HeaderValue::from(localized.len()));
+    // The length follows from the new body.
+    response.headers_mut().remove(CONTENT_LENGTH);
     let response = response.set_body(BoxBody::new(localized));
     Ok(ServiceResponse::new(request, response))
 }
