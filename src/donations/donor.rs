@@ -4,7 +4,7 @@
 //! the processor's checkout returns to.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 use serde_json::json;
@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::donations::model::Frequency;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::page::render;
+use crate::web::page::{self, render};
 
 use super::model::{
     currency_and_amount, format_amount, parse_major, plain_amount, RECURRING_ACTIVE,
@@ -31,6 +31,7 @@ pub struct TokenQuery {
     changed: Option<String>,
     paused: Option<String>,
     resumed: Option<String>,
+    language: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,13 +54,13 @@ pub struct AmountForm {
 }
 
 /// The "link expired" page (also for a link used up or revoked).
-fn link_expired(state: &AppState) -> Box<HttpResponse> {
+fn link_expired(state: &AppState, req: &HttpRequest) -> Box<HttpResponse> {
     render(
         &state.templates,
         &state.settings,
         StatusCode::NOT_FOUND,
         "pages/donations/link_expired.html",
-        json!({}),
+        json!({ "lang": page::lang(req, None) }),
     )
     .unwrap_or_else(|e| actix_web::ResponseError::error_response(&e))
     .into()
@@ -68,10 +69,11 @@ fn link_expired(state: &AppState) -> Box<HttpResponse> {
 /// The address a link opens, or the "link expired" page.
 pub(super) async fn donor(
     state: &AppState,
+    req: &HttpRequest,
     token: Option<&str>,
 ) -> Result<String, Box<HttpResponse>> {
     let Some(token) = token.map(str::to_string) else {
-        return Err(link_expired(state));
+        return Err(link_expired(state, req));
     };
     let found = state
         .db
@@ -79,7 +81,7 @@ pub(super) async fn donor(
         .await;
     match found {
         Ok(Some(email)) => Ok(email),
-        Ok(None) => Err(link_expired(state)),
+        Ok(None) => Err(link_expired(state, req)),
         Err(e) => Err(Box::new(actix_web::ResponseError::error_response(&e))),
     }
 }
@@ -143,20 +145,22 @@ fn gift_view(
 pub async fn manage_page(
     state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let email = match donor(&state, query.token.as_deref()).await {
+    let email = match donor(&state, &req, query.token.as_deref()).await {
         Ok(e) => e,
         Err(page) => return Ok(*page),
     };
     let lookup = email.clone();
-    let (gifts, payments, pauses) = state
+    let (gifts, payments, pauses, stored) = state
         .db
         .run(move |conn| {
             let gifts = store::donations_for_email(conn, &lookup)?;
             let payments = all_payments(conn, &lookup)?;
             let ids: Vec<String> = gifts.iter().map(|g| g.id.clone()).collect();
             let pauses = store::pauses(conn, &ids)?;
-            Ok((gifts, payments, pauses))
+            let stored = store::donor_lang(conn, &lookup)?;
+            Ok((gifts, payments, pauses, stored))
         })
         .await?;
     let now = crate::db::now();
@@ -188,6 +192,9 @@ pub async fn manage_page(
             "changed": query.changed.is_some(),
             "paused": query.paused.is_some(),
             "resumed": query.resumed.is_some(),
+            "language_changed": query.language.is_some(),
+            "lang": page::lang(&req, stored.as_deref()),
+            "languages": page::language_choices(&state.templates, &state.languages),
         }),
     )?;
     private(&mut response);
@@ -226,9 +233,10 @@ pub async fn cancel(
     state: web::Data<AppState>,
     data: web::Data<Donations>,
     query: web::Query<TokenQuery>,
+    req: HttpRequest,
     form: web::Form<CancelForm>,
 ) -> Result<HttpResponse, AppError> {
-    let email = match donor(&state, query.token.as_deref()).await {
+    let email = match donor(&state, &req, query.token.as_deref()).await {
         Ok(e) => e,
         Err(page) => return Ok(*page),
     };
@@ -271,7 +279,7 @@ pub async fn cancel(
         tracing::info!(donation = %donation.id, "monthly gift cancelled by the donor");
     }
     let Some(fresh) = fresh else {
-        return Ok(*link_expired(&state));
+        return Ok(*link_expired(&state, &req));
     };
     Ok(HttpResponse::SeeOther()
         .insert_header((
@@ -288,10 +296,11 @@ pub async fn change_amount(
     state: web::Data<AppState>,
     data: web::Data<Donations>,
     query: web::Query<TokenQuery>,
+    req: HttpRequest,
     form: web::Form<AmountForm>,
 ) -> Result<HttpResponse, AppError> {
     let token = query.token.clone().unwrap_or_default();
-    let email = match donor(&state, Some(&token)).await {
+    let email = match donor(&state, &req, Some(&token)).await {
         Ok(e) => e,
         Err(page) => return Ok(*page),
     };
@@ -371,9 +380,10 @@ pub async fn card(
     state: web::Data<AppState>,
     data: web::Data<Donations>,
     query: web::Query<CardQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let token = query.token.clone().unwrap_or_default();
-    let email = match donor(&state, Some(&token)).await {
+    let email = match donor(&state, &req, Some(&token)).await {
         Ok(e) => e,
         Err(page) => return Ok(*page),
     };
@@ -410,8 +420,9 @@ pub async fn card(
 pub async fn statement(
     state: web::Data<AppState>,
     query: web::Query<StatementQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let email = match donor(&state, query.token.as_deref()).await {
+    let email = match donor(&state, &req, query.token.as_deref()).await {
         Ok(e) => e,
         Err(page) => return Ok(*page),
     };
@@ -423,9 +434,14 @@ pub async fn statement(
         .filter(|_| (1970..=9998).contains(&year))
         .ok_or_else(|| AppError::field("year", "Choose a year from the list."))?;
     let lookup = email.clone();
-    let rows = state
+    let (rows, stored) = state
         .db
-        .run(move |conn| Ok(store::payments_for_email_between(conn, &lookup, from, to)?))
+        .run(move |conn| {
+            Ok((
+                store::payments_for_email_between(conn, &lookup, from, to)?,
+                store::donor_lang(conn, &lookup)?,
+            ))
+        })
         .await?;
     let mut totals: std::collections::BTreeMap<String, i64> = Default::default();
     for (p, _) in &rows {
@@ -489,6 +505,7 @@ pub async fn statement(
                 "status": p.status,
             })).collect::<Vec<_>>(),
             "totals": totals.iter().map(|(c, t)| format_amount(*t, c)).collect::<Vec<_>>(),
+            "lang": page::lang(&req, stored.as_deref()),
         }),
     )?;
     private(&mut response);
@@ -505,6 +522,7 @@ pub struct ThanksQuery {
 pub async fn thanks(
     state: web::Data<AppState>,
     query: web::Query<ThanksQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let found = match query.donation.clone() {
         Some(id) => {
@@ -529,8 +547,48 @@ pub async fn thanks(
             "cancelled": query.cancelled.is_some(),
             "amount": found.as_ref().map(|d| format_amount(d.total_minor, &d.currency)),
             "monthly": found.as_ref().is_some_and(|d| d.frequency == Frequency::Monthly),
+            "lang": page::lang(&req, found.as_ref().and_then(|d| d.lang.as_deref())),
         }),
     )
+}
+
+/// `POST /donations/manage/language?token=T`: the donor page's language form. Stores the
+/// language with every gift of the address (every later donor email follows it) and answers
+/// 303 back to the donor page; an unoffered tag is a 422 problem naming `lang`. The link
+/// stays usable, as for changing the amount.
+#[utoipa::path(post, path = "/donations/manage/language", tag = "donations", operation_id = "change_donor_language",
+    params(("token" = String, Query, description = "the donor link's token")),
+    request_body(content = page::LanguageForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Stored with every gift of the address; back to the donor page (`Location`), which says so"),
+        (status = 422, description = "`lang` is not an offered language", body = crate::error::Problem),
+    ))]
+pub async fn change_language(
+    state: web::Data<AppState>,
+    query: web::Query<TokenQuery>,
+    req: HttpRequest,
+    form: web::Form<page::LanguageForm>,
+) -> Result<HttpResponse, AppError> {
+    let token = query.token.clone().unwrap_or_default();
+    let email = match donor(&state, &req, Some(&token)).await {
+        Ok(e) => e,
+        Err(page) => return Ok(*page),
+    };
+    let lang = page::offered_lang(&state.languages, form.lang.as_deref())?;
+    let tag = lang.to_string();
+    state
+        .db
+        .write(move |conn| Ok(store::set_donor_lang(conn, &email, &tag)?))
+        .await?;
+    tracing::info!(lang = %lang, "donor changed their language");
+    let token: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!("/donations/manage?token={token}&language=saved"),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
 }
 
 #[cfg(test)]

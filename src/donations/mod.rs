@@ -83,6 +83,13 @@ pub fn routes(r: &mut ApiRoutes) {
 pub fn pages(cfg: &mut web::ServiceConfig) {
     cfg.route("/donations/manage", web::get().to(donor::manage_page))
         .route("/donations/manage/cancel", web::post().to(donor::cancel))
+        .service(
+            web::resource(crate::web::page::DONOR_LANGUAGE_FORM)
+                .wrap(actix_web::middleware::from_fn(
+                    crate::web::problem_lang::localize,
+                ))
+                .route(web::post().to(donor::change_language)),
+        )
         .route("/donations/manage/card", web::get().to(donor::card))
         .route(
             "/donations/manage/amount",
@@ -105,6 +112,7 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         handlers::show,
         handlers::stripe_webhook,
         handlers::manage,
+        donor::change_language,
         staff::list_json,
         staff::export_csv,
         staff::reports_json,

@@ -5,7 +5,7 @@
 //! transfer until it ends.
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Months, NaiveDateTime, Timelike};
 use serde::Deserialize;
 
@@ -84,10 +84,11 @@ pub async fn pause(
     state: web::Data<AppState>,
     data: web::Data<Donations>,
     query: web::Query<TokenQuery>,
+    req: HttpRequest,
     form: web::Form<PauseForm>,
 ) -> Result<HttpResponse, AppError> {
     let token = query.token.clone().unwrap_or_default();
-    let email = match donor(&state, Some(&token)).await {
+    let email = match donor(&state, &req, Some(&token)).await {
         Ok(e) => e,
         Err(page) => return Ok(*page),
     };
@@ -122,10 +123,11 @@ pub async fn resume(
     state: web::Data<AppState>,
     data: web::Data<Donations>,
     query: web::Query<TokenQuery>,
+    req: HttpRequest,
     form: web::Form<CancelForm>,
 ) -> Result<HttpResponse, AppError> {
     let token = query.token.clone().unwrap_or_default();
-    let email = match donor(&state, Some(&token)).await {
+    let email = match donor(&state, &req, Some(&token)).await {
         Ok(e) => e,
         Err(page) => return Ok(*page),
     };

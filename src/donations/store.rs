@@ -645,6 +645,29 @@ pub fn donations_for_email(
         .load(conn)
 }
 
+/// The language of an address's latest gift that has one (`None`: the site default).
+pub fn donor_lang(conn: &mut DbConnection, email_normalized: &str) -> QueryResult<Option<String>> {
+    Ok(donations::table
+        .filter(donations::email_normalized.eq(email_normalized))
+        .filter(donations::lang.is_not_null())
+        .order(donations::id.desc())
+        .select(donations::lang)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// The donor's language for every later email: stored with each of the address's gifts.
+pub fn set_donor_lang(
+    conn: &mut DbConnection,
+    email_normalized: &str,
+    lang: &str,
+) -> QueryResult<usize> {
+    diesel::update(donations::table.filter(donations::email_normalized.eq(email_normalized)))
+        .set(donations::lang.eq(Some(lang)))
+        .execute(conn)
+}
+
 /// Payments of one address received in `[from, to)`, oldest first, with their gifts.
 pub fn payments_for_email_between(
     conn: &mut DbConnection,

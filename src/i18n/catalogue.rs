@@ -31,6 +31,14 @@ pub fn embedded_in_every_language(file: &str) -> Vec<(&'static str, &'static str
         .collect()
 }
 
+/// The text of one embedded catalogue file (`embedded_file("en", "problems.ftl")`).
+pub fn embedded_file(lang: &str, file: &str) -> Option<&'static str> {
+    EMBEDDED
+        .iter()
+        .find(|(l, f, _)| *l == lang && *f == file)
+        .map(|(_, _, text)| *text)
+}
+
 /// One Fluent bundle per embedded language.
 pub struct Catalogues {
     bundles: BTreeMap<&'static str, FluentBundle<FluentResource>>,

@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use catalogue::embedded_in_every_language;
-pub use catalogue::{embedded_languages, has_catalogue, message_ids, CatalogueError, Catalogues};
+pub use catalogue::{
+    embedded_file, embedded_in_every_language, embedded_languages, has_catalogue, message_ids,
+    CatalogueError, Catalogues,
+};
 
 /// One of the configured reader languages. Only [`Languages`] makes one, so a `Lang` is
 /// always a language the site offers and has a catalogue for.

@@ -1,7 +1,7 @@
 //! The public JSON API for open positions.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -207,7 +207,18 @@ async fn apply(
     let (public, payload) = service::find_for_application(&state, &slug, payload).await?;
     let received = service::apply(&state, &public, req.headers(), payload, ip)
         .await
-        .map_err(|rejected| rejected.error)?;
+        .map_err(|rejected| {
+            // The problem document follows the form's `lang` when it names an offered one.
+            if let Some(lang) = rejected
+                .values
+                .get("lang")
+                .and_then(|l| state.languages.parse(l).ok())
+            {
+                req.extensions_mut()
+                    .insert(crate::web::problem_lang::ChosenLang(lang));
+            }
+            rejected.error
+        })?;
     Ok(
         HttpResponse::build(StatusCode::CREATED).json(ApplicationReceived {
             id: received.id,

@@ -14,39 +14,43 @@ use super::jsonld;
 use super::model::{EmploymentType, Posting, QuestionKind, SalaryPeriod, Workplace};
 use super::service::{self, PublicPosting, Received, Rejected};
 use crate::error::{AppError, FieldError};
+use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::web::page;
+use crate::web::problem_lang::ProblemText;
 use crate::web::ClientIp;
 
 const POSTING_PAGE: &str = "pages/jobs/posting.html";
 
+/// The catalogue message (locales/*/jobs-pages.ftl) naming a workplace.
 fn workplace_label(w: Workplace) -> &'static str {
     match w {
-        Workplace::Remote => "Remote",
-        Workplace::Hybrid => "Hybrid",
-        Workplace::OnSite => "On-site",
+        Workplace::Remote => "job-workplace-remote",
+        Workplace::Hybrid => "job-workplace-hybrid",
+        Workplace::OnSite => "job-workplace-on-site",
     }
 }
 
 fn employment_label(e: EmploymentType) -> &'static str {
     match e {
-        EmploymentType::FullTime => "Full-time",
-        EmploymentType::PartTime => "Part-time",
-        EmploymentType::Contractor => "Contract",
-        EmploymentType::Temporary => "Temporary",
-        EmploymentType::Intern => "Internship",
-        EmploymentType::Volunteer => "Volunteer",
-        EmploymentType::PerDiem => "Per diem",
-        EmploymentType::Other => "Other",
+        EmploymentType::FullTime => "job-employment-full-time",
+        EmploymentType::PartTime => "job-employment-part-time",
+        EmploymentType::Contractor => "job-employment-contractor",
+        EmploymentType::Temporary => "job-employment-temporary",
+        EmploymentType::Intern => "job-employment-intern",
+        EmploymentType::Volunteer => "job-employment-volunteer",
+        EmploymentType::PerDiem => "job-employment-per-diem",
+        EmploymentType::Other => "job-employment-other",
     }
 }
 
 fn period_label(p: SalaryPeriod) -> &'static str {
     match p {
-        SalaryPeriod::Hour => "per hour",
-        SalaryPeriod::Day => "per day",
-        SalaryPeriod::Week => "per week",
-        SalaryPeriod::Month => "per month",
-        SalaryPeriod::Year => "per year",
+        SalaryPeriod::Hour => "job-period-hour",
+        SalaryPeriod::Day => "job-period-day",
+        SalaryPeriod::Week => "job-period-week",
+        SalaryPeriod::Month => "job-period-month",
+        SalaryPeriod::Year => "job-period-year",
     }
 }
 
@@ -54,17 +58,21 @@ fn human_date(t: NaiveDateTime) -> String {
     t.format("%-d %B %Y").to_string()
 }
 
-fn salary_text(posting: &Posting) -> Option<String> {
+fn salary_text(posting: &Posting, text: impl Fn(&str) -> String) -> Option<String> {
     let s = posting.salary.as_ref()?;
     let amount = |minor| jsonld::major_units(minor, &s.currency);
     let range = match (s.min_minor, s.max_minor) {
         (Some(min), Some(max)) if min == max => amount(min),
         (Some(min), Some(max)) => format!("{}–{}", amount(min), amount(max)),
-        (Some(min), None) => format!("from {}", amount(min)),
-        (None, Some(max)) => format!("up to {}", amount(max)),
+        (Some(min), None) => format!("{} {}", text("job-salary-from"), amount(min)),
+        (None, Some(max)) => format!("{} {}", text("job-salary-up-to"), amount(max)),
         (None, None) => return None,
     };
-    Some(format!("{} {range} {}", s.currency, period_label(s.period)))
+    Some(format!(
+        "{} {range} {}",
+        s.currency,
+        text(period_label(s.period))
+    ))
 }
 
 /// What the form shows: the values sent back, the problems, a notice above it.
@@ -99,11 +107,19 @@ impl FormState {
 
 fn render_posting(
     state: &AppState,
+    lang: &Lang,
     status: StatusCode,
     public: &PublicPosting,
-    form: FormState,
+    mut form: FormState,
 ) -> Result<HttpResponse, AppError> {
     let settings = &state.settings;
+    let text = |id: &str| page::text(&state.templates, lang, id);
+    let problems = ProblemText::embedded();
+    let catalogues = state.templates.catalogues();
+    problems.field_errors(catalogues, lang.as_str(), &mut form.errors);
+    form.notice = form
+        .notice
+        .map(|n| problems.translate(catalogues, lang.as_str(), &n));
     let now = crate::db::now();
     let p = &public.posting;
     let public_url = settings.server.public_url.as_str().trim_end_matches('/');
@@ -139,11 +155,11 @@ fn render_posting(
             "title": p.title,
             "summary": p.summary,
             "location": p.location,
-            "workplace": workplace_label(p.remote),
-            "employment": employment_label(p.employment_type),
+            "workplace": text(workplace_label(p.remote)),
+            "employment": text(employment_label(p.employment_type)),
             "date_posted": human_date(p.date_posted()),
             "closes_at": p.closes_at.map(|t| format!("{}, {} UTC", human_date(t), t.format("%H:%M"))),
-            "salary": salary_text(p),
+            "salary": salary_text(p, text),
             "description_html": p.description_html,
         },
         "json_ld": json_ld,
@@ -155,17 +171,18 @@ fn render_posting(
         "notice": form.notice,
         "max_upload_mb": settings.uploads.max_bytes / (1024 * 1024),
         "privacy_notice_url": settings.jobs.privacy_notice_url.as_ref().map(|u| u.to_string()),
+        "lang": lang,
     });
     crate::web::page::render(&state.templates, settings, status, POSTING_PAGE, context)
 }
 
-fn not_found_page(state: &AppState) -> Result<HttpResponse, AppError> {
+fn not_found_page(state: &AppState, lang: &Lang) -> Result<HttpResponse, AppError> {
     crate::web::page::render(
         &state.templates,
         &state.settings,
         StatusCode::NOT_FOUND,
         "pages/jobs/not_found.html",
-        json!({}),
+        json!({ "lang": lang }),
     )
 }
 
@@ -174,10 +191,12 @@ fn not_found_page(state: &AppState) -> Result<HttpResponse, AppError> {
 async fn posting_page(
     state: web::Data<AppState>,
     slug: web::Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
+    let lang = page::lang(&req, None);
     match service::find_public(&state, &slug).await {
-        Ok(public) => render_posting(&state, StatusCode::OK, &public, FormState::default()),
-        Err(AppError::NotFound) => not_found_page(&state),
+        Ok(public) => render_posting(&state, &lang, StatusCode::OK, &public, FormState::default()),
+        Err(AppError::NotFound) => not_found_page(&state, &lang),
         Err(e) => Err(e),
     }
 }
@@ -191,14 +210,20 @@ async fn apply_form(
     ip: ClientIp,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    let lang = page::lang(&req, None);
     let (public, payload) = match service::find_for_application(&state, &slug, payload).await {
         Ok(found) => found,
-        Err(AppError::NotFound) => return not_found_page(&state),
+        Err(AppError::NotFound) => return not_found_page(&state, &lang),
         Err(e) => return Err(e),
     };
     match service::apply(&state, &public, req.headers(), payload, ip).await {
-        Ok(received) => thank_you(&state, &public, received),
+        Ok(received) => {
+            let lang = page::lang(&req, Some(received.lang.as_str()));
+            thank_you(&state, &lang, &public, received)
+        }
         Err(Rejected { error, values }) => {
+            // The form's own `lang` field (the page's language) when it names an offered one.
+            let lang = page::lang(&req, values.get("lang").map(String::as_str));
             let status = actix_web::ResponseError::status_code(&error);
             let mut form = FormState {
                 values,
@@ -216,16 +241,17 @@ async fn apply_form(
                 AppError::BadRequest(message) | AppError::UnsupportedMediaType(message) => {
                     form.notice = Some(message)
                 }
-                AppError::NotFound => return not_found_page(&state),
+                AppError::NotFound => return not_found_page(&state, &lang),
                 other => return Err(other),
             }
-            render_posting(&state, status, &public, form)
+            render_posting(&state, &lang, status, &public, form)
         }
     }
 }
 
 fn thank_you(
     state: &AppState,
+    lang: &Lang,
     public: &PublicPosting,
     received: Received,
 ) -> Result<HttpResponse, AppError> {
@@ -240,6 +266,7 @@ fn thank_you(
             "name": received.name,
             "email": received.email,
             "reference": received.id,
+            "lang": lang,
         }),
     )
 }

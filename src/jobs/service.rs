@@ -84,6 +84,8 @@ pub struct Received {
     pub id: String,
     pub name: String,
     pub email: String,
+    /// The language stored with the application.
+    pub lang: Lang,
 }
 
 /// A refused application, with the text the applicant sent (to show the form again).
@@ -222,6 +224,7 @@ async fn check(
         id: id.clone(),
         name: input.name.as_str().to_string(),
         email: input.email.as_str().to_string(),
+        lang: lang.clone(),
     };
     let posting_id = posting.id.clone();
     let stored = state

@@ -202,20 +202,105 @@ pub struct TokenQuery {
 
 impl TokenQuery {
     fn token(&self) -> Option<&str> {
-        self.token
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty() && t.len() <= 200)
+        clean_token(self.token.as_deref())
     }
 }
 
-fn not_found_page(state: &AppState) -> Result<HttpResponse, AppError> {
+fn clean_token(token: Option<&str>) -> Option<&str> {
+    token
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 200)
+}
+
+/// The preferences page's query: its token, and `language=saved` after a language change.
+#[derive(Debug, Deserialize)]
+pub struct PreferencesQuery {
+    token: Option<String>,
+    language: Option<String>,
+}
+
+impl PreferencesQuery {
+    fn token(&self) -> Option<&str> {
+        clean_token(self.token.as_deref())
+    }
+}
+
+/// The language stored with a subscriber.
+async fn stored_lang(state: &AppState, subscriber_id: &str) -> Result<Option<String>, AppError> {
+    let id = subscriber_id.to_string();
+    state
+        .db
+        .run(move |conn| Ok(store::subscriber_lang(conn, &id)?))
+        .await
+}
+
+/// `POST /newsletter/language?token=T`: the preferences page's language form. Stores the
+/// subscriber's language (every later email follows it) and answers 303 back to the
+/// preferences page; an unoffered tag is a 422 problem naming `lang`. The token is the
+/// preferences link's, as for unsubscribing (no cookie, no CSRF token).
+#[utoipa::path(post, path = "/newsletter/language", tag = "newsletter", operation_id = "change_newsletter_language",
+    params(("token" = String, Query, description = "the preferences link's token")),
+    request_body(content = page::LanguageForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Stored; back to the preferences page (`Location`), which says so"),
+        (status = 422, description = "`lang` is not an offered language", body = crate::error::Problem),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn change_language(
+    state: web::Data<AppState>,
+    query: web::Query<TokenQuery>,
+    req: HttpRequest,
+    form: web::Form<page::LanguageForm>,
+) -> Result<HttpResponse, AppError> {
+    let Some(token) = query.token().map(str::to_string) else {
+        return not_found_page(&state, &req);
+    };
+    let Some(subscriber_id) = super::verify_unsubscribe_token(&state.keys, &token) else {
+        return not_found_page(&state, &req);
+    };
+    let lang = page::offered_lang(&state.languages, form.lang.as_deref())?;
+    let tag = lang.to_string();
+    let changed = state
+        .db
+        .write(move |conn| {
+            Ok(store::set_subscriber_lang(
+                conn,
+                &subscriber_id,
+                &tag,
+                crate::db::now(),
+            )?)
+        })
+        .await?;
+    if changed == 0 {
+        return not_found_page(&state, &req);
+    }
+    tracing::info!(lang = %lang, "newsletter subscriber changed their language");
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!(
+                "/newsletter/unsubscribe?token={}&language=saved",
+                urlencoding(&token)
+            ),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
+
+fn urlencoding(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn not_found_page(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, AppError> {
     page::render(
         &state.templates,
         &state.settings,
         StatusCode::NOT_FOUND,
         "pages/newsletter/not_found.html",
-        json!({ "valid_days": state.settings.newsletter.confirm_token_days }),
+        json!({
+            "valid_days": state.settings.newsletter.confirm_token_days,
+            "lang": page::lang(req, None),
+        }),
     )
     .map(no_store)
 }
@@ -238,9 +323,10 @@ fn no_store(mut response: HttpResponse) -> HttpResponse {
 pub async fn confirm_page(
     state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let Some(token) = query.token().map(str::to_string) else {
-        return not_found_page(&state);
+        return not_found_page(&state, &req);
     };
     let hash = crate::keys::token_hash(&token);
     let lookup = state
@@ -248,10 +334,11 @@ pub async fn confirm_page(
         .run(move |conn| Ok(store::find_confirm_token(conn, &hash, crate::db::now())?))
         .await?;
     let (subscriber, lists, already) = match lookup {
-        TokenLookup::NotFound => return not_found_page(&state),
+        TokenLookup::NotFound => return not_found_page(&state, &req),
         TokenLookup::AlreadyUsed { subscriber } => (subscriber, Vec::new(), true),
         TokenLookup::Valid { subscriber, lists } => (subscriber, lists, false),
     };
+    let stored = stored_lang(&state, &subscriber.id).await?;
     page::render(
         &state.templates,
         &state.settings,
@@ -262,6 +349,7 @@ pub async fn confirm_page(
             "email": subscriber.email,
             "lists": lists,
             "already": already,
+            "lang": page::lang(&req, stored.as_deref()),
         }),
     )
     .map(no_store)
@@ -272,10 +360,11 @@ pub async fn confirm_page(
 pub async fn confirm(
     state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
+    req: HttpRequest,
     ip: ClientIp,
 ) -> Result<HttpResponse, AppError> {
     let Some(token) = query.token().map(str::to_string) else {
-        return not_found_page(&state);
+        return not_found_page(&state, &req);
     };
     let hash = crate::keys::token_hash(&token);
     let ip_hash = state
@@ -286,18 +375,19 @@ pub async fn confirm(
         .write(move |conn| Ok(store::confirm(conn, &hash, &ip_hash, crate::db::now())?))
         .await?;
     let subscriber = match lookup {
-        TokenLookup::NotFound => return not_found_page(&state),
+        TokenLookup::NotFound => return not_found_page(&state, &req),
         TokenLookup::AlreadyUsed { subscriber } | TokenLookup::Valid { subscriber, .. } => {
             subscriber
         }
     };
     tracing::info!(to = %mask_email(&subscriber.email), "newsletter subscription confirmed");
+    let stored = stored_lang(&state, &subscriber.id).await?;
     page::render(
         &state.templates,
         &state.settings,
         StatusCode::OK,
         "pages/newsletter/confirmed.html",
-        json!({ "email": subscriber.email }),
+        json!({ "email": subscriber.email, "lang": page::lang(&req, stored.as_deref()) }),
     )
     .map(no_store)
 }
@@ -315,13 +405,14 @@ struct ListChoice {
 #[tracing::instrument(skip_all)]
 pub async fn unsubscribe_page(
     state: web::Data<AppState>,
-    query: web::Query<TokenQuery>,
+    query: web::Query<PreferencesQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let Some(subscriber_id) = query
         .token()
         .and_then(|t| super::verify_unsubscribe_token(&state.keys, t))
     else {
-        return not_found_page(&state);
+        return not_found_page(&state, &req);
     };
     let found = state
         .db
@@ -330,11 +421,12 @@ pub async fn unsubscribe_page(
                 return Ok(None);
             };
             let choices = list_choices(conn, &subscriber.id)?;
-            Ok(Some((subscriber, choices)))
+            let lang = store::subscriber_lang(conn, &subscriber.id)?;
+            Ok(Some((subscriber, choices, lang)))
         })
         .await?;
-    let Some((subscriber, choices)) = found else {
-        return not_found_page(&state);
+    let Some((subscriber, choices, stored)) = found else {
+        return not_found_page(&state, &req);
     };
     page::render(
         &state.templates,
@@ -346,6 +438,9 @@ pub async fn unsubscribe_page(
             "email": subscriber.email,
             "status": subscriber.status,
             "lists": choices,
+            "lang": page::lang(&req, stored.as_deref()),
+            "languages": page::language_choices(&state.templates, &state.languages),
+            "language_changed": query.language.is_some(),
         }),
     )
     .map(no_store)
@@ -400,7 +495,7 @@ pub async fn unsubscribe(
         .token()
         .and_then(|t| super::verify_unsubscribe_token(&state.keys, t))
     else {
-        return not_found_page(&state);
+        return not_found_page(&state, &req);
     };
     let is_form = req
         .headers()
@@ -448,11 +543,12 @@ pub async fn unsubscribe(
                 store::unsubscribe_all(conn, &subscriber.id, now)?;
                 Vec::new()
             };
-            Ok(Some((subscriber, kept)))
+            let lang = store::subscriber_lang(conn, &subscriber.id)?;
+            Ok(Some((subscriber, kept, lang)))
         })
         .await?;
-    let Some((subscriber, kept)) = result else {
-        return not_found_page(&state);
+    let Some((subscriber, kept, stored)) = result else {
+        return not_found_page(&state, &req);
     };
     tracing::info!(
         to = %mask_email(&subscriber.email),
@@ -469,6 +565,7 @@ pub async fn unsubscribe(
             "unsubscribed": kept.is_empty(),
             "lists": kept,
             "token": query.token(),
+            "lang": page::lang(&req, stored.as_deref()),
         }),
     )
     .map(no_store)

@@ -50,13 +50,26 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         web::resource("/newsletter/unsubscribe")
             .route(web::get().to(handlers::unsubscribe_page))
             .route(web::post().to(handlers::unsubscribe)),
+    )
+    .service(
+        web::resource(crate::web::page::NEWSLETTER_LANGUAGE_FORM)
+            .wrap(actix_web::middleware::from_fn(
+                crate::web::problem_lang::localize,
+            ))
+            .route(web::post().to(handlers::change_language)),
     );
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(handlers::subscribe, handlers::public_lists, webhook::mail_webhook),
+    paths(
+        handlers::subscribe,
+        handlers::public_lists,
+        webhook::mail_webhook,
+        handlers::change_language
+    ),
     components(schemas(
+        crate::web::page::LanguageForm,
         model::SubscriptionRequest,
         handlers::SubscriptionAccepted,
         handlers::PublicList,

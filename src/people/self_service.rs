@@ -18,7 +18,7 @@
 //! Each export and erasure is audited (by the address's keyed hash) as done by the reader.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -76,18 +76,25 @@ fn no_store(mut response: HttpResponse) -> HttpResponse {
     response
 }
 
+/// A page in the request's language (`?lang=`, which the preferences and donor pages' forms
+/// carry, else `Accept-Language`).
 fn page(
     state: &AppState,
+    req: &HttpRequest,
     status: StatusCode,
     template: &str,
-    context: serde_json::Value,
+    mut context: serde_json::Value,
 ) -> Result<HttpResponse, AppError> {
+    if let Some(map) = context.as_object_mut() {
+        map.insert("lang".into(), json!(crate::web::page::lang(req, None)));
+    }
     render(&state.templates, &state.settings, status, template, context).map(no_store)
 }
 
-fn link_expired(state: &AppState) -> Result<HttpResponse, AppError> {
+fn link_expired(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, AppError> {
     page(
         state,
+        req,
         StatusCode::NOT_FOUND,
         "pages/people/link_expired.html",
         json!({}),
@@ -137,9 +144,11 @@ async fn address_of(
 pub async fn request_download(
     state: web::Data<AppState>,
     query: web::Query<SourceQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     request_link(
         &state,
+        &req,
         &query,
         LinkKind::Export,
         "people_export_link",
@@ -154,10 +163,11 @@ pub async fn request_download(
 pub async fn download(
     state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let found = pending(&state, &query, LinkKind::Export).await?;
     let Some(email) = found.and_then(|(_, e)| EmailAddress::parse(&e).ok()) else {
-        return link_expired(&state);
+        return link_expired(&state, &req);
     };
     let person = service::look_up(
         &state.db,
@@ -179,6 +189,7 @@ pub async fn download(
 /// [`REQUEST_INTERVAL_MINUTES`], then answers with the "check your inbox" `page_template`.
 async fn request_link(
     state: &AppState,
+    req: &HttpRequest,
     query: &SourceQuery,
     kind: LinkKind,
     template: &'static str,
@@ -186,7 +197,7 @@ async fn request_link(
     page_template: &str,
 ) -> Result<HttpResponse, AppError> {
     let Some(email) = address_of(state, query).await? else {
-        return link_expired(state);
+        return link_expired(state, req);
     };
     let hours = state.settings.retention.erasure_link_hours;
     let token = random_token(32);
@@ -228,6 +239,7 @@ async fn request_link(
     }
     page(
         state,
+        req,
         StatusCode::OK,
         page_template,
         json!({ "email": email.as_str(), "hours": hours }),
@@ -265,9 +277,11 @@ async fn pending(
 pub async fn request_erasure(
     state: web::Data<AppState>,
     query: web::Query<SourceQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     request_link(
         &state,
+        &req,
         &query,
         LinkKind::Erase,
         "people_erase_confirm",
@@ -282,12 +296,14 @@ pub async fn request_erasure(
 pub async fn confirm_page(
     state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let Some((_, email)) = pending(&state, &query, LinkKind::Erase).await? else {
-        return link_expired(&state);
+        return link_expired(&state, &req);
     };
     page(
         &state,
+        &req,
         StatusCode::OK,
         "pages/people/delete_confirm.html",
         json!({ "email": email, "token": query.token }),
@@ -300,12 +316,13 @@ pub async fn confirm(
     state: web::Data<AppState>,
     donations: web::Data<Donations>,
     query: web::Query<TokenQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let found = pending(&state, &query, LinkKind::Erase).await?;
     let Some((hash, email)) =
         found.and_then(|(hash, e)| Some((hash, EmailAddress::parse(&e).ok()?)))
     else {
-        return link_expired(&state);
+        return link_expired(&state, &req);
     };
     let erased = service::erase(
         &state.db,
@@ -320,12 +337,13 @@ pub async fn confirm(
     match erased {
         Ok(_) => page(
             &state,
+            &req,
             StatusCode::OK,
             "pages/people/deleted.html",
             json!({}),
         ),
         // The link was used by a concurrent click, or expired meanwhile.
-        Err(AppError::NotFound) => link_expired(&state),
+        Err(AppError::NotFound) => link_expired(&state, &req),
         Err(e) => Err(e),
     }
 }

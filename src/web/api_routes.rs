@@ -164,6 +164,7 @@ impl ApiRoutes {
         let scope = resources(readers).into_iter().fold(
             web::scope(PREFIX)
                 .wrap(from_fn(crate::web::rate_limit::limit_public_posts))
+                .wrap(from_fn(crate::web::problem_lang::localize))
                 .wrap(crate::web::headers::public_cors(settings)),
             |scope, (relative, routes)| scope.service(resource(relative, routes)),
         );

@@ -5,7 +5,7 @@ use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::header::ACCEPT_LANGUAGE;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::error::AppError;
 use crate::i18n::{Lang, Languages};
@@ -14,15 +14,22 @@ use crate::i18n::{Lang, Languages};
 pub struct ReaderLang {
     languages: Languages,
     accept_language: Option<String>,
+    /// Where the choice is kept for the problem document of a later failure.
+    req: HttpRequest,
 }
 
 impl ReaderLang {
     /// For a public POST: the body's `lang` when sent (unknown → 422 naming `lang`), else
     /// `Accept-Language`, else the site default.
     pub fn pick(&self, sent: Option<&str>) -> Result<Lang, AppError> {
-        self.languages
+        let lang = self
+            .languages
             .choose(sent, self.accept_language.as_deref())
-            .map_err(|m| AppError::field("lang", m))
+            .map_err(|m| AppError::field("lang", m))?;
+        self.req
+            .extensions_mut()
+            .insert(crate::web::problem_lang::ChosenLang(lang.clone()));
+        Ok(lang)
     }
 
     /// For a page: `?lang=` when it names an offered language, else `Accept-Language`, else
@@ -51,6 +58,7 @@ impl FromRequest for ReaderLang {
                     .get(ACCEPT_LANGUAGE)
                     .and_then(|v| v.to_str().ok())
                     .map(String::from),
+                req: req.clone(),
             }),
             None => Err(AppError::unexpected(anyhow::anyhow!(
                 "the offered languages are not registered as app data"

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod page;
 pub mod pagination;
+pub mod problem_lang;
 pub mod rate_limit;
 pub mod request_id;
 pub mod route;

@@ -522,3 +522,20 @@ pub fn set_preferences(
     )?;
     Ok(kept)
 }
+
+/// The language stored with a subscriber (`None`: the site default).
+pub fn subscriber_lang(conn: &mut DbConnection, id: &str) -> QueryResult<Option<String>> {
+    subs::table.find(id).select(subs::lang).first(conn)
+}
+
+/// Changes the language of every later email to the subscriber.
+pub fn set_subscriber_lang(
+    conn: &mut DbConnection,
+    id: &str,
+    lang: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(subs::table.find(id))
+        .set((subs::lang.eq(Some(lang)), subs::updated_at.eq(now)))
+        .execute(conn)
+}
