@@ -3,6 +3,7 @@
 //! `t("key", name=value…)` (see [`crate::templates`]). The staff area stays English.
 
 mod catalogue;
+pub mod format;
 
 use std::sync::Arc;
 
