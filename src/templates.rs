@@ -55,6 +55,20 @@ impl Templates {
     /// Loads the templates embedded at build time, showing times in `tz` and measuring ages
     /// by `clock`.
     pub fn for_site(tz: chrono_tz::Tz, clock: Clock) -> Self {
+        Templates::with_catalogues(tz, clock, Catalogues::embedded())
+    }
+
+    /// The templates of a configured site: times in `site.timezone`, and the catalogues with
+    /// the site's own words (`site.wording`).
+    pub fn for_settings(settings: &crate::config::Settings, clock: Clock) -> Self {
+        Templates::with_catalogues(
+            settings.site.tz(),
+            clock,
+            Catalogues::with_wording(&settings.site.wording),
+        )
+    }
+
+    fn with_catalogues(tz: chrono_tz::Tz, clock: Clock, catalogues: Catalogues) -> Self {
         let mut env = Environment::new();
         minijinja_embed::load_templates!(&mut env);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
@@ -97,7 +111,7 @@ impl Templates {
                 format::language_name(render_lang(state).as_str(), tag).map_err(invalid)
             },
         );
-        let catalogues = Arc::new(Catalogues::embedded());
+        let catalogues = Arc::new(catalogues);
         let messages = catalogues.clone();
         env.add_function(
             "t",

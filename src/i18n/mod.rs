@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use catalogue::{embedded_languages, has_catalogue, message_ids, CatalogueError, Catalogues};
+pub use catalogue::{
+    check_wording, embedded_languages, has_catalogue, message_ids, CatalogueError, Catalogues,
+    Wording,
+};
 
 /// One of the configured reader languages. Only [`Languages`] makes one, so a `Lang` is
 /// always a language the site offers and has a catalogue for.

@@ -18,7 +18,7 @@
 //! Each export and erasure is audited (by the address's keyed hash) as done by the reader.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -137,9 +137,11 @@ async fn address_of(
 pub async fn request_download(
     state: web::Data<AppState>,
     query: web::Query<SourceQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     request_link(
         &state,
+        &req,
         &query,
         LinkKind::Export,
         "people_export_link",
@@ -179,6 +181,7 @@ pub async fn download(
 /// [`REQUEST_INTERVAL_MINUTES`], then answers with the "check your inbox" `page_template`.
 async fn request_link(
     state: &AppState,
+    req: &HttpRequest,
     query: &SourceQuery,
     kind: LinkKind,
     template: &'static str,
@@ -197,16 +200,25 @@ async fn request_link(
         .as_str()
         .trim_end_matches('/')
         .to_string();
-    let message = state.mailer.compose(Email::unverified(
-        template,
-        email.address().clone(),
-        UnverifiedContext::new()
-            .with(
-                "link_url",
-                ServiceText::new(format!("{base}{path}?token={token}")),
-            )
-            .with("hours", hours),
-    ))?;
+    // Nothing stores a person's language; the email follows the browser that asked.
+    let lang = state.languages.negotiate(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let message = state.mailer.compose(
+        Email::unverified(
+            template,
+            email.address().clone(),
+            UnverifiedContext::new()
+                .with(
+                    "link_url",
+                    ServiceText::new(format!("{base}{path}?token={token}")),
+                )
+                .with("hours", hours),
+        )
+        .lang(&lang),
+    )?;
     let address = email.normalized();
     let sent = state
         .db
@@ -265,9 +277,11 @@ async fn pending(
 pub async fn request_erasure(
     state: web::Data<AppState>,
     query: web::Query<SourceQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     request_link(
         &state,
+        &req,
         &query,
         LinkKind::Erase,
         "people_erase_confirm",
