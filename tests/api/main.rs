@@ -20,6 +20,7 @@ mod feedback_staff;
 mod jobs;
 mod jobs_staff;
 mod languages;
+mod languages_emails;
 mod limits;
 mod migrations;
 mod monthly_donors;

@@ -1,0 +1,260 @@
+//! Reader emails in the reader's language, through the real SMTP server: a Spanish donor's
+//! pledge, receipt and yearly statement with Spanish money and dates (CLDR's, `25,00 US$`),
+//! the site's own legal wording for Spanish, and a Spanish applicant's acknowledgement and
+//! rejection.
+
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::{spawn_app_with, Backend, TestApp};
+
+both_backends!(
+    a_spanish_donor_gets_pledge_receipt_and_statement_in_spanish,
+    a_spanish_applicant_is_acknowledged_and_rejected_in_spanish,
+);
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The text of an email with no-break spaces (CLDR puts one before `US$`) as plain ones.
+fn plain(text: &str) -> String {
+    text.replace(['\u{a0}', '\u{202f}'], " ")
+}
+
+async fn a_spanish_donor_gets_pledge_receipt_and_statement_in_spanish(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.site.wording.insert(
+            "es".into(),
+            [(
+                "receipt-legal".to_string(),
+                "Donación deducible según el artículo 125 de la ley.".to_string(),
+            )]
+            .into(),
+        );
+    })
+    .await;
+    let token = app.staff_token("fundraising").await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/donations"))
+        .json(
+            &json!({"amount_minor": 123_456, "currency": "USD", "frequency": "one_time",
+                      "email": "ana@example.org", "lang": "es"}),
+        )
+        .send()
+        .await
+        .expect("donate");
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+
+    let pledge = app.smtp.wait_for(1, WAIT).await.remove(0);
+    let subject = plain(&pledge.subject().unwrap_or_default());
+    assert_eq!(
+        subject, "Newsroom: cómo completar su donación de 1234,56 US$",
+        "{subject}"
+    );
+    let text = plain(&pledge.text_body().expect("text"));
+    assert!(text.starts_with("Hola:"), "{text}");
+    assert!(
+        text.contains("Gracias por comprometer 1234,56 US$ a Newsroom."),
+        "{text}"
+    );
+    assert!(text.contains("Cómo pagar:"), "{text}");
+    assert!(
+        !text.contains("1,234.56") && !text.contains("USD"),
+        "{text}"
+    );
+
+    let res = app
+        .staff(&token)
+        .post(&format!("/api/v1/staff/donations/{id}/mark-paid"))
+        .await;
+    assert_eq!(res.status(), 200);
+    let number = res.json::<Value>().await.expect("json")["receipt_number"]
+        .as_str()
+        .expect("number")
+        .to_string();
+    let mails = app.smtp.wait_for(2, WAIT).await;
+    let receipt = mails
+        .iter()
+        .find(|m| m.subject().unwrap_or_default().contains(&number))
+        .expect("the receipt");
+    assert_eq!(
+        plain(&receipt.subject().unwrap_or_default()),
+        format!("Newsroom: recibo {number} de su donación de 1234,56 US$")
+    );
+    let today = Utc::now().date_naive();
+    let spanish_today = frontdesk::i18n::format::date("es", today).expect("date");
+    let text = plain(&receipt.text_body().expect("text"));
+    for expected in [
+        "Importe: 1234,56 US$".to_string(),
+        format!("Fecha: {}", plain(&spanish_today)),
+        "Donación deducible según el artículo 125 de la ley.".to_string(),
+    ] {
+        assert!(text.contains(&expected), "{expected:?} in {text}");
+    }
+    assert!(
+        !text.contains(&today.format("%Y-%m-%d").to_string()),
+        "{text}"
+    );
+    let html = plain(&receipt.html_body().expect("html"));
+    assert!(html.contains("1234,56 US$"), "{html}");
+    assert!(html.contains("Donación deducible"), "{html}");
+
+    // The yearly statement: its lines and total in Spanish.
+    let year: i32 = Utc::now().format("%Y").to_string().parse().expect("year");
+    let ctx = frontdesk::donations::service::Ctx::from_state(&app.state);
+    let run = frontdesk::donations::statements::send_all(&app.state.db, &ctx, year, |_| {})
+        .await
+        .expect("statements");
+    assert_eq!(run.donors, 1);
+    app.drain_outbox().await;
+    let statement = app
+        .smtp
+        .received()
+        .into_iter()
+        .find(|m| {
+            m.subject()
+                .unwrap_or_default()
+                .contains("sus donaciones en")
+        })
+        .expect("the statement");
+    let text = plain(&statement.text_body().expect("text"));
+    for expected in [
+        format!("Gracias por apoyar a Newsroom en {year}."),
+        format!("{}  recibo {number}  1234,56 US$", plain(&spanish_today)),
+        "Total: 1234,56 US$".to_string(),
+        "Donación deducible según el artículo 125 de la ley.".to_string(),
+    ] {
+        assert!(text.contains(&expected), "{expected:?} in {text}");
+    }
+}
+
+async fn a_spanish_applicant_is_acknowledged_and_rejected_in_spanish(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let token = app.staff_token("hiring").await;
+    let me: Value = app
+        .client
+        .get(app.url("/api/v1/staff/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    let posting = posting(&app, &token, me["email"].as_str().expect("email")).await;
+    let question = posting["questions"][0]["id"].as_str().expect("question");
+    let form = Form::new()
+        .text("name", "Ana Lectora")
+        .text("email", "ana@example.org")
+        .text("consent", "true")
+        .text("lang", "es")
+        .text(format!("answer_{question}"), "yes")
+        .part(
+            "cv",
+            Part::bytes(
+                b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+                    .to_vec(),
+            )
+            .file_name("cv.pdf")
+            .mime_str("application/pdf")
+            .expect("mime"),
+        );
+    let res = app
+        .client
+        .post(app.url("/api/v1/jobs/data-reporter/applications"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("apply");
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    app.drain_outbox().await;
+    let to_ana = |mails: Vec<crate::helpers::smtp_sink::ReceivedMail>| -> Vec<crate::helpers::smtp_sink::ReceivedMail> {
+        mails
+            .into_iter()
+            .filter(|m| m.rcpt_to == vec!["ana@example.org".to_string()])
+            .collect()
+    };
+    let ack = to_ana(app.smtp.wait_for(2, WAIT).await).remove(0);
+    assert_eq!(
+        ack.subject().unwrap_or_default(),
+        "Newsroom: recibimos su postulación para Data Reporter"
+    );
+    let text = ack.text_body().expect("text");
+    assert!(
+        text.contains("Gracias por postularse al puesto de Data Reporter en Newsroom."),
+        "{text}"
+    );
+    assert!(text.contains("Su referencia:"), "{text}");
+
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/staff/applications/{id}")))
+        .bearer_auth(&token)
+        .json(&json!({"stage": "rejected", "send_rejection_email": true}))
+        .send()
+        .await
+        .expect("reject");
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    app.drain_outbox().await;
+    let mails = to_ana(app.smtp.received());
+    let rejection = mails
+        .iter()
+        .find(|m| {
+            m.subject()
+                .unwrap_or_default()
+                .starts_with("Su postulación")
+        })
+        .expect("the rejection");
+    assert_eq!(
+        rejection.subject().unwrap_or_default(),
+        "Su postulación para Data Reporter"
+    );
+    let text = rejection.text_body().expect("text");
+    assert!(text.contains("hemos decidido no continuar"), "{text}");
+    assert!(text.contains("Le deseamos mucho éxito."), "{text}");
+    let html = rejection.html_body().expect("html");
+    assert!(html.contains(r#"<html lang="es">"#), "{html}");
+}
+
+async fn posting(app: &TestApp, token: &str, contact: &str) -> Value {
+    let res = app
+        .client
+        .post(app.url("/api/v1/staff/jobs"))
+        .bearer_auth(token)
+        .json(&json!({
+            "slug": "data-reporter",
+            "title": "Data Reporter",
+            "summary": "Find the stories in the numbers.",
+            "description_markdown": "You will analyse data.",
+            "location": "Bogotá",
+            "country": "CO",
+            "remote": "hybrid",
+            "employment_type": "full_time",
+            "hiring_contacts": [contact],
+            "closes_at": (Utc::now() + TimeDelta::days(30)).to_rfc3339(),
+            "status": "open",
+            "questions": [{"kind": "yes_no", "label": "Can you start in January?", "required": true}],
+        }))
+        .send()
+        .await
+        .expect("posting");
+    assert_eq!(res.status(), 201);
+    res.json().await.expect("json")
+}
