@@ -1,7 +1,8 @@
 //! Reader emails in the reader's language, through the real SMTP server: a Spanish donor's
 //! pledge, receipt and yearly statement with Spanish money and dates (CLDR's, `25,00 US$`),
 //! the site's own legal wording for Spanish, and a Spanish applicant's acknowledgement and
-//! rejection.
+//! rejection; a newsletter issue sent to a mixed audience, each subscriber reading its
+//! footer and unsubscribe link in their language, with the site's Spanish footer.
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use crate::helpers::{spawn_app_with, Backend, TestApp};
 both_backends!(
     a_spanish_donor_gets_pledge_receipt_and_statement_in_spanish,
     a_spanish_applicant_is_acknowledged_and_rejected_in_spanish,
+    each_subscriber_reads_the_issue_chrome_in_their_language,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -257,4 +259,85 @@ async fn posting(app: &TestApp, token: &str, contact: &str) -> Value {
         .expect("posting");
     assert_eq!(res.status(), 201);
     res.json().await.expect("json")
+}
+
+async fn each_subscriber_reads_the_issue_chrome_in_their_language(backend: Backend) {
+    use diesel::prelude::*;
+    use frontdesk::db::schema::newsletter_subscribers as subs;
+    use frontdesk::newsletter::model::EmailAddress;
+    use frontdesk::newsletter::store;
+
+    let app = spawn_app_with(backend, |s| {
+        s.newsletter.dispatch_interval_ms = 50;
+        s.newsletter.footer = "You get this because you subscribed.".into();
+        s.site.wording.insert(
+            "es".into(),
+            [(
+                "newsletter-footer".to_string(),
+                "Recibe este boletín porque se suscribió.".to_string(),
+            )]
+            .into(),
+        );
+    })
+    .await;
+    let emails: Vec<EmailAddress> = ["en@example.org", "es@example.org"]
+        .iter()
+        .map(|a| EmailAddress::parse(a).expect("address"))
+        .collect();
+    app.state
+        .db
+        .write(move |conn| {
+            store::insert_confirmed_subscribers(conn, &emails, &[], frontdesk::db::now())?;
+            diesel::update(subs::table.filter(subs::email.eq("es@example.org")))
+                .set(subs::lang.eq(Some("es")))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .expect("subscribers");
+    let token = app.staff_token("fundraising").await;
+    let res = app
+        .staff(&token)
+        .post_json(
+            "/api/v1/staff/newsletters",
+            json!({"subject": "This week", "body_markdown": "Hello **readers**."}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/staff/newsletters/{id}/send")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 202);
+    let mails = app.smtp.wait_for(2, WAIT).await;
+    let text_to = |to: &str| {
+        mails
+            .iter()
+            .find(|m| m.rcpt_to == vec![to.to_string()])
+            .and_then(|m| m.text_body())
+            .unwrap_or_default()
+    };
+    let en = text_to("en@example.org");
+    assert!(en.contains("You get this because you subscribed."), "{en}");
+    assert!(en.contains("Unsubscribe or change your lists:"), "{en}");
+    let es = text_to("es@example.org");
+    assert!(
+        es.contains("Recibe este boletín porque se suscribió."),
+        "{es}"
+    );
+    assert!(es.contains("Darse de baja o cambiar sus listas:"), "{es}");
+    assert!(!es.contains("You get this"), "{es}");
+    let html = mails
+        .iter()
+        .find(|m| m.rcpt_to == vec!["es@example.org".to_string()])
+        .and_then(|m| m.html_body())
+        .unwrap_or_default();
+    assert!(html.contains(r#"<html lang="es">"#), "{html}");
 }
