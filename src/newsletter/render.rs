@@ -250,7 +250,9 @@ impl DeliveryRenderer {
         }
     }
 
-    /// The issue rendered in `lang` (one cache entry per issue and language).
+    /// The issue rendered for a reader of `lang` (one cache entry per issue and language):
+    /// its translation into `lang` when it has one and is in another language itself, else
+    /// the issue as written, with the email's own words in `lang`.
     fn issue(
         &self,
         conn: &mut DbConnection,
@@ -270,6 +272,12 @@ impl DeliveryRenderer {
             Ok(issue) => issue,
             Err(diesel::result::Error::NotFound) => return Ok(None),
             Err(e) => return Err(e.into()),
+        };
+        let issue = match issue.lang.as_deref() {
+            Some(written) if written != lang.as_str() => {
+                super::store::translation_into(conn, issue_id, lang.as_str())?.unwrap_or(issue)
+            }
+            _ => issue,
         };
         let email = Arc::new(IssueEmail::build(
             &self.mailer,

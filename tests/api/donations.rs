@@ -154,7 +154,7 @@ async fn manual_pledge_gets_instructions_and_one_receipt_when_marked_paid(backen
         receipt_number.as_str(),
         "Newsroom Foundation Inc.",
         "12-3456789",
-        "25.00 USD",
+        "Amount: $25.00",
         "No goods or services were provided",
         "/donations/manage?token=",
         "in honour of the person you named",

@@ -17,6 +17,7 @@ both_backends!(
     a_spanish_donor_gets_pledge_receipt_and_statement_in_spanish,
     a_spanish_applicant_is_acknowledged_and_rejected_in_spanish,
     each_subscriber_reads_the_issue_chrome_in_their_language,
+    a_mixed_list_gets_each_subscriber_the_version_in_their_language,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -340,4 +341,123 @@ async fn each_subscriber_reads_the_issue_chrome_in_their_language(backend: Backe
         .and_then(|m| m.html_body())
         .unwrap_or_default();
     assert!(html.contains(r#"<html lang="es">"#), "{html}");
+}
+
+async fn a_mixed_list_gets_each_subscriber_the_version_in_their_language(backend: Backend) {
+    use diesel::prelude::*;
+    use frontdesk::db::schema::newsletter_subscribers as subs;
+    use frontdesk::newsletter::model::EmailAddress;
+    use frontdesk::newsletter::store;
+
+    let app = spawn_app_with(backend, |s| {
+        s.newsletter.dispatch_interval_ms = 50;
+    })
+    .await;
+    let token = app.staff_token("fundraising").await;
+    let staff = app.staff(&token);
+    let res = staff
+        .post_json(
+            "/api/v1/staff/newsletter-lists",
+            json!({"slug": "weekly", "name": "Weekly", "lang": "en"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<Value>().await.expect("json")["lang"], "en");
+    let res = staff
+        .post_json(
+            "/api/v1/staff/newsletter-lists",
+            json!({"slug": "semanal", "name": "Semanal", "lang": "fr"}),
+        )
+        .await;
+    assert_eq!(res.status(), 422, "a language the site does not offer");
+
+    let emails: Vec<EmailAddress> = ["en@example.org", "es@example.org", "old@example.org"]
+        .iter()
+        .map(|a| EmailAddress::parse(a).expect("address"))
+        .collect();
+    app.state
+        .db
+        .write(move |conn| {
+            let weekly = store::find_list(conn, "weekly")?.id;
+            store::insert_confirmed_subscribers(conn, &emails, &[weekly], frontdesk::db::now())?;
+            diesel::update(subs::table.filter(subs::email.eq("es@example.org")))
+                .set(subs::lang.eq(Some("es")))
+                .execute(conn)?;
+            diesel::update(subs::table.filter(subs::email.eq("en@example.org")))
+                .set(subs::lang.eq(Some("en")))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .expect("subscribers");
+
+    let issue = |body: Value| {
+        let staff = app.staff(&token);
+        async move {
+            let res = staff.post_json("/api/v1/staff/newsletters", body).await;
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.expect("json"))
+        }
+    };
+    let (status, original) = issue(
+        json!({"subject": "This week", "body_markdown": "Hello **readers**.",
+                                           "lists": ["weekly"], "lang": "en"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{original}");
+    assert_eq!(original["lang"], "en");
+    let id = original["id"].as_str().expect("id").to_string();
+    // A translation into the original's own language, or of an unknown issue: 422.
+    let (status, problem) = issue(json!({"subject": "Again", "body_markdown": "x",
+                                          "lang": "en", "translation_of": id}))
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "translation_of");
+    let (status, _) = issue(json!({"subject": "Otra", "body_markdown": "x",
+                                    "lang": "es", "translation_of": "no-such-issue"}))
+    .await;
+    assert_eq!(status, 422);
+    let (status, translation) = issue(json!({"subject": "Esta semana", "body_markdown": "Hola, **lectores**.",
+                                              "lists": ["weekly"], "lang": "es", "translation_of": id}))
+    .await;
+    assert_eq!(status, 201, "{translation}");
+    assert_eq!(translation["translation_of"], id.as_str());
+    let tid = translation["id"].as_str().expect("id").to_string();
+
+    let send = |which: String| {
+        let client = app.client.clone();
+        let url = app.url(&format!("/api/v1/staff/newsletters/{which}/send"));
+        let token = token.clone();
+        async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("send")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(send(tid).await, 409, "a translation is not sent alone");
+    assert_eq!(send(id).await, 202);
+    let mails = app.smtp.wait_for(3, WAIT).await;
+    let mail_to = |to: &str| {
+        mails
+            .iter()
+            .find(|m| m.rcpt_to == vec![to.to_string()])
+            .expect("a mail")
+    };
+    let es = mail_to("es@example.org");
+    assert_eq!(es.subject().unwrap_or_default(), "Esta semana");
+    let text = es.text_body().expect("text");
+    assert!(text.contains("Hola, **lectores**."), "{text}");
+    assert!(text.contains("Darse de baja"), "{text}");
+    for to in ["en@example.org", "old@example.org"] {
+        let m = mail_to(to);
+        assert_eq!(m.subject().unwrap_or_default(), "This week", "{to}");
+        let text = m.text_body().expect("text");
+        assert!(text.contains("Hello **readers**."), "{to}: {text}");
+        assert!(text.contains("Unsubscribe or change"), "{to}: {text}");
+    }
 }
