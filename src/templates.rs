@@ -96,7 +96,7 @@ impl Templates {
         env.add_filter(
             "date",
             move |state: &State, value: Value| -> Result<String, minijinja::Error> {
-                let Some(day) = value.as_str().and_then(|s| time::Moment::parse(s)) else {
+                let Some(day) = value.as_str().and_then(time::Moment::parse) else {
                     return Err(minijinja::Error::new(
                         ErrorKind::InvalidOperation,
                         format!("date: not a date or time: {value}"),
