@@ -79,7 +79,7 @@ impl Application {
             .security
             .load_tips_key()
             .map_err(|e| anyhow::anyhow!(e))?;
-        let templates = Templates::for_site(settings.site.tz(), options.clock.clone());
+        let templates = Templates::for_settings(&settings, options.clock.clone());
         templates
             .catalogues()
             .check()

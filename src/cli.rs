@@ -221,7 +221,10 @@ async fn statements(settings: Settings, year: i32) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || migrate.migrate()).await??;
     let keys = load_keys(&settings, &db).await?;
     let ctx = Ctx {
-        mailer: Mailer::new(&settings, Templates::embedded()),
+        mailer: Mailer::new(
+            &settings,
+            Templates::for_settings(&settings, crate::clock::Clock::system()),
+        ),
         settings: Arc::new(settings),
         keys,
     };

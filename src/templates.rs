@@ -9,7 +9,11 @@
 //!   `site.timezone` ([`time`]);
 //! - `ago`: its age by the service's clock ("3 days");
 //! - `label`: a stored code as words ("One-time") ([`labels`]);
-//! - `bytes`: a size as "1.5 MB".
+//! - `bytes`: a size as "1.5 MB";
+//! - `money(currency)`: an amount in minor units as the render's `lang` writes money
+//!   (`$25.00`, `25,00 US$`), `number`, `date` (a date or stored time, its day in
+//!   `site.timezone`: `Dec 4, 2026`, `4 dic 2026`) and `language` (a tag's name: `Spanish`,
+//!   `español`), all from CLDR data ([`crate::i18n::format`]).
 
 pub mod labels;
 pub mod time;
@@ -22,7 +26,7 @@ use minijinja::{Environment, ErrorKind, State, Value};
 use serde::Serialize;
 
 use crate::clock::Clock;
-use crate::i18n::Catalogues;
+use crate::i18n::{format, Catalogues};
 
 /// The language of a render whose context names none (staff and operator emails).
 pub const FALLBACK_LANG: &str = "en";
@@ -51,6 +55,20 @@ impl Templates {
     /// Loads the templates embedded at build time, showing times in `tz` and measuring ages
     /// by `clock`.
     pub fn for_site(tz: chrono_tz::Tz, clock: Clock) -> Self {
+        Templates::with_catalogues(tz, clock, Catalogues::embedded())
+    }
+
+    /// The templates of a configured site: times in `site.timezone`, and the catalogues with
+    /// the site's own words (`site.wording`).
+    pub fn for_settings(settings: &crate::config::Settings, clock: Clock) -> Self {
+        Templates::with_catalogues(
+            settings.site.tz(),
+            clock,
+            Catalogues::with_wording(&settings.site.wording),
+        )
+    }
+
+    fn with_catalogues(tz: chrono_tz::Tz, clock: Clock, catalogues: Catalogues) -> Self {
         let mut env = Environment::new();
         minijinja_embed::load_templates!(&mut env);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
@@ -63,7 +81,37 @@ impl Templates {
             None => value.to_string(),
         });
         env.add_filter("bytes", |n: u64| labels::bytes(n));
-        let catalogues = Arc::new(Catalogues::embedded());
+        env.add_filter(
+            "money",
+            |state: &State, amount: i64, currency: &str| -> Result<String, minijinja::Error> {
+                format::money(render_lang(state).as_str(), amount, currency).map_err(invalid)
+            },
+        );
+        env.add_filter(
+            "number",
+            |state: &State, n: i64| -> Result<String, minijinja::Error> {
+                format::number(render_lang(state).as_str(), n).map_err(invalid)
+            },
+        );
+        env.add_filter(
+            "date",
+            move |state: &State, value: Value| -> Result<String, minijinja::Error> {
+                let Some(day) = value.as_str().and_then(time::Moment::parse) else {
+                    return Err(minijinja::Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("date: not a date or time: {value}"),
+                    ));
+                };
+                format::date(render_lang(state).as_str(), day.local_date(tz)).map_err(invalid)
+            },
+        );
+        env.add_filter(
+            "language",
+            |state: &State, tag: &str| -> Result<String, minijinja::Error> {
+                format::language_name(render_lang(state).as_str(), tag).map_err(invalid)
+            },
+        );
+        let catalogues = Arc::new(catalogues);
         let messages = catalogues.clone();
         env.add_function(
             "t",
@@ -121,6 +169,20 @@ impl Templates {
         names.sort();
         names
     }
+}
+
+/// The render's `lang`, else the fallback.
+fn render_lang(state: &State) -> String {
+    state
+        .lookup("lang")
+        .as_ref()
+        .and_then(|v| v.as_str())
+        .unwrap_or(FALLBACK_LANG)
+        .to_string()
+}
+
+fn invalid(e: format::FormatError) -> minijinja::Error {
+    minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())
 }
 
 /// `t("key", name=value…)`: the message in the render's `lang`; numbers stay numbers, so

@@ -139,6 +139,7 @@ impl Default for Settings {
                 tax_id: None,
                 languages: vec!["en".into(), "es".into()],
                 default_language: "en".into(),
+                wording: BTreeMap::new(),
             },
             uploads: UploadSettings {
                 dir: PathBuf::from("data/uploads"),

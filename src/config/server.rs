@@ -70,6 +70,11 @@ pub struct SiteSettings {
     pub languages: Vec<String>,
     /// The language of a reader who asks for none we offer; one of `languages`.
     pub default_language: String,
+    /// The site's own words per language: `[site.wording.<lang>]` with `message-id = "text"`
+    /// (Fluent syntax) replaces that catalogue message for that language, e.g.
+    /// `receipt-legal` or `newsletter-footer`. Checked at start-up.
+    #[serde(default)]
+    pub wording: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -35,6 +35,19 @@ impl Settings {
                 ));
             }
         }
+        for (lang, messages) in &self.site.wording {
+            if !self.site.languages.contains(lang) {
+                problems.push(format!(
+                    "site.wording.{lang}: {lang:?} is not among site.languages"
+                ));
+                continue;
+            }
+            for (id, text) in messages {
+                if let Err(e) = crate::i18n::check_wording(lang, id, text) {
+                    problems.push(format!("site.wording.{lang}.{id}: {e}"));
+                }
+            }
+        }
         if !self.site.languages.contains(&self.site.default_language) {
             problems.push(format!(
                 "site.default_language: {:?} is not among site.languages",

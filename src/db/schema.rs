@@ -590,6 +590,7 @@ diesel::table! {
         description -> Text,
         is_public -> Bool,
         created_at -> Timestamp,
+        lang -> Nullable<Text>,
     }
 }
 
@@ -671,6 +672,8 @@ diesel::table! {
         updated_at -> Timestamp,
         started_at -> Nullable<Timestamp>,
         finished_at -> Nullable<Timestamp>,
+        lang -> Nullable<Text>,
+        translation_of -> Nullable<Text>,
     }
 }
 

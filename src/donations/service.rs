@@ -99,18 +99,12 @@ pub fn donor_address(d: &Donation) -> Result<lettre::Address, AppError> {
 fn donation_context(d: &Donation) -> UnverifiedContext {
     UnverifiedContext::new()
         .with("donation_id", ServiceText::new(&d.id))
-        .with(
-            "amount",
-            ServiceText::new(format_amount(d.amount_minor, &d.currency)),
-        )
-        .with(
-            "fee",
-            (d.fee_minor > 0).then(|| ServiceText::new(format_amount(d.fee_minor, &d.currency))),
-        )
-        .with(
-            "total",
-            ServiceText::new(format_amount(d.total_minor, &d.currency)),
-        )
+        // Minor units and the currency: the templates' `money` filter writes them in the
+        // donor's language.
+        .with("currency", ServiceText::new(&d.currency))
+        .with("amount_minor", d.amount_minor)
+        .with("fee_minor", d.fee_minor)
+        .with("total_minor", d.total_minor)
         .with("monthly", d.frequency == Frequency::Monthly)
         // `honor` or `memory`, one of the service's own values.
         .with(
@@ -169,6 +163,7 @@ pub fn manual_reminder_email(
                     ServiceText::new(ctx.manage_url(conn, &d.email_normalized)?),
                 ),
         )
+        .lang(&ctx.lang_of(d))
         .reference("donation", d.id.clone()),
     )
 }
@@ -189,13 +184,10 @@ pub fn receipt_email(
                 .with("legal_name", ServiceText::new(&site.legal_name))
                 .with("tax_id", site.tax_id.as_deref().map(ServiceText::new))
                 .with(
-                    "date",
-                    ServiceText::new(p.paid_at.format("%Y-%m-%d").to_string()),
+                    "paid_at",
+                    ServiceText::new(p.paid_at.and_utc().to_rfc3339()),
                 )
-                .with(
-                    "paid",
-                    ServiceText::new(format_amount(p.amount_minor, &p.currency)),
-                )
+                .with("paid_minor", p.amount_minor)
                 .with("currency", ServiceText::new(&p.currency))
                 .with(
                     "no_goods_or_services",

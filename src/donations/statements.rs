@@ -12,10 +12,9 @@ use serde::Serialize;
 use crate::db::schema::{donation_payments, donation_statements, donations};
 use crate::db::{Db, DbConnection};
 use crate::error::AppError;
-use crate::mail::{outbox, Email, NewOutboxEmail, ServiceText, UnverifiedContext};
+use crate::mail::{outbox, Email, NewOutboxEmail, ServiceRecord, ServiceText, UnverifiedContext};
 
 use super::donor::{fiscal_year_range, year_label};
-use super::model::format_amount;
 use super::service::{donor_address, Ctx};
 use super::store::{self, Donation, Payment};
 
@@ -188,28 +187,28 @@ fn statement_email(
     for (p, _) in rows {
         *totals.entry(p.currency.clone()).or_default() += p.amount_minor - p.refunded_minor;
     }
-    let lines: Vec<ServiceText> = rows
+    // Minor units and currencies: the template writes them in the donor's language.
+    let payments: Vec<ServiceRecord> = rows
         .iter()
         .map(|(p, _)| {
-            let refunded = if p.refunded_minor > 0 {
-                format!(
-                    " (refunded {})",
-                    format_amount(p.refunded_minor, &p.currency)
+            ServiceRecord::new()
+                .with(
+                    "paid_at",
+                    ServiceText::new(p.paid_at.and_utc().to_rfc3339()),
                 )
-            } else {
-                String::new()
-            };
-            ServiceText::new(format!(
-                "{}  receipt {}  {}{refunded}",
-                p.paid_at.format("%Y-%m-%d"),
-                p.receipt_number,
-                format_amount(p.amount_minor, &p.currency)
-            ))
+                .with("receipt", ServiceText::new(&p.receipt_number))
+                .with("amount_minor", p.amount_minor)
+                .with("refunded_minor", p.refunded_minor)
+                .with("currency", ServiceText::new(&p.currency))
         })
         .collect();
-    let totals: Vec<ServiceText> = totals
+    let totals: Vec<ServiceRecord> = totals
         .iter()
-        .map(|(c, t)| ServiceText::new(format_amount(*t, c)))
+        .map(|(c, t)| {
+            ServiceRecord::new()
+                .with("amount_minor", *t)
+                .with("currency", ServiceText::new(c))
+        })
         .collect();
     let site = &ctx.settings.site;
     let start_month = ctx.settings.donations.fiscal_year_start_month;
@@ -219,7 +218,7 @@ fn statement_email(
             donor_address(donor)?,
             UnverifiedContext::new()
                 .with("year", ServiceText::new(year_label(year, start_month)))
-                .with("lines", lines)
+                .with("payments", payments)
                 .with("totals", totals)
                 .with("legal_name", ServiceText::new(&site.legal_name))
                 .with("tax_id", site.tax_id.as_deref().map(ServiceText::new))

@@ -39,6 +39,59 @@ pub fn embedded_file(lang: &str, file: &str) -> Option<&'static str> {
         .map(|(_, _, text)| *text)
 }
 
+/// The site's own words (`[site.wording.<lang>]`): per language, message id → Fluent text.
+pub type Wording = BTreeMap<String, BTreeMap<String, String>>;
+
+/// `id = text` as a Fluent entry: a text of several lines continues indented.
+fn wording_entry(id: &str, text: &str) -> String {
+    let mut entry = format!("{id} =");
+    for (i, line) in text.trim().lines().enumerate() {
+        if i == 0 {
+            entry.push(' ');
+        } else {
+            entry.push_str("\n    ");
+        }
+        entry.push_str(line);
+    }
+    entry.push('\n');
+    entry
+}
+
+/// The one Fluent message `id = text` parses to, or why not.
+fn parse_wording(id: &str, text: &str) -> Result<FluentResource, String> {
+    if text.trim().is_empty() {
+        return Err("empty text".into());
+    }
+    let resource = FluentResource::try_new(wording_entry(id, text))
+        .map_err(|(_, errors)| format!("not valid Fluent text: {errors:?}"))?;
+    let ids: Vec<String> = fluent_syntax::parser::parse(resource.source())
+        .map_err(|_| "not valid Fluent text".to_string())?
+        .body
+        .into_iter()
+        .filter_map(|e| match e {
+            Entry::Message(m) => Some(m.id.name.to_string()),
+            _ => None,
+        })
+        .collect();
+    if ids != [id] {
+        return Err("not one Fluent message (a line starting with `id =` inside?)".into());
+    }
+    Ok(resource)
+}
+
+/// Checks one `[site.wording.<lang>]` entry: `lang` has a catalogue holding message `id`,
+/// and `text` is valid Fluent.
+pub fn check_wording(lang: &str, id: &str, text: &str) -> Result<(), String> {
+    let embedded = message_ids();
+    let ids = embedded
+        .get(lang)
+        .ok_or_else(|| format!("no catalogue for {lang:?}"))?;
+    if !ids.contains(id) {
+        return Err(format!("no message {id:?} in locales/{lang}"));
+    }
+    parse_wording(id, text).map(|_| ())
+}
+
 /// One Fluent bundle per embedded language.
 pub struct Catalogues {
     bundles: BTreeMap<&'static str, FluentBundle<FluentResource>>,
@@ -103,6 +156,30 @@ impl Catalogues {
             }
         }
         Catalogues { bundles, problems }
+    }
+
+    /// The embedded catalogues with the site's own words replacing their messages (checked
+    /// at start-up by [`check_wording`]; what fails here anyway is kept as a problem).
+    pub fn with_wording(wording: &Wording) -> Catalogues {
+        let mut catalogues = Catalogues::embedded();
+        for (lang, messages) in wording {
+            for (id, text) in messages {
+                let problem = |message: String| CatalogueError {
+                    lang: lang.clone(),
+                    file: "(site.wording)".into(),
+                    message: format!("{id}: {message}"),
+                };
+                let Some(bundle) = catalogues.bundles.get_mut(lang.as_str()) else {
+                    catalogues.problems.push(problem("no catalogue".into()));
+                    continue;
+                };
+                match parse_wording(id, text) {
+                    Ok(resource) => bundle.add_resource_overriding(resource),
+                    Err(e) => catalogues.problems.push(problem(e)),
+                }
+            }
+        }
+        catalogues
     }
 
     /// The first catalogue that did not parse, if any.
@@ -181,6 +258,40 @@ mod tests {
             let missing: Vec<_> = all.iter().filter(|k| !keys.contains(**k)).collect();
             assert!(missing.is_empty(), "locales/{lang} lacks {missing:?}");
         }
+    }
+
+    #[test]
+    fn site_wording_overrides_one_language() {
+        let wording: Wording = BTreeMap::from([(
+            "es".to_string(),
+            BTreeMap::from([(
+                "receipt-keep".to_string(),
+                "Guarde este recibo.\nLo necesitará para { $site }.".to_string(),
+            )]),
+        )]);
+        let c = Catalogues::with_wording(&wording);
+        c.check().expect("wording parses");
+        let mut args = FluentArgs::new();
+        args.set("site", "El Diario");
+        assert_eq!(
+            c.message("es", "receipt-keep", Some(&args)).expect("es"),
+            "Guarde este recibo.\nLo necesitará para El Diario."
+        );
+        assert_eq!(
+            c.message("en", "receipt-keep", None).expect("en"),
+            "Keep this email for your records."
+        );
+    }
+
+    #[test]
+    fn wording_is_checked() {
+        assert!(check_wording("es", "receipt-keep", "Guarde { $site }").is_ok());
+        assert!(check_wording("es", "no-such-message", "x").is_err());
+        assert!(check_wording("pt", "receipt-keep", "x").is_err());
+        assert!(check_wording("es", "receipt-keep", "Guarde { $site").is_err());
+        assert!(check_wording("es", "receipt-keep", "  ").is_err());
+        // A later line is the same message's text, indented, never a message of its own.
+        assert!(check_wording("es", "receipt-keep", "a\nhello = b").is_ok());
     }
 
     #[test]

@@ -3,14 +3,15 @@
 //! `t("key", name=value…)` (see [`crate::templates`]). The staff area stays English.
 
 mod catalogue;
+pub mod format;
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
 pub use catalogue::{
-    embedded_file, embedded_in_every_language, embedded_languages, has_catalogue, message_ids,
-    CatalogueError, Catalogues,
+    check_wording, embedded_file, embedded_in_every_language, embedded_languages, has_catalogue,
+    message_ids, CatalogueError, Catalogues, Wording,
 };
 
 /// One of the configured reader languages. Only [`Languages`] makes one, so a `Lang` is

@@ -133,6 +133,7 @@ pub fn rejection(
                 .with("message", message.map(ServiceText::new))
                 .with("paragraphs", paragraphs),
         )
+        .lang(&mailer.stored_lang(application.lang.as_deref()))
         .reference(REF_KIND, &application.id),
     )
 }

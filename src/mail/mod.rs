@@ -19,10 +19,10 @@ use tokio::sync::Notify;
 
 use crate::config::Settings;
 use crate::error::AppError;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Languages};
 pub use crate::templates::{Rendered, Templates};
 pub use outbox::NewOutboxEmail;
-pub use unverified::{ServiceText, UnverifiedContext};
+pub use unverified::{ServiceRecord, ServiceText, UnverifiedContext};
 
 /// Extra headers an email may carry. Values are built by the service, never taken raw from
 /// readers, and CR/LF is refused in any of them.
@@ -138,6 +138,7 @@ pub struct Mailer {
     public_url: String,
     message_id_domain: String,
     default_lang: String,
+    languages: Languages,
     wake: Arc<Notify>,
 }
 
@@ -147,6 +148,7 @@ impl Mailer {
             templates,
             site_name: settings.site.name.clone(),
             default_lang: settings.site.default_language.clone(),
+            languages: Languages::from_settings(settings),
             public_url: settings
                 .server
                 .public_url
@@ -161,6 +163,15 @@ impl Mailer {
                 .to_string(),
             wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// The language a person's stored `lang` names (`None`, or a language since removed from
+    /// the settings: the site default), for [`Email::lang`].
+    pub fn stored_lang(&self, raw: Option<&str>) -> Lang {
+        raw.map_or_else(
+            || self.languages.default_lang().clone(),
+            |l| self.languages.stored(l),
+        )
     }
 
     pub fn templates(&self) -> &Templates {

@@ -65,6 +65,29 @@ impl<T: Into<ServiceValue>> From<Vec<T>> for ServiceValue {
     }
 }
 
+/// A group of [`ServiceValue`]s under names (one line of a list: a payment's date, receipt
+/// and amount), built like an [`UnverifiedContext`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceRecord(Map<String, Value>);
+
+impl ServiceRecord {
+    pub fn new() -> ServiceRecord {
+        ServiceRecord::default()
+    }
+
+    /// Sets one field.
+    pub fn with(mut self, key: &'static str, value: impl Into<ServiceValue>) -> ServiceRecord {
+        self.0.insert(key.to_string(), value.into().0);
+        self
+    }
+}
+
+impl From<ServiceRecord> for ServiceValue {
+    fn from(record: ServiceRecord) -> Self {
+        ServiceValue(Value::Object(record.0))
+    }
+}
+
 /// The variables of an email to an unverified address (see the module documentation).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnverifiedContext(Map<String, Value>);

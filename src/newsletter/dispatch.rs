@@ -51,6 +51,7 @@ pub fn render_preview(
         &IssueContent {
             subject,
             body_markdown,
+            lang: None,
         },
     )?;
     let url = format!(
@@ -92,6 +93,7 @@ pub async fn send_test(
         &IssueContent {
             subject: &subject,
             body_markdown: &issue.body_markdown,
+            lang: subscriber.as_ref().and_then(|s| s.lang.as_deref()),
         },
     )?;
     let url = match &subscriber {
@@ -330,6 +332,7 @@ impl Dispatcher {
                     &IssueContent {
                         subject: &issue.subject,
                         body_markdown: &issue.body_markdown,
+                        lang: None,
                     },
                 )?;
                 let batch = candidates

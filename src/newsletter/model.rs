@@ -249,6 +249,11 @@ pub struct NewIssue {
     pub subject: String,
     pub body_markdown: String,
     pub lists: Vec<ListSlug>,
+    /// The issue's language (a tag of site.languages, checked by the handler); `None`:
+    /// written for everyone.
+    pub lang: Option<String>,
+    /// The issue this one translates (checked by the store).
+    pub translation_of: Option<String>,
 }
 
 impl NewIssue {
@@ -302,6 +307,8 @@ impl NewIssue {
             subject: subject.to_string(),
             body_markdown: body.replace("\r\n", "\n"),
             lists: slugs,
+            lang: None,
+            translation_of: None,
         })
     }
 }
@@ -313,6 +320,8 @@ pub struct NewList {
     pub name: String,
     pub description: String,
     pub is_public: bool,
+    /// The language of the list's issues (checked by the handler); `None`: any.
+    pub lang: Option<String>,
 }
 
 impl NewList {
@@ -356,6 +365,7 @@ impl NewList {
                 name: name.to_string(),
                 description,
                 is_public,
+                lang: None,
             }),
             _ => Err(AppError::Validation(errors)),
         }

@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::config::Settings;
 use crate::db::DbConnection;
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::keys::Keys;
 use crate::mail::outbox::OutboxRow;
 use crate::mail::worker::Renderer;
@@ -51,6 +52,9 @@ pub fn html_escape(s: &str) -> String {
 pub struct IssueContent<'a> {
     pub subject: &'a str,
     pub body_markdown: &'a str,
+    /// The recipient's stored language, for the email's own words (footer, unsubscribe
+    /// link); `None`: the site default.
+    pub lang: Option<&'a str>,
 }
 
 /// An issue rendered once through the template, ready to be copied per recipient.
@@ -92,7 +96,8 @@ impl IssueEmail {
                 ExtraHeader::ListUnsubscribePost,
                 "List-Unsubscribe=One-Click",
             )
-            .header(ExtraHeader::ListId, list_id.clone()),
+            .header(ExtraHeader::ListId, list_id.clone())
+            .lang(&mailer.stored_lang(content.lang)),
         )?;
         let message_id_domain = prototype
             .message_id
@@ -245,16 +250,21 @@ impl DeliveryRenderer {
         }
     }
 
+    /// The issue rendered for a reader of `lang` (one cache entry per issue and language):
+    /// its translation into `lang` when it has one and is in another language itself, else
+    /// the issue as written, with the email's own words in `lang`.
     fn issue(
         &self,
         conn: &mut DbConnection,
         issue_id: &str,
+        lang: &Lang,
     ) -> Result<Option<Arc<IssueEmail>>, AppError> {
+        let key = format!("{issue_id} {lang}");
         let cached = self
             .issues
             .lock()
             .ok()
-            .and_then(|cache| cache.get(issue_id).cloned());
+            .and_then(|cache| cache.get(&key).cloned());
         if let Some(email) = cached {
             return Ok(Some(email));
         }
@@ -263,19 +273,26 @@ impl DeliveryRenderer {
             Err(diesel::result::Error::NotFound) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
+        let issue = match issue.lang.as_deref() {
+            Some(written) if written != lang.as_str() => {
+                super::store::translation_into(conn, issue_id, lang.as_str())?.unwrap_or(issue)
+            }
+            _ => issue,
+        };
         let email = Arc::new(IssueEmail::build(
             &self.mailer,
             &self.settings,
             &IssueContent {
                 subject: &issue.subject,
                 body_markdown: &issue.body_markdown,
+                lang: Some(lang.as_str()),
             },
         )?);
         if let Ok(mut cache) = self.issues.lock() {
             if cache.len() >= CACHED_ISSUES {
                 cache.clear();
             }
-            cache.insert(issue_id.to_string(), email.clone());
+            cache.insert(key, email.clone());
         }
         Ok(Some(email))
     }
@@ -293,13 +310,22 @@ impl Renderer for DeliveryRenderer {
                 .into_iter()
                 .map(|(delivery, issue, subscriber)| (delivery, (issue, subscriber)))
                 .collect();
+        let subscriber_ids: Vec<&str> = targets.values().map(|(_, s)| s.as_str()).collect();
+        let langs: HashMap<String, Option<String>> =
+            super::store::subscriber_langs(conn, &subscriber_ids)?
+                .into_iter()
+                .collect();
         for row in rows.iter_mut() {
             let Some((issue_id, subscriber_id)) =
                 row.ref_id.as_deref().and_then(|id| targets.get(id))
             else {
                 continue;
             };
-            if let Some(email) = self.issue(conn, issue_id)? {
+            // Each recipient reads the email's own words in their stored language.
+            let lang = self
+                .mailer
+                .stored_lang(langs.get(subscriber_id).and_then(|l| l.as_deref()));
+            if let Some(email) = self.issue(conn, issue_id, &lang)? {
                 let url = super::links::unsubscribe_url(&self.settings, &self.keys, subscriber_id);
                 email.fill(row, &url);
             }
@@ -339,6 +365,7 @@ mod tests {
             &IssueContent {
                 subject: "Weekly <news>",
                 body_markdown: "Hello **readers**",
+                lang: None,
             },
         )
         .expect("renders");
@@ -380,6 +407,7 @@ mod tests {
             &IssueContent {
                 subject: "Weekly",
                 body_markdown: "Hello **readers**",
+                lang: None,
             },
         )
         .expect("renders");

@@ -208,16 +208,25 @@ async fn request_link(
         .as_str()
         .trim_end_matches('/')
         .to_string();
-    let message = state.mailer.compose(Email::unverified(
-        template,
-        email.address().clone(),
-        UnverifiedContext::new()
-            .with(
-                "link_url",
-                ServiceText::new(format!("{base}{path}?token={token}")),
-            )
-            .with("hours", hours),
-    ))?;
+    // Nothing stores a person's language; the email follows the browser that asked.
+    let lang = state.languages.negotiate(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let message = state.mailer.compose(
+        Email::unverified(
+            template,
+            email.address().clone(),
+            UnverifiedContext::new()
+                .with(
+                    "link_url",
+                    ServiceText::new(format!("{base}{path}?token={token}")),
+                )
+                .with("hours", hours),
+        )
+        .lang(&lang),
+    )?;
     let address = email.normalized();
     let sent = state
         .db

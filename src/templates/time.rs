@@ -58,6 +58,14 @@ impl Moment {
         }
     }
 
+    /// The calendar day in `tz` (a date is its own day).
+    pub fn local_date(self, tz: Tz) -> NaiveDate {
+        match self {
+            Moment::At(t) => t.and_utc().with_timezone(&tz).date_naive(),
+            Moment::Day(d) => d,
+        }
+    }
+
     fn utc(self) -> NaiveDateTime {
         match self {
             Moment::At(t) => t,

@@ -20,6 +20,7 @@ mod feedback_staff;
 mod jobs;
 mod jobs_staff;
 mod languages;
+mod languages_emails;
 mod languages_pages;
 mod limits;
 mod migrations;

@@ -233,7 +233,7 @@ async fn a_pledged_monthly_gift_is_reminded_once_a_month_unless_paused_or_cancel
     let reminder = mails.last().expect("reminder");
     assert_eq!(reminder.rcpt_to, vec!["pledge@example.org".to_string()]);
     let subject = reminder.subject().unwrap_or_default();
-    assert!(subject.contains("monthly gift of 15.00 USD"), "{subject}");
+    assert!(subject.contains("monthly gift of $15.00"), "{subject}");
     assert!(
         subject.contains(&next.format("%B %Y").to_string()),
         "{subject}"

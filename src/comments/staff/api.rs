@@ -121,6 +121,8 @@ impl ReplyItem {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommentDetail {
     pub id: String,
+    /// The reader's language (`null`: the site default).
+    pub lang: Option<String>,
     pub reference: String,
     pub name: String,
     pub email: String,

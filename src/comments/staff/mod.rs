@@ -129,6 +129,7 @@ fn load_detail(
         .filter(|s| s.is_unanswered())
         .map(|_| (now - c.created_at).num_seconds().max(0));
     Ok(CommentDetail {
+        lang: c.lang.clone(),
         id: c.id,
         reference: c.reference,
         name: c.name,

@@ -74,6 +74,8 @@ pub struct ApplicationDetail {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub anonymised_at: Option<DateTime<Utc>>,
+    /// The applicant's language (`NULL` on applications older than languages: the default).
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Queryable, Selectable)]
@@ -98,6 +100,7 @@ struct ApplicationRow {
     rating_count: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    lang: Option<String>,
     anonymised_at: Option<NaiveDateTime>,
 }
 
@@ -192,6 +195,7 @@ pub fn get_application(conn: &mut DbConnection, id: &str) -> QueryResult<Applica
         created_at: row.created_at.and_utc(),
         updated_at: row.updated_at.and_utc(),
         anonymised_at: row.anonymised_at.map(|t| t.and_utc()),
+        lang: row.lang,
     })
 }
 

@@ -30,6 +30,8 @@ pub struct StaffList {
     pub description: String,
     pub public: bool,
     pub created_at: String,
+    /// The language of the list's issues (`null`: any).
+    pub lang: Option<String>,
 }
 
 impl From<List> for StaffList {
@@ -41,6 +43,7 @@ impl From<List> for StaffList {
             description: l.description,
             public: l.is_public,
             created_at: ui::rfc3339_seconds(l.created_at),
+            lang: l.lang,
         }
     }
 }
@@ -75,6 +78,10 @@ pub struct ListRequest {
     pub description: String,
     #[serde(default)]
     pub public: bool,
+    /// The language of the list's issues, one of `site.languages`; absent: any.
+    #[serde(default)]
+    #[schema(schema_with = crate::web::openapi::lang_schema)]
+    pub lang: Option<String>,
 }
 
 pub(super) async fn create_list(
@@ -125,7 +132,19 @@ pub async fn create_list_json(
     body: ApiJson<ListRequest>,
 ) -> Result<HttpResponse, AppError> {
     let r = body.into_inner();
-    let new = NewList::parse(&r.slug, &r.name, &r.description, r.public)?;
+    let lang = match r.lang.as_deref() {
+        None => Ok(None),
+        Some(raw) => state
+            .languages
+            .parse(raw)
+            .map(|l| Some(l.to_string()))
+            .map_err(|m| AppError::field("lang", m)),
+    };
+    let (mut new, lang) = AppError::both(
+        NewList::parse(&r.slug, &r.name, &r.description, r.public),
+        lang,
+    )?;
+    new.lang = lang;
     let list = create_list(&state, &staff, new).await?;
     Ok(HttpResponse::Created().json(StaffList::from(list)))
 }
@@ -142,6 +161,10 @@ pub struct IssueSummary {
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// The issue's language (`null`: written for everyone).
+    pub lang: Option<String>,
+    /// The issue this one translates (sent with it, never alone).
+    pub translation_of: Option<String>,
 }
 
 impl From<&Issue> for IssueSummary {
@@ -154,6 +177,8 @@ impl From<&Issue> for IssueSummary {
             created_at: ui::rfc3339_seconds(i.created_at),
             started_at: i.started_at.map(ui::rfc3339_seconds),
             finished_at: i.finished_at.map(ui::rfc3339_seconds),
+            lang: i.lang.clone(),
+            translation_of: i.translation_of.clone(),
         }
     }
 }
@@ -267,13 +292,36 @@ pub struct IssueRequest {
     /// List slugs; none or empty: every confirmed subscriber.
     #[serde(default)]
     pub lists: Option<Vec<String>>,
+    /// The issue's language, one of `site.languages`; absent or `null`: written for everyone.
+    #[serde(default)]
+    #[schema(schema_with = crate::web::openapi::lang_schema)]
+    pub lang: Option<String>,
+    /// The id of the issue this one translates (which must have another language). A
+    /// translation is never sent alone: sending the original gives each subscriber whose
+    /// language is the translation's the translated subject and body.
+    #[serde(default)]
+    pub translation_of: Option<String>,
 }
 
-impl TryFrom<IssueRequest> for NewIssue {
-    type Error = AppError;
-
-    fn try_from(r: IssueRequest) -> Result<NewIssue, AppError> {
-        NewIssue::parse(&r.subject, &r.body_markdown, &r.lists.unwrap_or_default())
+impl IssueRequest {
+    /// The new issue, its `lang` one the site offers (422 naming every failing field).
+    fn parse(self, languages: &crate::i18n::Languages) -> Result<NewIssue, AppError> {
+        let lang = match self.lang.as_deref() {
+            None => Ok(None),
+            Some(raw) => languages
+                .parse(raw)
+                .map(|l| Some(l.to_string()))
+                .map_err(|m| AppError::field("lang", m)),
+        };
+        let issue = NewIssue::parse(
+            &self.subject,
+            &self.body_markdown,
+            &self.lists.unwrap_or_default(),
+        );
+        let (mut issue, lang) = AppError::both(issue, lang)?;
+        issue.lang = lang;
+        issue.translation_of = self.translation_of.filter(|t| !t.trim().is_empty());
+        Ok(issue)
     }
 }
 
@@ -318,7 +366,7 @@ pub async fn create_json(
     staff: Staff,
     body: ApiJson<IssueRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let new = NewIssue::try_from(body.into_inner())?;
+    let new = body.into_inner().parse(&state.languages)?;
     let issue = save_issue(&state, &staff, None, new).await?;
     Ok(HttpResponse::Created().json(load_detail(&state, issue.id).await?))
 }
@@ -335,7 +383,7 @@ pub async fn update_json(
     path: web::Path<String>,
     body: ApiJson<IssueRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let new = NewIssue::try_from(body.into_inner())?;
+    let new = body.into_inner().parse(&state.languages)?;
     let issue = save_issue(&state, &staff, Some(path.into_inner()), new).await?;
     Ok(HttpResponse::Ok().json(load_detail(&state, issue.id).await?))
 }

@@ -172,6 +172,16 @@ pub(super) async fn compose(
         )
         .await;
     }
+    // The form has no language fields: an edit keeps what the staff API set.
+    let mut new = new;
+    if let Some(id) = issue_id.clone() {
+        let kept = state
+            .db
+            .run(move |conn| Ok(store::find_issue(conn, &id)?))
+            .await?;
+        new.lang = kept.lang;
+        new.translation_of = kept.translation_of;
+    }
     match save_issue(state, staff, issue_id.clone(), new).await {
         Ok(issue) => Ok(ui::redirect_with_notice(
             &format!("/staff/newsletters/{}", issue.id),

@@ -238,6 +238,8 @@ pub struct SubscriberDetail {
     pub unsubscribed_at: Option<String>,
     pub memberships: Vec<StaffMembership>,
     pub consents: Vec<StaffConsent>,
+    /// The reader's language (`null`: the site default).
+    pub lang: Option<String>,
 }
 
 async fn subscriber_detail(
@@ -266,6 +268,7 @@ async fn subscriber_detail(
                 created_at: ui::rfc3339_seconds(s.created_at),
                 confirmed_at: s.confirmed_at.map(ui::rfc3339_seconds),
                 unsubscribed_at: s.unsubscribed_at.map(ui::rfc3339_seconds),
+                lang: s.lang,
                 memberships: memberships
                     .into_iter()
                     .map(|(l, status)| StaffMembership {

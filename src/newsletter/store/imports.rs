@@ -106,6 +106,24 @@ pub fn import_existing_subscriber(
 
 /// `(delivery, issue, subscriber)` of the given deliveries that still name a subscriber: what
 /// the outbox worker needs to make each newsletter email at send time.
+/// The stored language of each of `ids` (subscribers).
+pub fn subscriber_langs(
+    conn: &mut DbConnection,
+    ids: &[&str],
+) -> QueryResult<Vec<(String, Option<String>)>> {
+    use crate::db::schema::newsletter_subscribers as subs;
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(
+            subs::table
+                .filter(subs::id.eq_any(chunk))
+                .select((subs::id, subs::lang))
+                .load::<(String, Option<String>)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 pub fn delivery_targets(
     conn: &mut DbConnection,
     ids: &[&str],

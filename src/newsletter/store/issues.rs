@@ -33,12 +33,75 @@ pub struct Issue {
     pub updated_at: NaiveDateTime,
     pub started_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
+    /// The issue's language (`None`: written for everyone).
+    pub lang: Option<String>,
+    /// The issue this one translates; a translation is sent only with it.
+    pub translation_of: Option<String>,
+}
+
+/// Checks that an issue in `lang` may translate `original`: both have a language, they
+/// differ, `original` is no translation itself and has no other translation into `lang`
+/// (`except`: the issue being edited).
+fn check_translation(
+    conn: &mut DbConnection,
+    original: &str,
+    lang: Option<&str>,
+    except: Option<&str>,
+) -> Result<(), AppError> {
+    let field = |m: &str| AppError::field("translation_of", m);
+    let Some(lang) = lang else {
+        return Err(AppError::field("lang", "A translation names its language."));
+    };
+    let target = match find_issue(conn, original) {
+        Ok(t) => t,
+        Err(diesel::result::Error::NotFound) => return Err(field("No such issue.")),
+        Err(e) => return Err(e.into()),
+    };
+    if target.translation_of.is_some() {
+        return Err(field("That issue is a translation itself."));
+    }
+    match target.lang.as_deref() {
+        None => return Err(field("Give the issue it translates a language first.")),
+        Some(l) if l == lang => return Err(field("That issue is already in this language.")),
+        Some(_) => {}
+    }
+    let mut taken = issues::table
+        .filter(issues::translation_of.eq(original))
+        .filter(issues::lang.eq(lang))
+        .select(issues::id)
+        .into_boxed();
+    if let Some(id) = except {
+        taken = taken.filter(issues::id.ne(id.to_string()));
+    }
+    if taken.first::<String>(conn).optional()?.is_some() {
+        return Err(field(
+            "That issue already has a translation into this language.",
+        ));
+    }
+    Ok(())
+}
+
+/// The translation of `issue_id` into `lang`, if there is one.
+pub fn translation_into(
+    conn: &mut DbConnection,
+    issue_id: &str,
+    lang: &str,
+) -> QueryResult<Option<Issue>> {
+    issues::table
+        .filter(issues::translation_of.eq(issue_id))
+        .filter(issues::lang.eq(lang))
+        .select(Issue::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Stores a draft issue. Its lists must exist (422 on `lists[i]` otherwise); none means
 /// every confirmed subscriber.
 pub fn create_issue(conn: &mut DbConnection, new: &NewIssue) -> Result<Issue, AppError> {
     let targets = resolve_lists(conn, &new.lists, false)?;
+    if let Some(original) = &new.translation_of {
+        check_translation(conn, original, new.lang.as_deref(), None)?;
+    }
     let now = crate::db::now();
     let id = crate::db::new_id();
     diesel::insert_into(issues::table)
@@ -48,6 +111,8 @@ pub fn create_issue(conn: &mut DbConnection, new: &NewIssue) -> Result<Issue, Ap
             issues::body_markdown.eq(&new.body_markdown),
             issues::status.eq(IssueStatus::Draft),
             issues::queue_done.eq(false),
+            issues::lang.eq(&new.lang),
+            issues::translation_of.eq(&new.translation_of),
             issues::created_at.eq(now),
             issues::updated_at.eq(now),
         ))
@@ -70,10 +135,21 @@ pub fn update_issue(conn: &mut DbConnection, id: &str, new: &NewIssue) -> Result
         return Err(AppError::Conflict("Only a draft can be edited.".into()));
     }
     let targets = resolve_lists(conn, &new.lists, false)?;
+    if let Some(original) = &new.translation_of {
+        if original == id {
+            return Err(AppError::field(
+                "translation_of",
+                "An issue cannot translate itself.",
+            ));
+        }
+        check_translation(conn, original, new.lang.as_deref(), Some(id))?;
+    }
     diesel::update(issues::table.find(id))
         .set((
             issues::subject.eq(&new.subject),
             issues::body_markdown.eq(&new.body_markdown),
+            issues::lang.eq(&new.lang),
+            issues::translation_of.eq(&new.translation_of),
             issues::updated_at.eq(crate::db::now()),
         ))
         .execute(conn)?;
@@ -177,6 +253,11 @@ pub fn schedule_send(
     id: &str,
     send_at: Option<NaiveDateTime>,
 ) -> Result<Issue, AppError> {
+    if find_issue(conn, id)?.translation_of.is_some() {
+        return Err(AppError::Conflict(
+            "A translation goes out with the issue it translates; send that one.".into(),
+        ));
+    }
     let now = crate::db::now();
     let changed = diesel::update(issues::table.find(id).filter(
         issues::status.eq_any([IssueStatus::Draft.as_str(), IssueStatus::Scheduled.as_str()]),

@@ -19,6 +19,8 @@ pub struct List {
     pub description: String,
     pub is_public: bool,
     pub created_at: NaiveDateTime,
+    /// The language the list's issues are written in (`None`: any).
+    pub lang: Option<String>,
 }
 
 /// Creates a list (409 when the slug is taken).
@@ -30,6 +32,7 @@ pub fn create_list(conn: &mut DbConnection, new: &NewList) -> QueryResult<List> 
         description: new.description.clone(),
         is_public: new.is_public,
         created_at: crate::db::now(),
+        lang: new.lang.clone(),
     };
     diesel::insert_into(lists::table)
         .values((
@@ -39,6 +42,7 @@ pub fn create_list(conn: &mut DbConnection, new: &NewList) -> QueryResult<List> 
             lists::description.eq(&list.description),
             lists::is_public.eq(list.is_public),
             lists::created_at.eq(list.created_at),
+            lists::lang.eq(&list.lang),
         ))
         .execute(conn)?;
     Ok(list)

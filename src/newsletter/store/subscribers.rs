@@ -33,6 +33,8 @@ pub struct Subscriber {
     pub confirmed_at: Option<NaiveDateTime>,
     pub unsubscribed_at: Option<NaiveDateTime>,
     pub last_confirmation_sent_at: Option<NaiveDateTime>,
+    /// The reader's language (a tag of site.languages); `None`: the site default.
+    pub lang: Option<String>,
 }
 
 pub fn find_subscriber(conn: &mut DbConnection, id: &str) -> QueryResult<Subscriber> {
