@@ -319,8 +319,14 @@ pub fn target_has_tables(settings: &DatabaseSettings) -> anyhow::Result<bool> {
             if !path.exists() {
                 return Ok(false);
             }
-            let mut conn =
-                DbConnection::Sqlite(SqliteConnection::establish(&path.to_string_lossy())?);
+            let mut sqlite = SqliteConnection::establish(&path.to_string_lossy())?;
+            // Wait, as the pool's connections do, while another connection holds the file's
+            // lock (a pool opening a connection switches the journal to WAL, a write).
+            sqlite.batch_execute(&format!(
+                "PRAGMA busy_timeout = {};",
+                settings.sqlite_busy_timeout_ms
+            ))?;
+            let mut conn = DbConnection::Sqlite(sqlite);
             Ok(!table_names(&mut conn)?.is_empty())
         }
         DatabaseUrl::Postgres(url) => {
