@@ -15,7 +15,7 @@ use crate::state::AppState;
 use crate::web::page::{self, render};
 
 use super::model::{
-    currency_and_amount, format_amount, parse_major, plain_amount, RECURRING_ACTIVE,
+    currency_and_amount, parse_major, plain_amount, RECURRING_ACTIVE,
     RECURRING_CANCELLED,
 };
 use super::payments::PaymentProvider;
@@ -122,7 +122,7 @@ fn gift_view(
     json!({
         "id": d.id,
         "date": d.created_at.format("%Y-%m-%d").to_string(),
-        "amount": format_amount(d.total_minor, &d.currency),
+        "amount_minor": d.total_minor,
         "currency": d.currency,
         "monthly": d.frequency == Frequency::Monthly,
         "status": d.status,
@@ -499,12 +499,13 @@ pub async fn statement(
             "payments": rows.iter().map(|(p, d)| json!({
                 "receipt_number": p.receipt_number,
                 "date": p.paid_at.format("%Y-%m-%d").to_string(),
-                "amount": format_amount(p.amount_minor, &p.currency),
-                "refunded": (p.refunded_minor > 0).then(|| format_amount(p.refunded_minor, &p.currency)),
+                "amount_minor": p.amount_minor,
+                "currency": p.currency,
+                "refunded_minor": (p.refunded_minor > 0).then_some(p.refunded_minor),
                 "monthly": d.frequency == Frequency::Monthly,
                 "status": p.status,
             })).collect::<Vec<_>>(),
-            "totals": totals.iter().map(|(c, t)| format_amount(*t, c)).collect::<Vec<_>>(),
+            "totals": totals.iter().map(|(c, t)| json!({"currency": c, "minor": t})).collect::<Vec<_>>(),
             "lang": page::lang(&req, stored.as_deref()),
         }),
     )?;
@@ -545,7 +546,8 @@ pub async fn thanks(
         json!({
             "found": found.is_some(),
             "cancelled": query.cancelled.is_some(),
-            "amount": found.as_ref().map(|d| format_amount(d.total_minor, &d.currency)),
+            "amount_minor": found.as_ref().map(|d| d.total_minor),
+            "currency": found.as_ref().map(|d| d.currency.as_str()),
             "monthly": found.as_ref().is_some_and(|d| d.frequency == Frequency::Monthly),
             "lang": page::lang(&req, found.as_ref().and_then(|d| d.lang.as_deref())),
         }),

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::NaiveDateTime;
 use serde_json::{json, Value};
 
 use super::jsonld;
@@ -52,10 +51,6 @@ fn period_label(p: SalaryPeriod) -> &'static str {
         SalaryPeriod::Month => "job-period-month",
         SalaryPeriod::Year => "job-period-year",
     }
-}
-
-fn human_date(t: NaiveDateTime) -> String {
-    t.format("%-d %B %Y").to_string()
 }
 
 fn salary_text(posting: &Posting, text: impl Fn(&str) -> String) -> Option<String> {
@@ -157,8 +152,12 @@ fn render_posting(
             "location": p.location,
             "workplace": text(workplace_label(p.remote)),
             "employment": text(employment_label(p.employment_type)),
-            "date_posted": human_date(p.date_posted()),
-            "closes_at": p.closes_at.map(|t| format!("{}, {} UTC", human_date(t), t.format("%H:%M"))),
+            // UTC days and times: the page writes the day in the reader's language (`date`).
+            "date_posted": p.date_posted().format("%Y-%m-%d").to_string(),
+            "closes_at": p.closes_at.map(|t| json!({
+                "date": t.format("%Y-%m-%d").to_string(),
+                "time": t.format("%H:%M UTC").to_string(),
+            })),
             "salary": salary_text(p, text),
             "description_html": p.description_html,
         },

@@ -208,12 +208,10 @@ async fn request_link(
         .as_str()
         .trim_end_matches('/')
         .to_string();
-    // Nothing stores a person's language; the email follows the browser that asked.
-    let lang = state.languages.negotiate(
-        req.headers()
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    // Nothing stores a person's language: the email follows the page that asked (its
+    // `?lang=`, else the browser's), and its link carries that language to the next page,
+    // whichever device opens it.
+    let lang = crate::web::page::lang(req, None);
     let message = state.mailer.compose(
         Email::unverified(
             template,
@@ -221,7 +219,7 @@ async fn request_link(
             UnverifiedContext::new()
                 .with(
                     "link_url",
-                    ServiceText::new(format!("{base}{path}?token={token}")),
+                    ServiceText::new(format!("{base}{path}?token={token}&lang={lang}")),
                 )
                 .with("hours", hours),
         )
