@@ -4,57 +4,57 @@
 page-back-to = Volver a { $site }
 page-link-not-valid-title = Enlace no válido
 page-link-not-valid-heading = Este enlace no es válido
-page-your-data = Tus datos
+page-your-data = Sus datos
 page-download-my-data = Descargar mis datos
 page-download-my-data-hint = Enviamos a { $email } un enlace con todo lo que guardamos sobre esa dirección, en un solo archivo JSON.
 page-delete-my-data = Eliminar mis datos
 page-language-heading = Idioma
 page-language-label = Páginas y correos en
 page-language-save = Guardar idioma
-page-language-hint = Los correos que te enviemos seguirán esta elección.
-page-language-saved = Guardamos tu idioma.
+page-language-hint = Los correos que le enviemos seguirán esta elección.
+page-language-saved = Guardamos su idioma.
 
 ## Confirmación y preferencias del boletín
 
-nl-confirm-heading = Confirma tu suscripción
+nl-confirm-heading = Confirme su suscripción
 nl-confirm-already = Esta dirección ya está confirmada. ¡Gracias!
-nl-confirm-intro = Presiona el botón para recibir el boletín de { $site } en
+nl-confirm-intro = Pulse el botón para recibir el boletín de { $site } en
 nl-confirm-button = Confirmar mi suscripción
-nl-confirm-hint = Puedes darte de baja en cualquier momento con el enlace al final de cada boletín.
-nl-confirmed-heading = Ya estás suscrito
+nl-confirm-hint = Puede darse de baja en cualquier momento con el enlace al final de cada boletín.
+nl-confirmed-heading = Ya está suscrito
 nl-confirmed-text = ¡Gracias! { $email } recibirá el boletín de { $site }.
-nl-confirmed-hint = Cada boletín trae un enlace para cambiar tus listas o darte de baja.
+nl-confirmed-hint = Cada boletín trae un enlace para cambiar sus listas o darse de baja.
 nl-not-found-text = El enlace no existe o ya venció. Los enlaces de confirmación funcionan durante { $days ->
     [one] { $days } día
    *[other] { $days } días
-}; suscríbete de nuevo para recibir otro.
-nl-prefs-heading = Tu suscripción al boletín
+}; suscríbase de nuevo para recibir otro.
+nl-prefs-heading = Su suscripción al boletín
 nl-prefs-for = Preferencias de
-nl-prefs-unsubscribed = Te diste de baja y no recibes ningún boletín nuestro.
+nl-prefs-unsubscribed = Se dio de baja y no recibe ningún boletín nuestro.
 nl-prefs-unsubscribe = Darme de baja
 nl-prefs-unsubscribe-hint = Da de baja esta dirección de todas las listas.
-nl-prefs-lists-heading = O elige tus listas
+nl-prefs-lists-heading = O elija sus listas
 nl-prefs-save-lists = Guardar mis listas
-nl-prefs-lists-hint = Si dejas todas las casillas vacías, te das de baja de todo.
-nl-delete-my-data-hint = Te enviamos un enlace para confirmar; no eliminamos nada antes de que lo abras.
-nl-unsubscribed-heading = Te diste de baja
+nl-prefs-lists-hint = Si deja todas las casillas vacías, se da de baja de todo.
+nl-delete-my-data-hint = Le enviamos un enlace para confirmar; no eliminamos nada antes de que lo abra.
+nl-unsubscribed-heading = Se dio de baja
 nl-unsubscribed-text = { $email } no recibirá más boletines de { $site }.
 nl-lists-saved-title = Listas guardadas
-nl-lists-saved-heading = Guardamos tus listas
+nl-lists-saved-heading = Guardamos sus listas
 nl-lists-saved-text = { $email } recibe: { $lists }.
-nl-change-lists = Cambiar tus listas
+nl-change-lists = Cambiar sus listas
 
 ## Páginas del donante
 
 donor-link-expired-title = Enlace vencido
 donor-link-expired-heading = Este enlace venció
-donor-link-expired-text = Los enlaces a tus donaciones funcionan por un tiempo limitado. Pide uno nuevo donde hiciste tu aporte y te lo enviaremos por correo.
-donor-manage-title = Tus donaciones
+donor-link-expired-text = Los enlaces a sus donaciones funcionan por un tiempo limitado. Pida uno nuevo donde hizo su aporte y se lo enviaremos por correo.
+donor-manage-title = Sus donaciones
 donor-manage-given-with = Hechas con { $email }.
-donor-manage-cancelled = Cancelamos tu aporte mensual. No se harán más cobros después del período en curso.
-donor-manage-paused = Tu aporte mensual está en pausa. No se cobrará nada hasta que se reanude.
-donor-manage-resumed = Tu aporte mensual se reanudó.
-donor-manage-changed = Tu monto mensual cambia a partir del próximo pago.
+donor-manage-cancelled = Cancelamos su aporte mensual. No se harán más cobros después del período en curso.
+donor-manage-paused = Su aporte mensual está en pausa. No se cobrará nada hasta que se reanude.
+donor-manage-resumed = Su aporte mensual se reanudó.
+donor-manage-changed = Su monto mensual cambia a partir del próximo pago.
 donor-col-date = Fecha
 donor-col-amount = Monto
 donor-col-frequency = Frecuencia
@@ -80,7 +80,7 @@ donor-no-donations = No hay donaciones con esta dirección.
 donor-statements-heading = Constancias anuales
 donor-statement-printable = página para imprimir
 donor-statement-csv = CSV
-donor-delete-my-data-hint = Te enviamos un enlace para confirmar; no eliminamos nada antes de que lo abras. Los montos y fechas de los aportes se conservan, sin tu nombre ni tu dirección, por razones contables.
+donor-delete-my-data-hint = Le enviamos un enlace para confirmar; no eliminamos nada antes de que lo abra. Los montos y fechas de los aportes se conservan, sin su nombre ni su dirección, por razones contables.
 donor-statement-title = Constancia de donaciones { $year }
 donor-statement-tax-id = Identificación fiscal { $id }
 donor-statement-intro = Aportes recibidos de { $email } entre el { $from } y el { $to }.
@@ -89,33 +89,33 @@ donor-statement-total = Total recibido:
 donor-statement-none = No se recibieron aportes en este período.
 donor-statement-no-goods = No se entregaron bienes ni servicios a cambio de estos aportes.
 donor-thanks-title = Gracias
-donor-thanks-cancelled-heading = Tu donación no se completó
-donor-thanks-cancelled-text = No se hizo ningún cobro. Puedes volver e intentarlo de nuevo cuando quieras.
-donor-thanks-one-time = Tu donación de { $amount } apoya el periodismo independiente. Tu recibo va en camino por correo.
-donor-thanks-monthly = Tu donación mensual de { $amount } apoya el periodismo independiente. Tu recibo va en camino por correo.
-donor-thanks-generic = Tu apoyo hace posible nuestro periodismo.
+donor-thanks-cancelled-heading = Su donación no se completó
+donor-thanks-cancelled-text = No se hizo ningún cobro. Puede volver e intentarlo de nuevo cuando quiera.
+donor-thanks-one-time = Su donación de { $amount } apoya el periodismo independiente. Su recibo va en camino por correo.
+donor-thanks-monthly = Su donación mensual de { $amount } apoya el periodismo independiente. Su recibo va en camino por correo.
+donor-thanks-generic = Su apoyo hace posible nuestro periodismo.
 
 ## «Descargar mis datos» y «Eliminar mis datos»
 
-privacy-check-inbox = Revisa tu correo
-privacy-delete-heading = Eliminar tus datos
-privacy-delete-what = Se eliminará todo lo que { $site } guarda sobre { $email }: tu suscripción al boletín, tus comentarios y cualquier opinión que te nombre, tus postulaciones a empleos con sus CV, y los correos que te enviamos.
-privacy-delete-kept = Conservamos los montos y fechas de tus donaciones, sin tu nombre ni tu dirección, porque la ley contable lo exige. Cualquier aporte mensual se detiene. La dirección queda bloqueada en nuestro boletín, para que nadie pueda suscribirla de nuevo.
+privacy-check-inbox = Revise su correo
+privacy-delete-heading = Eliminar sus datos
+privacy-delete-what = Se eliminará todo lo que { $site } guarda sobre { $email }: su suscripción al boletín, sus comentarios y cualquier opinión en la que aparezca su nombre, sus postulaciones a empleos con los CV adjuntos, y los correos que le enviamos.
+privacy-delete-kept = Conservamos los montos y fechas de sus donaciones, sin su nombre ni su dirección, porque la ley contable lo exige. Cualquier aporte mensual se detiene. La dirección queda bloqueada en nuestro boletín, para que nadie pueda suscribirla de nuevo.
 privacy-delete-final = Esto no se puede deshacer.
-privacy-delete-requested = Enviamos un enlace a { $email }. Ábrelo y presiona el botón de esa página para eliminar tus datos.
+privacy-delete-requested = Enviamos un enlace a { $email }. Ábralo y pulse el botón de esa página para eliminar sus datos.
 privacy-delete-requested-hint = No se elimina nada antes de eso. El enlace funciona durante { $hours ->
     [one] { $hours } hora
    *[other] { $hours } horas
-} y una sola vez. Si lo pides varias veces en pocos minutos, enviamos un solo correo.
-privacy-export-requested = Enviamos un enlace a { $email }. Descarga todo lo que guardamos sobre ti, en un solo archivo JSON.
+} y una sola vez. Si lo pide varias veces en pocos minutos, enviamos un solo correo.
+privacy-export-requested = Enviamos un enlace a { $email }. Con él se descarga todo lo que guardamos sobre usted, en un solo archivo JSON.
 privacy-export-requested-hint = El enlace funciona durante { $hours ->
     [one] { $hours } hora
    *[other] { $hours } horas
-}. Si lo pides varias veces en pocos minutos, enviamos un solo correo.
-privacy-deleted-heading = Tus datos fueron eliminados
-privacy-deleted-text = Eliminamos todo lo que guardábamos sobre tu dirección, salvo los montos y fechas anónimos de las donaciones que la ley contable nos obliga a conservar.
-privacy-deleted-hint = No volveremos a escribirte.
-privacy-link-expired-text = El enlace no existe, ya se usó o venció. Vuelve a abrir la página de donde vienes (desde un boletín, o un nuevo enlace a tus donaciones) y pídelo otra vez.
+}. Si lo pide varias veces en pocos minutos, enviamos un solo correo.
+privacy-deleted-heading = Sus datos fueron eliminados
+privacy-deleted-text = Eliminamos todo lo que guardábamos sobre su dirección, salvo los montos y fechas anónimos de las donaciones que la ley contable nos obliga a conservar.
+privacy-deleted-hint = No volveremos a escribirle.
+privacy-link-expired-text = El enlace no existe, ya se usó o venció. Vuelva a abrir la página de donde viene (desde un boletín, o un nuevo enlace a sus donaciones) y pídalo otra vez.
 
 ## La referencia de la API (/api)
 

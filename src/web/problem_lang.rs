@@ -260,7 +260,7 @@ mod tests {
         let c = Catalogues::embedded();
         assert_eq!(
             text().translate(&c, "es", "Please correct: email, lang."),
-            "Corrige: email, lang."
+            "Corrija: email, lang."
         );
         assert_eq!(
             text().translate(&c, "es", "This is not an email address: The address needs a full domain, like example.org."),

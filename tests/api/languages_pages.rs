@@ -124,7 +124,7 @@ async fn the_stored_language_wins_over_accept_language(backend: Backend) {
     let (status, html) = page(&app, &prefs, Some("en")).await;
     assert_eq!(status, 200);
     assert!(html.contains(r#"<html lang="es">"#), "{html}");
-    assert!(html.contains("Tu suscripción al boletín"), "{html}");
+    assert!(html.contains("Su suscripción al boletín"), "{html}");
     assert!(html.contains("Darme de baja"), "{html}");
     assert!(
         html.contains(r#"<option value="es" selected lang="es">Español</option>"#),
@@ -173,7 +173,7 @@ async fn subscribers_change_their_language_on_the_preferences_page(backend: Back
         Some("es")
     );
     let (_, html) = page(&app, &location, Some("en")).await;
-    assert!(html.contains("Guardamos tu idioma."), "{html}");
+    assert!(html.contains("Guardamos su idioma."), "{html}");
     assert!(html.contains(r#"<html lang="es">"#), "{html}");
 
     let res = post_form(
@@ -192,7 +192,7 @@ async fn subscribers_change_their_language_on_the_preferences_page(backend: Back
     assert_eq!(problem["errors"][0]["field"], "lang");
     assert_eq!(
         problem["errors"][0]["message"],
-        "Elige uno de los idiomas disponibles: en, es."
+        "Elija uno de los idiomas disponibles: en, es."
     );
     assert_eq!(
         subscriber_lang(&app, "jo@example.org").await.as_deref(),
@@ -280,8 +280,8 @@ async fn donors_change_their_language_on_their_page(backend: Backend) {
     assert_eq!(stored, vec![Some("es".to_string())]);
     let (_, html) = page(&app, &location, Some("en")).await;
     assert!(html.contains(r#"<html lang="es">"#), "{html}");
-    assert!(html.contains("Tus donaciones"), "{html}");
-    assert!(html.contains("Guardamos tu idioma."), "{html}");
+    assert!(html.contains("Sus donaciones"), "{html}");
+    assert!(html.contains("Guardamos su idioma."), "{html}");
     assert!(html.contains("Única"), "{html}");
 
     let res = post_form(
@@ -327,10 +327,10 @@ async fn public_problems_are_in_the_request_language(backend: Backend) {
     // The body's `lang` decides.
     let problem = post(json!({"email": "", "lang": "es"}), Some("en")).await;
     assert_eq!(problem["title"], "Datos no válidos");
-    assert_eq!(problem["detail"], "Corrige: email.");
+    assert_eq!(problem["detail"], "Corrija: email.");
     assert_eq!(problem["errors"][0]["field"], "email");
     let message = problem["errors"][0]["message"].as_str().expect("message");
-    assert_eq!(message, "Escribe una dirección de correo electrónico.");
+    assert_eq!(message, "Escriba una dirección de correo electrónico.");
     assert_eq!(problem["type"], "urn:frontdesk:problem:validation");
 
     // Else `Accept-Language`.
@@ -351,7 +351,7 @@ async fn public_problems_are_in_the_request_language(backend: Backend) {
     assert_eq!(problem["errors"][0]["field"], "lang");
     assert_eq!(
         problem["errors"][0]["message"],
-        "Elige uno de los idiomas disponibles: en, es."
+        "Elija uno de los idiomas disponibles: en, es."
     );
 
     // The staff API stays English.
