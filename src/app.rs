@@ -195,7 +195,10 @@ fn server(
     let proxies = web::Data::new(TrustedProxies(settings.server.trusted_proxies.clone()));
     let public_limiter = web::Data::new(public_limiter);
     let languages = web::Data::new(data.languages.clone());
-    let widget_messages = web::Data::new(crate::embed::WidgetMessages::build(&data.languages)?);
+    let widget_messages = web::Data::new(crate::embed::WidgetMessages::build(
+        &data.languages,
+        &settings.site.wording,
+    )?);
     let mut server = HttpServer::new(move || {
         let (machine_routes, reader_scope) = api_routes().into_services(&settings);
         App::new()

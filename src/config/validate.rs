@@ -43,7 +43,9 @@ impl Settings {
                 continue;
             }
             for (id, text) in messages {
-                if let Err(e) = crate::i18n::check_wording(lang, id, text) {
+                let checked = crate::i18n::check_wording(lang, id, text)
+                    .and_then(|()| crate::embed::messages::check_wording(lang, id, text));
+                if let Err(e) = checked {
                     problems.push(format!("site.wording.{lang}.{id}: {e}"));
                 }
             }

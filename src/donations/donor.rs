@@ -15,8 +15,7 @@ use crate::state::AppState;
 use crate::web::page::{self, render};
 
 use super::model::{
-    currency_and_amount, parse_major, plain_amount, RECURRING_ACTIVE,
-    RECURRING_CANCELLED,
+    currency_and_amount, parse_major, plain_amount, RECURRING_ACTIVE, RECURRING_CANCELLED,
 };
 use super::payments::PaymentProvider;
 use super::store::{self, Donation, Payment};

@@ -54,19 +54,23 @@ fn serve_static(req: &HttpRequest, body: &'static str, content_type: &str) -> Ht
         &etag,
         Bytes::from_static(body.as_bytes()),
         content_type,
+        true,
     )
 }
 
 /// Answers with `body` (or 304 when `If-None-Match` names `etag`), cached for a year when
-/// the URL carries the current `?v=`, else five minutes; any origin may read it.
+/// it `follows_release` and the URL carries the current `?v=`, else five minutes; any origin
+/// may read it.
 pub(super) fn serve(
     req: &HttpRequest,
     etag: &str,
     body: Bytes,
     content_type: &str,
+    follows_release: bool,
 ) -> HttpResponse {
-    let versioned = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .any(|(k, v)| k == "v" && v == version());
+    let versioned = follows_release
+        && url::form_urlencoded::parse(req.query_string().as_bytes())
+            .any(|(k, v)| k == "v" && v == version());
     let cache = if versioned { LONG_CACHE } else { SHORT_CACHE };
     let fresh = req
         .headers()

@@ -25,7 +25,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
-use crate::i18n::Languages;
+use crate::i18n::{wording_entry, Languages, Wording};
 
 /// The catalogue file the widgets read.
 pub const FILE: &str = "widgets.ftl";
@@ -41,12 +41,16 @@ pub struct WidgetMessages {
 struct Served {
     body: Bytes,
     etag: String,
+    /// Holds the site's own words, which change with the configuration rather than with the
+    /// release: never cached as immutable, even under the release's `?v=`.
+    site_worded: bool,
 }
 
 impl WidgetMessages {
-    /// Converts `widgets.ftl` of every offered language; an offered language without one, or
-    /// a message the script could not format, is an error (start-up stops).
-    pub fn build(languages: &Languages) -> anyhow::Result<WidgetMessages> {
+    /// Converts `widgets.ftl` of every offered language, with the site's own words
+    /// (`[site.wording.<lang>]`) replacing its messages; an offered language without one, or a
+    /// message the script could not format, is an error (start-up stops).
+    pub fn build(languages: &Languages, wording: &Wording) -> anyhow::Result<WidgetMessages> {
         let texts: BTreeMap<&str, &str> = crate::i18n::embedded_in_every_language(FILE)
             .into_iter()
             .collect();
@@ -55,8 +59,18 @@ impl WidgetMessages {
             let text = texts
                 .get(lang.as_str())
                 .ok_or_else(|| anyhow::anyhow!("no locales/{lang}/{FILE}"))?;
-            let messages =
+            let mut messages =
                 to_json(text).map_err(|e| anyhow::anyhow!("locales/{lang}/{FILE}: {e}"))?;
+            let mut site_worded = false;
+            for (id, text) in wording.get(lang.as_str()).into_iter().flatten() {
+                if !messages.contains_key(id) {
+                    continue;
+                }
+                let own = to_json(&wording_entry(id, text))
+                    .map_err(|e| anyhow::anyhow!("site.wording.{lang}.{e}"))?;
+                messages.extend(own);
+                site_worded = true;
+            }
             let body = serde_json::to_vec(&json!({"lang": lang.as_str(), "messages": messages}))?;
             let etag = format!("W/\"{}\"", &hex::encode(Sha256::digest(&body))[..16]);
             by_lang.insert(
@@ -64,6 +78,7 @@ impl WidgetMessages {
                 Served {
                     body: Bytes::from(body),
                     etag,
+                    site_worded,
                 },
             );
         }
@@ -91,7 +106,22 @@ pub async fn messages(
         &served.etag,
         served.body.clone(),
         "application/json",
+        !served.site_worded,
     ))
+}
+
+/// For the settings check: a widget message the site words itself (`[site.wording.<lang>]`)
+/// must keep to what the script can format. Other messages are not the widgets' concern.
+pub fn check_wording(lang: &str, id: &str, text: &str) -> Result<(), String> {
+    let is_widget_message = crate::i18n::embedded_file(lang, FILE)
+        .and_then(|ftl| to_json(ftl).ok())
+        .is_some_and(|messages| messages.contains_key(id));
+    if !is_widget_message {
+        return Ok(());
+    }
+    to_json(&wording_entry(id, text))
+        .map(|_| ())
+        .map_err(|e| format!("the widgets cannot show it ({e})"))
 }
 
 /// Every message of one catalogue file, as the script reads them.
@@ -167,6 +197,14 @@ mod tests {
     use super::*;
     use crate::i18n::Catalogues;
 
+    #[test]
+    fn the_site_words_widget_messages_the_script_can_show() {
+        assert!(check_wording("es", "widget-donate-intro", "Su aporte cuenta.").is_ok());
+        assert!(check_wording("es", "widget-donate-intro", "Aporte { -brand }").is_err());
+        // Not a widget message: the catalogue check decides, not this one.
+        assert!(check_wording("es", "receipt-keep", "Guarde { -brand }").is_ok());
+    }
+
     /// Formats a served message the way the script does, the plural category given.
     fn format(value: &Value, category: &str, args: &[(&str, &str)]) -> String {
         let pattern = match value {
@@ -237,10 +275,10 @@ mod tests {
     #[test]
     fn unknown_languages_are_not_built() {
         let offered = Languages::new(&["en".into(), "es".into()], "es");
-        let built = WidgetMessages::build(&offered).expect("built");
+        let built = WidgetMessages::build(&offered, &Wording::new()).expect("built");
         assert_eq!(built.default_lang, "es");
         assert_eq!(built.by_lang.keys().collect::<Vec<_>>(), ["en", "es"]);
         let missing = Languages::new(&["en".into(), "xx".into()], "en");
-        assert!(WidgetMessages::build(&missing).is_err());
+        assert!(WidgetMessages::build(&missing, &Wording::new()).is_err());
     }
 }

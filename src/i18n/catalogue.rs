@@ -43,7 +43,7 @@ pub fn embedded_file(lang: &str, file: &str) -> Option<&'static str> {
 pub type Wording = BTreeMap<String, BTreeMap<String, String>>;
 
 /// `id = text` as a Fluent entry: a text of several lines continues indented.
-fn wording_entry(id: &str, text: &str) -> String {
+pub fn wording_entry(id: &str, text: &str) -> String {
     let mut entry = format!("{id} =");
     for (i, line) in text.trim().lines().enumerate() {
         if i == 0 {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 pub use catalogue::{
     check_wording, embedded_file, embedded_in_every_language, embedded_languages, has_catalogue,
-    message_ids, CatalogueError, Catalogues, Wording,
+    message_ids, wording_entry, CatalogueError, Catalogues, Wording,
 };
 
 /// One of the configured reader languages. Only [`Languages`] makes one, so a `Lang` is

@@ -10,6 +10,7 @@ use crate::helpers::{spawn_app, spawn_app_with, Backend};
 both_backends!(
     embed_assets_are_compressed_cached_and_within_budget,
     widget_messages_are_served_per_language_and_cached,
+    the_site_words_the_donate_appeal_per_language,
     demo_article_embeds_every_widget_and_is_off_when_disabled,
     demo_article_speaks_spanish_with_lang_es,
     donation_options_follow_the_configuration,
@@ -386,4 +387,44 @@ async fn public_api_allows_the_demo_origin_and_allowed_origins_only(backend: Bac
         .await
         .expect("preflight");
     assert_eq!(res.status(), 400);
+}
+
+/// `[site.wording.es]` sets the Spanish DONATE appeal: the Spanish catalogue carries it and,
+/// since it changes with the configuration, is never cached as immutable; English keeps the
+/// catalogue's words and the release's long cache.
+async fn the_site_words_the_donate_appeal_per_language(backend: Backend) {
+    let app = spawn_app_with(backend, |s| {
+        s.site.wording.insert(
+            "es".into(),
+            [(
+                "widget-donate-intro".to_string(),
+                "Cada aporte paga una hora de reportería.".to_string(),
+            )]
+            .into(),
+        );
+    })
+    .await;
+    let version = frontdesk::embed::assets::version();
+    let es = app.get(&format!("/embed/i18n/es.json?v={version}")).await;
+    assert_eq!(es.status(), 200);
+    assert_eq!(es.headers()[header::CACHE_CONTROL], "public, max-age=300");
+    let es: Value = es.json().await.expect("json");
+    assert_eq!(
+        es["messages"]["widget-donate-intro"],
+        "Cada aporte paga una hora de reportería."
+    );
+    assert_eq!(
+        es["messages"]["widget-donate-heading"],
+        "Apoye nuestro periodismo"
+    );
+    let en = app.get(&format!("/embed/i18n/en.json?v={version}")).await;
+    assert_eq!(
+        en.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    let en: Value = en.json().await.expect("json");
+    assert_ne!(
+        en["messages"]["widget-donate-intro"],
+        "Cada aporte paga una hora de reportería."
+    );
 }
