@@ -562,6 +562,7 @@ pub async fn thanks(
     request_body(content = page::LanguageForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "Stored with every gift of the address; back to the donor page (`Location`), which says so"),
+        (status = 404, description = "No token, or an unknown or expired one: the page's own \"link not valid\" page", content_type = "text/html", body = String),
         (status = 422, description = "`lang` is not an offered language", body = crate::error::Problem),
     ))]
 pub async fn change_language(

@@ -243,6 +243,7 @@ async fn stored_lang(state: &AppState, subscriber_id: &str) -> Result<Option<Str
     request_body(content = page::LanguageForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "Stored; back to the preferences page (`Location`), which says so"),
+        (status = 404, description = "No token, or an unknown or expired one: the page's own \"link not valid\" page", content_type = "text/html", body = String),
         (status = 422, description = "`lang` is not an offered language", body = crate::error::Problem),
     ))]
 #[tracing::instrument(skip_all)]
