@@ -62,6 +62,15 @@ donor-col-status = Status
 donor-col-receipt = Receipt
 donor-monthly = Monthly
 donor-one-time = One-time
+donor-status = { $status ->
+    [pending] Pending
+    [pledged] Pledged
+    [paid] Paid
+    [failed] Failed
+    [refunded] Refunded
+    [disputed] Disputed
+   *[other] { $status }
+}
 donor-monthly-cancelled = (cancelled)
 donor-monthly-paused = (paused)
 donor-monthly-paused-until = (paused until { $date })

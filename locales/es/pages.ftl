@@ -62,6 +62,15 @@ donor-col-status = Estado
 donor-col-receipt = Recibo
 donor-monthly = Mensual
 donor-one-time = Única
+donor-status = { $status ->
+    [pending] Pendiente
+    [pledged] Prometida
+    [paid] Pagada
+    [failed] Fallida
+    [refunded] Reembolsada
+    [disputed] En disputa
+   *[other] { $status }
+}
 donor-monthly-cancelled = (cancelado)
 donor-monthly-paused = (en pausa)
 donor-monthly-paused-until = (en pausa hasta el { $date })

@@ -243,6 +243,7 @@ async fn donors_change_their_language_on_their_page(backend: Backend) {
         html.contains("Your donations"),
         "stored English wins: {html}"
     );
+    assert!(html.contains("$25.00"), "{html}");
     assert!(
         html.contains(&format!(
             r#"action="/donations/manage/language?token={token}""#
@@ -283,6 +284,14 @@ async fn donors_change_their_language_on_their_page(backend: Backend) {
     assert!(html.contains("Sus donaciones"), "{html}");
     assert!(html.contains("Guardamos su idioma."), "{html}");
     assert!(html.contains("Única"), "{html}");
+    // Amounts in the language's CLDR format, statuses by their Spanish labels.
+    assert!(html.contains("25,00"), "{html}");
+    assert!(
+        ["Pendiente", "Prometida", "Pagada"]
+            .iter()
+            .any(|label| html.contains(&format!("<td>{label}</td>"))),
+        "{html}"
+    );
 
     let res = post_form(
         &app,
