@@ -583,14 +583,7 @@ pub async fn change_language(
         .write(move |conn| Ok(store::set_donor_lang(conn, &email, &tag)?))
         .await?;
     tracing::info!(lang = %lang, "donor changed their language");
-    let token: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
-    Ok(HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!("/donations/manage?token={token}&language=saved"),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish())
+    Ok(page::language_saved("/donations/manage", &token))
 }
 
 #[cfg(test)]

@@ -276,20 +276,7 @@ pub async fn change_language(
         return not_found_page(&state, &req);
     }
     tracing::info!(lang = %lang, "newsletter subscriber changed their language");
-    Ok(HttpResponse::SeeOther()
-        .insert_header((
-            header::LOCATION,
-            format!(
-                "/newsletter/unsubscribe?token={}&language=saved",
-                urlencoding(&token)
-            ),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish())
-}
-
-fn urlencoding(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+    Ok(page::language_saved("/newsletter/unsubscribe", &token))
 }
 
 fn not_found_page(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, AppError> {

@@ -132,3 +132,16 @@ pub fn offered_lang(
         .parse(sent.unwrap_or_default().trim())
         .map_err(|m| crate::error::AppError::field("lang", m))
 }
+
+/// The answer of a language form that stored the reader's choice: 303 back to the page it
+/// came from (`page`, reached with the same link `token`), which then says so.
+pub fn language_saved(page: &str, token: &str) -> HttpResponse {
+    let token: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+    HttpResponse::SeeOther()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("{page}?token={token}&language=saved"),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .finish()
+}

@@ -11,6 +11,7 @@ use frontdesk::db::schema::{comments, donations, newsletter_subscribers};
 use serde_json::{json, Value};
 
 use crate::both_backends;
+use crate::helpers::smtp_sink::ReceivedMail;
 use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -205,20 +206,7 @@ async fn a_spanish_donor_gets_a_spanish_receipt(backend: Backend) {
     assert_eq!(stored.as_deref(), Some("es"));
     app.smtp.wait_for(1, WAIT).await;
 
-    let res = app
-        .staff(&token)
-        .post(&format!("/api/v1/staff/donations/{id}/mark-paid"))
-        .await;
-    assert_eq!(res.status(), 200);
-    let number = res.json::<Value>().await.expect("json")["receipt_number"]
-        .as_str()
-        .expect("number")
-        .to_string();
-    let mails = app.smtp.wait_for(2, WAIT).await;
-    let receipt = mails
-        .iter()
-        .find(|m| m.subject().unwrap_or_default().contains(&number))
-        .expect("the receipt");
+    let (number, receipt) = mark_paid(&app, &token, &id).await;
     assert!(
         receipt
             .subject()
@@ -276,4 +264,26 @@ async fn a_comment_keeps_its_language_for_the_acknowledgement(backend: Backend) 
         .starts_with("Recibimos su comentario ("));
     let text = ack.text_body().expect("text");
     assert!(text.contains("Gracias por escribir a Newsroom."), "{text}");
+}
+
+/// Staff mark a pledged gift paid: its receipt number, and the receipt email (the second
+/// email of the test, after the pledge).
+pub(crate) async fn mark_paid(app: &TestApp, token: &str, id: &str) -> (String, ReceivedMail) {
+    let res = app
+        .staff(token)
+        .post(&format!("/api/v1/staff/donations/{id}/mark-paid"))
+        .await;
+    assert_eq!(res.status(), 200);
+    let number = res.json::<Value>().await.expect("json")["receipt_number"]
+        .as_str()
+        .expect("number")
+        .to_string();
+    let receipt = app
+        .smtp
+        .wait_for(2, WAIT)
+        .await
+        .into_iter()
+        .find(|m| m.subject().unwrap_or_default().contains(&number))
+        .expect("the receipt");
+    (number, receipt)
 }

@@ -74,20 +74,7 @@ async fn a_spanish_donor_gets_pledge_receipt_and_statement_in_spanish(backend: B
         "{text}"
     );
 
-    let res = app
-        .staff(&token)
-        .post(&format!("/api/v1/staff/donations/{id}/mark-paid"))
-        .await;
-    assert_eq!(res.status(), 200);
-    let number = res.json::<Value>().await.expect("json")["receipt_number"]
-        .as_str()
-        .expect("number")
-        .to_string();
-    let mails = app.smtp.wait_for(2, WAIT).await;
-    let receipt = mails
-        .iter()
-        .find(|m| m.subject().unwrap_or_default().contains(&number))
-        .expect("the receipt");
+    let (number, receipt) = crate::languages::mark_paid(&app, &token, &id).await;
     assert_eq!(
         plain(&receipt.subject().unwrap_or_default()),
         format!("Newsroom: recibo {number} de su donación de 1234,56 US$")

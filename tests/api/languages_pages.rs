@@ -43,6 +43,21 @@ async fn post_form(
     req.send().await.expect("request")
 }
 
+/// Sends a language form choosing Spanish: 303 back to `page` (same link); the `Location`.
+async fn choose_spanish(app: &TestApp, form: &str, page: &str) -> String {
+    let res = post_form(app, form, &[("lang", "es")], None).await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert!(
+        location.starts_with(&format!("{page}?token=")),
+        "{location}"
+    );
+    location
+}
+
 /// Subscribes `email` in `lang` through the public API; returns the preferences page path.
 async fn subscriber(app: &TestApp, email: &str, lang: &str) -> String {
     let res = app
@@ -152,22 +167,12 @@ async fn subscribers_change_their_language_on_the_preferences_page(backend: Back
         "the page offers the form: {html}"
     );
 
-    let res = post_form(
+    let location = choose_spanish(
         &app,
         &format!("/newsletter/language?token={token}"),
-        &[("lang", "es")],
-        None,
+        "/newsletter/unsubscribe",
     )
     .await;
-    assert_eq!(res.status(), 303);
-    let location = res.headers()["location"]
-        .to_str()
-        .expect("ascii")
-        .to_string();
-    assert!(
-        location.starts_with("/newsletter/unsubscribe?token="),
-        "{location}"
-    );
     assert_eq!(
         subscriber_lang(&app, "jo@example.org").await.as_deref(),
         Some("es")
@@ -251,22 +256,12 @@ async fn donors_change_their_language_on_their_page(backend: Backend) {
         "{html}"
     );
 
-    let res = post_form(
+    let location = choose_spanish(
         &app,
         &format!("/donations/manage/language?token={token}"),
-        &[("lang", "es")],
-        None,
+        "/donations/manage",
     )
     .await;
-    assert_eq!(res.status(), 303);
-    let location = res.headers()["location"]
-        .to_str()
-        .expect("ascii")
-        .to_string();
-    assert!(
-        location.starts_with("/donations/manage?token="),
-        "{location}"
-    );
     let stored = app
         .state
         .db
